@@ -1,0 +1,75 @@
+"""Role index expansion and the merge of ``common`` with ``role.<role>.<index>`` sections."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from accord.errors import RoleIndexError
+
+ALL = "all"
+
+
+def expand_index(key: str, party_count: int, where: str) -> tuple[int, ...]:
+    """Party indexes named by a role section key: ``"0"``, ``"0|1|2"`` or ``"all"``."""
+    text = key.strip()
+    if text == ALL:
+        return tuple(range(party_count))
+    indexes: list[int] = []
+    for part in text.split("|"):
+        part = part.strip()
+        if not part.isdigit():
+            raise RoleIndexError(
+                f"conf: {where}: '{key}' is not a party index",
+                hint='use an index such as "0", several joined by \'|\' such as "0|1", or "all"',
+                field=where,
+            )
+        index = int(part)
+        if index >= party_count:
+            raise RoleIndexError(
+                f"conf: {where}: index {index} in '{key}' is out of range; "
+                f"the role has {party_count} part{'y' if party_count == 1 else 'ies'} "
+                f"(indexes 0..{party_count - 1})",
+                hint="use an index below the number of party ids listed for the role in 'role'",
+                field=where,
+            )
+        if index not in indexes:
+            indexes.append(index)
+    return tuple(indexes)
+
+
+def specificity(key: str, party_count: int) -> int:
+    """How broad a section key is: later (narrower) sections override earlier (broader) ones."""
+    text = key.strip()
+    if text == ALL:
+        return party_count + 1
+    return text.count("|") + 1
+
+
+def ordered_sections(
+    sections: Mapping[str, Any], party_count: int, where: str
+) -> list[tuple[tuple[int, ...], Any]]:
+    """Role sections from broadest to narrowest; ties keep the order they were written in."""
+    keyed = [(key, expand_index(key, party_count, f"{where}.{key}"), body) for key, body in sections.items()]
+    keyed.sort(key=lambda item: -specificity(item[0], party_count))
+    return [(indexes, body) for _, indexes, body in keyed]
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """A new dict: nested objects merge key by key, anything else in ``override`` replaces."""
+    merged: dict[str, Any] = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        current = merged.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            merged[key] = deep_merge(current, value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def merge_all(layers: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged = deep_merge(merged, layer)
+    return merged

@@ -1,0 +1,284 @@
+"""The one exception hierarchy of Accord.
+
+Every error carries a stable numbered code. The families are FATE-Flow's retcodes (100 exception,
+101 argument, 102 data, 103 operating, 104 federated, 105 connection, 108 permission, 109
+authentication); finer codes are five digits whose first three are the family, so a FATE client that
+only knows the family can still read ``code // 100``.
+
+The edges (CLI, HTTP, gRPC, Temporal activities) translate an error with the mapping helpers at the
+bottom of this module instead of inventing their own.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any, ClassVar
+
+
+class RetCode(IntEnum):
+    """FATE-Flow's retcode families."""
+
+    SUCCESS = 0
+    EXCEPTION = 100
+    ARGUMENT = 101
+    DATA = 102
+    OPERATING = 103
+    FEDERATED = 104
+    CONNECTION = 105
+    RUNNING = 106
+    PERMISSION = 108
+    AUTHENTICATION = 109
+    NOT_FOUND = 404
+
+
+class AccordError(Exception):
+    """Base of every error Accord raises on purpose.
+
+    ``message`` says what is wrong and names the component, field or party; ``hint`` says how to fix
+    it. Subclasses set ``code`` (stable, never reused) and ``family``.
+    """
+
+    code: ClassVar[int] = int(RetCode.EXCEPTION)
+    family: ClassVar[RetCode] = RetCode.EXCEPTION
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, hint: str | None = None, **details: Any) -> None:
+        self.message = message
+        self.hint = hint
+        self.details: dict[str, Any] = details
+        super().__init__(self.retmsg)
+
+    @property
+    def retmsg(self) -> str:
+        return f"{self.message}. {self.hint}" if self.hint else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"retcode": self.code, "retmsg": self.retmsg}
+        if self.details:
+            body["data"] = self.details
+        return body
+
+
+# ---- families -------------------------------------------------------------------------------
+
+
+class ArgumentError(AccordError):
+    code = int(RetCode.ARGUMENT)
+    family = RetCode.ARGUMENT
+
+
+class DataError(AccordError):
+    code = int(RetCode.DATA)
+    family = RetCode.DATA
+
+
+class OperatingError(AccordError):
+    code = int(RetCode.OPERATING)
+    family = RetCode.OPERATING
+
+
+class FederatedError(AccordError):
+    code = int(RetCode.FEDERATED)
+    family = RetCode.FEDERATED
+    retryable = True
+
+
+class ConnectionFailure(AccordError):
+    code = int(RetCode.CONNECTION)
+    family = RetCode.CONNECTION
+    retryable = True
+
+
+class PermissionDenied(AccordError):
+    code = int(RetCode.PERMISSION)
+    family = RetCode.PERMISSION
+
+
+class AuthenticationFailed(AccordError):
+    code = int(RetCode.AUTHENTICATION)
+    family = RetCode.AUTHENTICATION
+
+
+class NotFound(AccordError):
+    code = int(RetCode.NOT_FOUND)
+    family = RetCode.NOT_FOUND
+
+
+# ---- DSL and runtime conf (101xx) -----------------------------------------------------------
+
+
+class JsonSyntaxError(ArgumentError):
+    code = 10101
+
+
+class DslStructureError(ArgumentError):
+    """The DSL is not shaped like a DSL v2 document (no ``components``, wrong types, unknown keys)."""
+
+    code = 10102
+
+
+class MissingModuleError(ArgumentError):
+    code = 10103
+
+
+class UnknownModuleError(ArgumentError):
+    code = 10104
+
+
+class UnknownReferenceError(ArgumentError):
+    """An input names a component or an output that the DSL does not declare."""
+
+    code = 10105
+
+
+class UnknownInputKindError(ArgumentError):
+    code = 10106
+
+
+class DuplicateOutputError(ArgumentError):
+    code = 10107
+
+
+class DependencyCycleError(ArgumentError):
+    code = 10108
+
+
+class ModelInputError(ArgumentError):
+    """A model or isometric_model input that does not point at a model output."""
+
+    code = 10109
+
+
+class UnknownRoleError(ArgumentError):
+    code = 10110
+
+
+class EmptyRoleError(ArgumentError):
+    code = 10111
+
+
+class PartyIdError(ArgumentError):
+    code = 10112
+
+
+class InitiatorError(ArgumentError):
+    code = 10113
+
+
+class RoleIndexError(ArgumentError):
+    code = 10114
+
+
+class UnknownComponentParametersError(ArgumentError):
+    code = 10115
+
+
+class ReaderTableError(ArgumentError):
+    code = 10116
+
+
+class JobParameterError(ArgumentError):
+    code = 10117
+
+
+class PredictModelError(ArgumentError):
+    """A predict job without the model it predicts with."""
+
+    code = 10118
+
+
+class DslVersionError(ArgumentError):
+    code = 10119
+
+
+class ConfStructureError(ArgumentError):
+    """The runtime conf is not shaped like a runtime conf v2 document."""
+
+    code = 10120
+
+
+class DeployComponentError(ArgumentError):
+    """A ``--cpn-list`` for predict-DSL generation that cannot make a runnable predict DSL."""
+
+    code = 10121
+
+
+class InputFileError(ArgumentError):
+    """A DSL, conf or other input file that cannot be read."""
+
+    code = 10122
+
+
+# ---- persistence and resources (103xx) ------------------------------------------------------
+
+
+class ResourceInsufficient(OperatingError):
+    """A resource application that would oversubscribe an engine; retry later."""
+
+    code = 10301
+    retryable = True
+
+
+class ConflictError(OperatingError):
+    """A write that conflicts with the stored state (duplicate key, illegal status transition)."""
+
+    code = 10302
+
+
+class StatusTransitionError(OperatingError):
+    code = 10303
+
+
+class RecordNotFound(NotFound):
+    code = 40401
+
+
+# ---- mapping at the edges -------------------------------------------------------------------
+
+_HTTP_STATUS: dict[RetCode, int] = {
+    RetCode.EXCEPTION: 500,
+    RetCode.ARGUMENT: 400,
+    RetCode.DATA: 400,
+    RetCode.OPERATING: 409,
+    RetCode.FEDERATED: 502,
+    RetCode.CONNECTION: 503,
+    RetCode.PERMISSION: 403,
+    RetCode.AUTHENTICATION: 401,
+    RetCode.NOT_FOUND: 404,
+}
+
+# Exit 2 is what click uses for usage errors, so every "your input is wrong" error shares it.
+_EXIT_CODE: dict[RetCode, int] = {
+    RetCode.ARGUMENT: 2,
+    RetCode.DATA: 2,
+    RetCode.NOT_FOUND: 3,
+    RetCode.PERMISSION: 4,
+    RetCode.AUTHENTICATION: 4,
+    RetCode.CONNECTION: 5,
+    RetCode.FEDERATED: 5,
+}
+
+# Names of grpc.StatusCode members; kept as strings so this module does not import grpc.
+_GRPC_STATUS: dict[RetCode, str] = {
+    RetCode.EXCEPTION: "INTERNAL",
+    RetCode.ARGUMENT: "INVALID_ARGUMENT",
+    RetCode.DATA: "INVALID_ARGUMENT",
+    RetCode.OPERATING: "FAILED_PRECONDITION",
+    RetCode.FEDERATED: "UNAVAILABLE",
+    RetCode.CONNECTION: "UNAVAILABLE",
+    RetCode.PERMISSION: "PERMISSION_DENIED",
+    RetCode.AUTHENTICATION: "UNAUTHENTICATED",
+    RetCode.NOT_FOUND: "NOT_FOUND",
+}
+
+
+def http_status(error: AccordError) -> int:
+    return _HTTP_STATUS.get(error.family, 500)
+
+
+def exit_code(error: AccordError) -> int:
+    return _EXIT_CODE.get(error.family, 1)
+
+
+def grpc_status_name(error: AccordError) -> str:
+    return _GRPC_STATUS.get(error.family, "INTERNAL")
