@@ -1,3 +1,5 @@
+"""The module catalog knows every FATE module of the corpus and the inputs and outputs it is given."""
+
 import json
 from pathlib import Path
 from typing import Any
@@ -5,13 +7,9 @@ from typing import Any
 import pytest
 
 from accord.dsl_compiler.catalog import DATA_SLOTS, MODULES, ROLES, ModuleSpec, lookup, suggest
+from tests.corpus import DSL_V2 as CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared/fate/examples/dsl/v2"
-
-
-DSL_FILES = (
-    sorted(p for p in CORPUS.rglob("*dsl*.json") if "testsuite" not in p.name) if CORPUS.is_dir() else []
-)
+DSL_FILES = sorted(p for p in CORPUS.rglob("*dsl*.json") if "testsuite" not in p.name)
 
 
 def _kinds(spec: ModuleSpec) -> tuple[set[str], set[str]]:
@@ -28,8 +26,7 @@ def _kinds(spec: ModuleSpec) -> tuple[set[str], set[str]]:
 
 
 def test_corpus_is_present() -> None:
-    if not CORPUS.is_dir():
-        pytest.skip(f"FATE example corpus not found at {CORPUS}")
+    assert CORPUS.is_dir(), f"FATE example corpus not found at {CORPUS}"
     assert len(DSL_FILES) > 100
 
 

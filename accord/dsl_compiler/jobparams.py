@@ -110,11 +110,9 @@ def _choice(raw: Mapping[str, Any], key: str, default: str, choices: frozenset[s
     if value is None:
         return default
     # FATE's engine names are upper case; accept any case as FATE's enums do on comparison.
-    if isinstance(value, str):
-        value = value.strip().upper()
-    if value not in choices:
-        raise _fail(where, key, raw.get(key), "one of " + ", ".join(sorted(repr(c) for c in choices)))
-    return value
+    if not isinstance(value, str) or value.strip().upper() not in choices:
+        raise _fail(where, key, value, "one of " + ", ".join(sorted(repr(c) for c in choices)))
+    return value.strip().upper()
 
 
 def _mapping(raw: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -184,7 +182,7 @@ def _positive_setting(settings: Mapping[str, Any], key: str, where: str) -> int:
     value = settings.get(key, 0)
     try:
         number = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise _fail(where, key, value, "a whole number") from None
     if number < 0:
         raise _fail(where, key, value, "zero or more")

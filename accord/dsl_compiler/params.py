@@ -19,7 +19,8 @@ def expand_index(key: str, party_count: int, where: str) -> tuple[int, ...]:
     indexes: list[int] = []
     for part in text.split("|"):
         part = part.strip()
-        if not part.isdigit():
+        # isdigit() also admits superscripts int() rejects; indexes are short ASCII numbers.
+        if not (part.isascii() and part.isdigit() and len(part) <= 9):
             raise RoleIndexError(
                 f"conf: {where}: '{key}' is not a party index",
                 hint='use an index such as "0", several joined by \'|\' such as "0|1", or "all"',
@@ -39,20 +40,17 @@ def expand_index(key: str, party_count: int, where: str) -> tuple[int, ...]:
     return tuple(indexes)
 
 
-def specificity(key: str, party_count: int) -> int:
-    """How broad a section key is: later (narrower) sections override earlier (broader) ones."""
-    text = key.strip()
-    if text == ALL:
-        return party_count + 1
-    return text.count("|") + 1
-
-
 def ordered_sections(
     sections: Mapping[str, Any], party_count: int, where: str
 ) -> list[tuple[tuple[int, ...], Any]]:
     """Role sections from broadest to narrowest; ties keep the order they were written in."""
-    keyed = [(key, expand_index(key, party_count, f"{where}.{key}"), body) for key, body in sections.items()]
-    keyed.sort(key=lambda item: -specificity(item[0], party_count))
+    keyed = [
+        (key.strip() == ALL, expand_index(key, party_count, f"{where}.{key}"), body)
+        for key, body in sections.items()
+    ]
+    # Broadness is the number of distinct parties covered, so "0|0|1" ranks as "0|1"; "all" yields to an
+    # explicit group that happens to cover every party.
+    keyed.sort(key=lambda item: (-len(item[1]), not item[0]))
     return [(indexes, body) for _, indexes, body in keyed]
 
 

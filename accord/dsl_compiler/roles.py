@@ -18,7 +18,7 @@ def party_id_of(value: Any, where: str) -> int:
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value) <= 18:
         number = int(value.strip())
     else:
         number = None
