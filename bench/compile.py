@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from accord.dsl_compiler import CompileOptions, compile_job  # noqa: E402
-from tests.corpus import corpus_jobs, load  # noqa: E402
+from accord.dsl_compiler import CompileOptions, compile_job
+from tests.corpus import corpus_jobs, load
 
 
 def measure(rounds: int) -> dict[str, float]:

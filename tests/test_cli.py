@@ -36,7 +36,8 @@ def test_validate_json() -> None:
     assert result.returncode == 0
     body = json.loads(result.stdout)
     assert body["retcode"] == 0
-    assert body["data"]["order"] == ["reader_0", "data_transform_0", "intersection_0", "hetero_lr_0", "evaluation_0"]
+    order = ["reader_0", "data_transform_0", "intersection_0", "hetero_lr_0", "evaluation_0"]
+    assert body["data"]["order"] == order
     assert body["data"]["model_id"] == "arbiter-10000#guest-9999#host-10000#model"
 
 

@@ -38,7 +38,13 @@ def _job(conf: Doc) -> Doc:
 
 
 CASES: list[tuple[str, Mutation, type[errors.AccordError], int, list[str]]] = [
-    ("missing components", lambda d, c: d.pop("components"), errors.DslStructureError, 10102, ["missing 'components'"]),
+    (
+        "missing components",
+        lambda d, c: d.pop("components"),
+        errors.DslStructureError,
+        10102,
+        ["missing 'components'"],
+    ),
     (
         "missing module",
         lambda d, c: _cpn(d, "hetero_lr_0").pop("module"),
@@ -58,7 +64,12 @@ CASES: list[tuple[str, Mutation, type[errors.AccordError], int, list[str]]] = [
         lambda d, c: _cpn(d, "hetero_lr_0")["input"]["data"].update(train_data=["intersect_0.data"]),
         errors.UnknownReferenceError,
         10105,
-        ["'hetero_lr_0'", "input.data.train_data", "unknown component 'intersect_0'", "did you mean 'intersection_0'"],
+        [
+            "'hetero_lr_0'",
+            "input.data.train_data",
+            "unknown component 'intersect_0'",
+            "did you mean 'intersection_0'",
+        ],
     ),
     (
         "unknown output reference",
@@ -133,7 +144,13 @@ CASES: list[tuple[str, Mutation, type[errors.AccordError], int, list[str]]] = [
         10110,
         ["unknown role 'guets'", "did you mean 'guest'"],
     ),
-    ("empty role", lambda d, c: c["role"].update(host=[]), errors.EmptyRoleError, 10111, ["role.host is an empty list"]),
+    (
+        "empty role",
+        lambda d, c: c["role"].update(host=[]),
+        errors.EmptyRoleError,
+        10111,
+        ["role.host is an empty list"],
+    ),
     (
         "party id not an integer",
         lambda d, c: c["role"].update(host=["ten-thousand"]),

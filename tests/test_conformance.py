@@ -49,7 +49,8 @@ def test_corpus_job_compiles_with_expected_order_and_parties(job: CorpusJob) -> 
             assert position[source] < position[name], f"{source} must run before {name}"
             assert plan.component(source).stage < plan.component(name).stage
         assert plan.component(name).module == lookup(body["module"]).name  # type: ignore[union-attr]
-    assert [n for stage in plan.stages for n in stage] == sorted(plan.order, key=lambda n: plan.component(n).stage)
+    by_stage = sorted(plan.order, key=lambda n: plan.component(n).stage)
+    assert [n for stage in plan.stages for n in stage] == by_stage
 
     expected_roles = {role: tuple(int(p) for p in ids) for role, ids in conf["role"].items()}
     assert plan.roles == expected_roles
@@ -64,7 +65,8 @@ def test_corpus_job_compiles_with_expected_order_and_parties(job: CorpusJob) -> 
         assert list(party.components) == runs
         assert set(party.component_parameters) == set(runs)
 
-    assert plan.job_type == ("predict" if job.deps or "predict" in str(conf.get("job_parameters")) else "train")
+    predicts = job.deps or "predict" in str(conf.get("job_parameters"))
+    assert plan.job_type == ("predict" if predicts else "train")
     if plan.job_type == "train":
         assert plan.model_version == "202011180000000000002"
         assert plan.model_id.endswith("#model")
@@ -92,7 +94,7 @@ def test_hetero_lr_normal_plan_in_detail() -> None:
 
 def test_multi_host_job_resolves_each_host() -> None:
     # The conf gives both hosts one "0|1" section.
-    plan, _, conf = compile_as_fate_test(BY_ID["hetero_logistic_regression/hetero_lr_multi_host"])
+    plan, _, _ = compile_as_fate_test(BY_ID["hetero_logistic_regression/hetero_lr_multi_host"])
     hosts = [p for p in plan.parties if p.role == "host"]
     assert [h.party_id for h in hosts] == [10000, 9999]
     for host in hosts:

@@ -15,7 +15,9 @@ DSL = load(LR / "hetero_lr_normal_dsl.json")
 CONF = load(LR / "hetero_lr_normal_conf.json")
 
 
-def plan_with(common: dict[str, Any] | None = None, role: dict[str, Any] | None = None, **opts: Any) -> JobPlan:
+def plan_with(
+    common: dict[str, Any] | None = None, role: dict[str, Any] | None = None, **opts: Any
+) -> JobPlan:
     conf = copy.deepcopy(CONF)
     conf["job_parameters"] = {"common": common or {}, "role": role or {}}
     return compile_job(DSL, conf, CompileOptions(**opts))
