@@ -1,0 +1,216 @@
+"""The engine registry and the cores that jobs hold on it.
+
+Cores move between an engine row and a job row only inside one transaction, each side guarded by a
+conditional UPDATE, so concurrent schedulers can neither oversubscribe an engine nor lose cores.
+Every transaction touches the job row before the engine row, so these updates cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+
+from accord.errors import ArgumentError, RecordNotFound, ResourceInsufficient
+from accord.persistence.orm import EngineResourceRow, JobRow
+from accord.persistence.records import EngineRecord
+from accord.persistence.repositories._base import Excluded, Repository, rowcount, upsert
+from accord.persistence.repositories.jobs import job_key, job_not_found
+
+COMPUTING = "computing"
+
+
+def _engine_key(engine_type: str, engine_name: str) -> list[ColumnElement[bool]]:
+    return [EngineResourceRow.engine_type == engine_type, EngineResourceRow.engine_name == engine_name]
+
+
+class ResourceRepository(Repository):
+    def register_engine(
+        self, engine_name: str, total_cores: int, nodes: int, *, engine_type: str = COMPUTING
+    ) -> EngineRecord:
+        """Create or resize an engine.
+
+        Resizing keeps the cores jobs hold: remaining changes by the same amount as the total, and may
+        go negative if the engine shrinks below what is in use, which blocks applications until
+        enough is returned.
+        """
+        if total_cores < 0 or nodes < 1:
+            raise ArgumentError(
+                f"engine {engine_name} needs total_cores >= 0 and nodes >= 1, "
+                f"got {total_cores} cores on {nodes} nodes"
+            )
+        now = self._clock()
+        values: dict[str, Any] = {
+            "engine_type": engine_type,
+            "engine_name": engine_name,
+            "total_cores": total_cores,
+            "remaining_cores": total_cores,
+            "nodes": nodes,
+            "create_time": now,
+            "update_time": now,
+        }
+
+        def resize(new: Excluded) -> dict[str, Any]:
+            return {
+                "remaining_cores": EngineResourceRow.remaining_cores
+                + new.total_cores
+                - EngineResourceRow.total_cores,
+                "total_cores": new.total_cores,
+                "nodes": new.nodes,
+                "update_time": new.update_time,
+            }
+
+        with self._db.session_scope() as session:
+            upsert(session, EngineResourceRow, values, keys=["engine_type", "engine_name"], set_=resize)
+        return self.get_engine(engine_name, engine_type=engine_type)
+
+    def get_engine(self, engine_name: str, *, engine_type: str = COMPUTING) -> EngineRecord:
+        with self._db.session_scope() as session:
+            row = session.scalars(
+                select(EngineResourceRow).where(*_engine_key(engine_type, engine_name))
+            ).one_or_none()
+            if row is None:
+                raise RecordNotFound(
+                    f"no {engine_type} engine named {engine_name} is registered",
+                    hint="register the engine before applying for its resources",
+                    engine_type=engine_type,
+                    engine_name=engine_name,
+                )
+            return _to_record(row)
+
+    def engines(self) -> list[EngineRecord]:
+        statement = select(EngineResourceRow).order_by(
+            EngineResourceRow.engine_type, EngineResourceRow.engine_name
+        )
+        with self._db.session_scope() as session:
+            return [_to_record(row) for row in session.scalars(statement)]
+
+    def used_cores(self, engine_name: str, *, engine_type: str = COMPUTING) -> int:
+        """Cores that jobs currently hold on an engine."""
+        statement = select(func.coalesce(func.sum(JobRow.cores), 0)).where(
+            JobRow.resource_in_use.is_(True),
+            JobRow.engine_type == engine_type,
+            JobRow.engine_name == engine_name,
+        )
+        with self._db.session_scope() as session:
+            return int(session.scalar(statement) or 0)
+
+    def apply(
+        self,
+        job_id: str,
+        role: str,
+        party_id: int,
+        engine_name: str,
+        cores: int,
+        *,
+        engine_type: str = COMPUTING,
+        raise_if_insufficient: bool = False,
+    ) -> bool:
+        """Take ``cores`` from the engine for one party's job; True once the job holds resources.
+
+        Idempotent: a job that already holds resources keeps exactly what it holds and True is
+        returned, whatever ``cores`` says now. When the engine has too few cores nothing changes, the
+        job's ``status_reason`` says why, and False is returned (or
+        :class:`~accord.errors.ResourceInsufficient` raised).
+        """
+        if cores < 0:
+            raise ArgumentError(f"cannot apply for a negative number of cores ({cores})")
+        now = self._clock()
+        claim = (
+            update(JobRow)
+            .where(*job_key(job_id, role, party_id), JobRow.resource_in_use.is_(False))
+            .values(
+                resource_in_use=True,
+                cores=cores,
+                engine_type=engine_type,
+                engine_name=engine_name,
+                update_time=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        take = (
+            update(EngineResourceRow)
+            .where(*_engine_key(engine_type, engine_name), EngineResourceRow.remaining_cores >= cores)
+            .values(remaining_cores=EngineResourceRow.remaining_cores - cores, update_time=now)
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            with self._db.session_scope() as session:
+                if rowcount(session, claim) == 0:
+                    if session.scalar(select(JobRow.cores).where(*job_key(job_id, role, party_id))) is None:
+                        raise job_not_found(job_id, role, party_id)
+                    return True
+                if rowcount(session, take) == 0:
+                    # Raising rolls back the claim on the job row above.
+                    raise ResourceInsufficient(f"{engine_name} has fewer than {cores} cores left")
+        except ResourceInsufficient:
+            error = self._insufficient(job_id, role, party_id, engine_type, engine_name, cores)
+            if raise_if_insufficient:
+                raise error from None
+            return False
+        return True
+
+    def return_resource(self, job_id: str, role: str, party_id: int) -> bool:
+        """Give a job's cores back to the engine it took them from; False if it held none."""
+        release = (
+            update(JobRow)
+            .where(*job_key(job_id, role, party_id), JobRow.resource_in_use.is_(True))
+            .values(resource_in_use=False, update_time=self._clock())
+            .returning(JobRow.cores, JobRow.engine_type, JobRow.engine_name)
+            .execution_options(synchronize_session=False)
+        )
+        with self._db.session_scope() as session:
+            held = session.execute(release).one_or_none()
+            if held is None:
+                if session.scalar(select(JobRow.cores).where(*job_key(job_id, role, party_id))) is None:
+                    raise job_not_found(job_id, role, party_id)
+                return False
+            cores, engine_type, engine_name = held
+            # apply() records the engine in the same UPDATE that sets resource_in_use.
+            assert engine_type is not None and engine_name is not None
+            session.execute(
+                update(EngineResourceRow)
+                .where(*_engine_key(engine_type, engine_name))
+                .values(remaining_cores=EngineResourceRow.remaining_cores + cores, update_time=self._clock())
+                .execution_options(synchronize_session=False)
+            )
+            return True
+
+    def _insufficient(
+        self, job_id: str, role: str, party_id: int, engine_type: str, engine_name: str, cores: int
+    ) -> ResourceInsufficient:
+        engine = self.get_engine(engine_name, engine_type=engine_type)
+        reason = (
+            f"resources insufficient on {role} {party_id}: {cores} cores requested, "
+            f"{engine.remaining_cores} of {engine.total_cores} left on {engine_name}"
+        )
+        # Only a job still waiting for resources gets the reason; one that got them meanwhile keeps its own.
+        with self._db.session_scope() as session:
+            session.execute(
+                update(JobRow)
+                .where(*job_key(job_id, role, party_id), JobRow.resource_in_use.is_(False))
+                .values(status_reason=reason, update_time=self._clock())
+                .execution_options(synchronize_session=False)
+            )
+        return ResourceInsufficient(
+            reason,
+            hint="retry when running jobs have returned their cores",
+            job_id=job_id,
+            role=role,
+            party_id=party_id,
+            engine_name=engine_name,
+            requested_cores=cores,
+            remaining_cores=engine.remaining_cores,
+        )
+
+
+def _to_record(row: EngineResourceRow) -> EngineRecord:
+    return EngineRecord(
+        engine_type=row.engine_type,
+        engine_name=row.engine_name,
+        total_cores=row.total_cores,
+        remaining_cores=row.remaining_cores,
+        nodes=row.nodes,
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
