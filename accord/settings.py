@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,20 +30,91 @@ class Settings(BaseModel):
     computing_nodes: int = Field(default=1, ge=1)
     computing_cores_per_node: int = Field(default=16, ge=1)
 
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_port: int = 8233
+    task_queue: str = "accord"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 9380
+    federation_host: str = "127.0.0.1"
+    federation_port: int = 9360
+    # Party id → federation address of the site hosting it; parties not listed go to default_route,
+    # and with no default_route to this site itself (standalone: every party lives here).
+    routes: dict[int, str] = Field(default_factory=dict)
+    default_route: str | None = None
+    # Party ids this site hosts; empty means every party (standalone).
+    local_party_ids: tuple[int, ...] = ()
+
+    max_concurrent_jobs: int = Field(default=5, ge=1)
+    # Longest time a job may wait in the site's queue before it ends with status timeout.
+    queue_timeout_s: int = Field(default=24 * 3600, ge=1)
+    federation_timeout_s: float = Field(default=10.0, gt=0)
+    federation_attempts: int = Field(default=5, ge=1)
+
+    # Modules imported at start-up that register components (plug-ins without an entry point).
+    component_modules: tuple[str, ...] = ()
+
+    otel_exporter: Literal["none", "console", "otlp"] = "none"
+    otel_endpoint: str | None = None
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'accord.db'}"
 
+    @property
+    def federation_address(self) -> str:
+        return f"{self.federation_host}:{self.federation_port}"
+
+    @property
+    def http_address(self) -> str:
+        return f"http://{self.http_host}:{self.http_port}"
+
+    @property
+    def temporal_ui_address(self) -> str:
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
+
+    def route(self, party_id: int) -> str:
+        return self.routes.get(party_id) or self.default_route or self.federation_address
+
+    def hosts_party(self, party_id: int) -> bool:
+        return not self.local_party_ids or party_id in self.local_party_ids
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Settings from ``ACCORD_*`` variables (e.g. ``ACCORD_HOME``, ``ACCORD_DATABASE_URL``)."""
+        """Settings from ``ACCORD_*`` variables (e.g. ``ACCORD_HOME``, ``ACCORD_DATABASE_URL``).
+
+        Structured values (routes, lists) are written as JSON; lists may also be comma separated.
+        """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
         for name in cls.model_fields:
             key = ENV_PREFIX + name.upper()
             if key in env:
-                values[name] = env[key]
+                values[name] = _parse_env_value(name, env[key])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls.model_validate(values)
+
+    def to_env(self) -> dict[str, str]:
+        """The ``ACCORD_*`` variables that rebuild these settings in a child process."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump(mode="json").items():
+            if value is None:
+                continue
+            env[ENV_PREFIX + name.upper()] = value if isinstance(value, str) else json.dumps(value)
+        return env
+
+
+_STRUCTURED = frozenset({"routes", "local_party_ids", "component_modules"})
+
+
+def _parse_env_value(name: str, raw: str) -> Any:
+    text = raw.strip()
+    if name not in _STRUCTURED:
+        return raw
+    if text.startswith(("{", "[")):
+        return json.loads(text)
+    return [item.strip() for item in text.split(",") if item.strip()]

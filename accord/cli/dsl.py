@@ -1,65 +1,21 @@
-"""The ``accord`` command line."""
+"""``accord dsl``: check DSL v2 / runtime conf v2 files and derive predict DSLs."""
 
 from __future__ import annotations
 
-import functools
 import json
-import os
-import sys
-from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from accord import __version__
+from accord.cli.root import coded_errors, emit
 from accord.dsl_compiler import CompileOptions, JobPlan, compile_files, generate_predict_dsl, read_json_file
-from accord.errors import AccordError, RetCode, exit_code
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # Third-party packages add components under this entry-point group; names are FATE module names.
 COMPONENT_ENTRY_POINTS = "accord.components"
 
 
-def _emit(body: dict[str, Any]) -> None:
-    click.echo(json.dumps(body, indent=4, ensure_ascii=False))
-
-
-def coded_errors(command: F) -> F:
-    """Turn every failure into ``{"retcode", "retmsg"}`` and an exit status; never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except AccordError as error:
-            _emit(error.to_dict())
-            sys.exit(exit_code(error))
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except Exception as error:
-            if os.environ.get("ACCORD_DEBUG"):
-                raise
-            _emit(
-                {
-                    "retcode": int(RetCode.EXCEPTION),
-                    "retmsg": f"internal error: {type(error).__name__}: {error}",
-                }
-            )
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="accord")
-def main() -> None:
-    """Accord: FATE DSL v2 federated-learning jobs on durable workflows."""
-
-
-@main.group()
+@click.group()
 def dsl() -> None:
     """Check DSL v2 / runtime conf v2 files and derive predict DSLs."""
 
@@ -91,7 +47,7 @@ def validate(dsl_path: Path, conf_path: Path, as_json: bool, strict: bool) -> No
     if as_json:
         data = plan.model_dump(mode="json")
         data["warnings"] = warnings
-        _emit({"retcode": 0, "retmsg": "success", "data": data})
+        emit({"retcode": 0, "retmsg": "success", "data": data})
         return
     click.echo(render_plan(plan, warnings))
 
@@ -142,8 +98,4 @@ def predict(dsl_path: Path, cpn_list: str, output: Path | None) -> None:
         click.echo(text)
         return
     output.write_text(text + "\n", encoding="utf-8")
-    _emit({"retcode": 0, "retmsg": "success", "data": {"predict_dsl_path": str(output)}})
-
-
-if __name__ == "__main__":
-    main()
+    emit({"retcode": 0, "retmsg": "success", "data": {"predict_dsl_path": str(output)}})
