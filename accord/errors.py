@@ -209,6 +209,24 @@ class InputFileError(ArgumentError):
     code = 10122
 
 
+class ComponentNotImplemented(ArgumentError):
+    """A job uses a module that no installed component implements."""
+
+    code = 10123
+
+
+class EngineUnavailable(ArgumentError):
+    """A job asks for a computing, storage or federation engine the site does not run."""
+
+    code = 10124
+
+
+class PartyNotHosted(ArgumentError):
+    """A job submitted to a site that does not host its initiator."""
+
+    code = 10125
+
+
 # ---- persistence and resources (103xx) ------------------------------------------------------
 
 
@@ -227,6 +245,12 @@ class ConflictError(OperatingError):
 
 class StatusTransitionError(OperatingError):
     code = 10303
+
+
+class JobStateError(OperatingError):
+    """An operation the job's current state does not allow (stop an ended job, rerun a running one)."""
+
+    code = 10304
 
 
 class RecordNotFound(NotFound):
@@ -282,3 +306,27 @@ def exit_code(error: AccordError) -> int:
 
 def grpc_status_name(error: AccordError) -> str:
     return _GRPC_STATUS.get(error.family, "INTERNAL")
+
+
+def error_from_code(code: int, retmsg: str) -> AccordError:
+    """The error a peer reported as ``code``, rebuilt as this process's class for that code.
+
+    An unknown five-digit code falls back to its family (``code // 100``) so callers still branch on
+    the family and ``retryable`` right; anything else unknown becomes a plain AccordError.
+    """
+    wanted = [code, code // 100] if 10000 <= code <= 99999 else [code]
+    found: dict[int, type[AccordError]] = {}
+    # Breadth first, so a family wins over a subclass that merely inherits the family's code.
+    level: list[type[AccordError]] = [AccordError]
+    while level:
+        for cls in level:
+            found.setdefault(cls.code, cls)
+        level = [sub for cls in level for sub in cls.__subclasses__()]
+    cls = next((found[c] for c in wanted if c in found), AccordError)
+    try:
+        return cls(retmsg)
+    except TypeError:
+        # A subclass with its own constructor signature: keep the class, skip its constructor.
+        error = cls.__new__(cls)
+        AccordError.__init__(error, retmsg)
+        return error

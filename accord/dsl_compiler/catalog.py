@@ -118,12 +118,13 @@ def _words(text: str, allowed: frozenset[str], what: str) -> frozenset[str]:
     return words
 
 
-def _spec(name: str, roles: str, inputs: str, outputs: str) -> ModuleSpec:
+def make_spec(name: str, roles: str, inputs: str, outputs: str, aliases: tuple[str, ...] = ()) -> ModuleSpec:
+    """A spec from space-separated words: roles, input kinds (data slots included), output kinds."""
     ins = _words(inputs, _INPUT_WORDS, "input kind")
     outs = _words(outputs, _OUTPUT_WORDS, "output kind")
     return ModuleSpec(
         name=name,
-        aliases=frozenset(_ALIASES.get(name, ())),
+        aliases=frozenset(aliases),
         roles=_words(roles, frozenset(ROLES), "role"),
         data_inputs=ins & frozenset(DATA_SLOTS),
         model_input="model" in ins,
@@ -135,7 +136,9 @@ def _spec(name: str, roles: str, inputs: str, outputs: str) -> ModuleSpec:
     )
 
 
-MODULES: Mapping[str, ModuleSpec] = MappingProxyType({row[0]: _spec(*row) for row in _TABLE})
+MODULES: Mapping[str, ModuleSpec] = MappingProxyType(
+    {row[0]: make_spec(*row, aliases=_ALIASES.get(row[0], ())) for row in _TABLE}
+)
 
 _BY_NAME: Mapping[str, ModuleSpec] = MappingProxyType(
     {name: spec for spec in MODULES.values() for name in (spec.name, *spec.aliases)}
@@ -145,9 +148,15 @@ _BY_FOLDED_NAME: Mapping[str, str] = MappingProxyType(
 )
 
 
-def lookup(name: str) -> ModuleSpec | None:
-    """Resolve a canonical name or registered alias; FATE matches case-sensitively, so do we."""
-    return _BY_NAME.get(name)
+def lookup(name: str, extra: Mapping[str, ModuleSpec] | None = None) -> ModuleSpec | None:
+    """Resolve a canonical name or registered alias; FATE matches case-sensitively, so do we.
+
+    ``extra`` holds modules that installed plug-ins add, by name; FATE's own names win.
+    """
+    spec = _BY_NAME.get(name)
+    if spec is None and extra:
+        spec = extra.get(name) or next((s for s in extra.values() if name in s.aliases), None)
+    return spec
 
 
 def suggest(name: str) -> list[str]:

@@ -53,6 +53,8 @@ class CompileOptions(BaseModel):
     # FATE ignores parameters for components the DSL does not have, and some of its own examples
     # carry such leftovers; by default they are a warning, in strict mode an error.
     strict: bool = False
+    # Modules that installed plug-ins add to FATE's catalog, by name.
+    extra_modules: dict[str, ModuleSpec] = Field(default_factory=dict)
 
 
 def model_id_for(roles: Mapping[str, tuple[int, ...]]) -> str:
@@ -83,7 +85,7 @@ def compile_job(
     initiator = check_initiator(conf_model.initiator, roles)
 
     graph.require_components(dsl_model)
-    specs = graph.resolve_modules(dsl_model)
+    specs = graph.resolve_modules(dsl_model, opts.extra_modules)
     graph.check_outputs(dsl_model, specs)
     inputs = graph.collect_inputs(dsl_model, specs)
     upstream = {

@@ -29,10 +29,10 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
-def resolve_modules(dsl: Dsl) -> dict[str, ModuleSpec]:
+def resolve_modules(dsl: Dsl, extra: Mapping[str, ModuleSpec] | None = None) -> dict[str, ModuleSpec]:
     specs: dict[str, ModuleSpec] = {}
     for name, cpn in dsl.components.items():
-        spec = catalog.lookup(cpn.module)
+        spec = catalog.lookup(cpn.module, extra)
         if spec is None:
             suggestions = catalog.suggest(cpn.module)
             hint = (

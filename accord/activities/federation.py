@@ -1,0 +1,137 @@
+"""Activities of the initiator's job workflow: commands to every party, over federation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from temporalio import activity
+
+from accord.activities.messages import JobParties, JobStatusFanout, StatusQuery, TaskFanout
+from accord.dsl_compiler.plan import JobPlan
+from accord.federation.client import FederationClient
+from accord.federation.commands import (
+    ApplyResource,
+    CreateJob,
+    Party,
+    QueryStatus,
+    ResourceReply,
+    ReturnResource,
+    StartTask,
+    StopTask,
+    TaskReport,
+    UpdateJobStatus,
+)
+from accord.persistence import JobRepository
+from accord.workflows.dag import task_id
+
+T = TypeVar("T")
+
+
+def _request_id(party: Party, suffix: str = "") -> str:
+    # Stable across Temporal's retries of this activity, so a retried command is recognised.
+    info = activity.info()
+    return (
+        f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}/{party.role}-{party.party_id}{suffix}"
+    )
+
+
+async def _each(parties: Iterable[Party], call: Callable[[Party], Awaitable[T]]) -> list[T]:
+    return list(await asyncio.gather(*(call(p) for p in parties)))
+
+
+class FederationActivities:
+    def __init__(self, client: FederationClient, jobs: JobRepository) -> None:
+        self._client = client
+        self._jobs = jobs
+
+    @activity.defn(name="create_job_on_parties")
+    async def create_job_on_parties(self, job: JobParties) -> None:
+        # The submitting site stored dsl, conf and plan with the initiator's row; the workflow only
+        # carries the job id, so large plans never ride in its history.
+        source = job.initiator
+        record = await asyncio.to_thread(self._jobs.get, job.job_id, source.role, source.party_id)
+        plan = JobPlan.model_validate(record.plan)
+        await _each(
+            job.parties,
+            lambda p: self._client.create_job(
+                CreateJob(
+                    job_id=job.job_id,
+                    party=p,
+                    initiator=source,
+                    dsl=record.dsl,
+                    runtime_conf=record.runtime_conf,
+                    plan=plan,
+                ),
+                source=source,
+                request_id=_request_id(p),
+            ),
+        )
+
+    @activity.defn(name="apply_resource")
+    async def apply_resource(self, command: ApplyResource, source: Party) -> ResourceReply:
+        return await self._client.apply_resource(
+            command, source=source, request_id=_request_id(command.party)
+        )
+
+    @activity.defn(name="return_resource")
+    async def return_resource(self, command: ReturnResource, source: Party) -> None:
+        await self._client.return_resource(command, source=source, request_id=_request_id(command.party))
+
+    @activity.defn(name="start_tasks")
+    async def start_tasks(self, fanout: TaskFanout, source: Party) -> None:
+        await _each(
+            fanout.parties,
+            lambda p: self._client.start_task(
+                StartTask(
+                    job_id=fanout.job_id,
+                    party=p,
+                    component=fanout.component,
+                    task_id=task_id(fanout.job_id, fanout.component),
+                    task_version=fanout.task_version,
+                ),
+                source=source,
+                request_id=_request_id(p),
+            ),
+        )
+
+    @activity.defn(name="stop_tasks")
+    async def stop_tasks(self, fanout: TaskFanout, source: Party) -> None:
+        await _each(
+            fanout.parties,
+            lambda p: self._client.stop_task(
+                StopTask(
+                    job_id=fanout.job_id,
+                    party=p,
+                    component=fanout.component,
+                    task_version=fanout.task_version,
+                    status=fanout.status,
+                ),
+                source=source,
+                request_id=_request_id(p),
+            ),
+        )
+
+    @activity.defn(name="update_job_status")
+    async def update_job_status(self, fanout: JobStatusFanout, source: Party) -> None:
+        await _each(
+            fanout.parties,
+            lambda p: self._client.update_job_status(
+                UpdateJobStatus(job_id=fanout.job_id, party=p, status=fanout.status, reason=fanout.reason),
+                source=source,
+                request_id=_request_id(p),
+            ),
+        )
+
+    @activity.defn(name="query_task_status")
+    async def query_task_status(self, query: StatusQuery, source: Party) -> list[TaskReport]:
+        replies = await _each(
+            query.parties,
+            lambda p: self._client.query_status(
+                QueryStatus(job_id=query.job_id, party=p, components=query.components),
+                source=source,
+                request_id=_request_id(p),
+            ),
+        )
+        return [report for reply in replies for report in reply.tasks]

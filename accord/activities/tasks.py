@@ -1,0 +1,108 @@
+"""Activities of a party workflow: run a component, record and report its status."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from accord.activities.messages import ReportTask, RunTask
+from accord.components import ComponentRegistry, TaskCancelled, TaskContext
+from accord.dsl_compiler.plan import JobPlan
+from accord.errors import StatusTransitionError
+from accord.federation.client import FederationClient
+from accord.persistence import JobRepository, TaskKey, TaskRepository
+from accord.status import TaskStatus
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_EVERY_S = 1.0
+# A component that fails is not retried by Temporal: the job decides (auto_retries, new version).
+COMPONENT_FAILURE = "ComponentFailure"
+
+
+class TaskActivities:
+    def __init__(
+        self,
+        *,
+        home: Path,
+        jobs: JobRepository,
+        tasks: TaskRepository,
+        registry: ComponentRegistry,
+        client: FederationClient,
+    ) -> None:
+        self._home = home
+        self._jobs = jobs
+        self._tasks = tasks
+        self._registry = registry
+        self._client = client
+
+    @activity.defn(name="run_task")
+    async def run_task(self, task: RunTask) -> None:
+        record = await asyncio.to_thread(self._jobs.get, task.job_id, task.party.role, task.party.party_id)
+        plan = JobPlan.model_validate(record.plan)
+        party_plan = plan.party(task.party.role, task.party.party_id)
+        module = plan.component(task.component).module
+        ctx = TaskContext(
+            job_id=task.job_id,
+            party=task.party,
+            component=task.component,
+            module=module,
+            task_version=task.task_version,
+            parameters=party_plan.component_parameters.get(task.component, {}),
+            work_dir=self._home
+            / "jobs"
+            / task.job_id
+            / f"{task.party.role}_{task.party.party_id}"
+            / f"{task.component}_v{task.task_version}",
+        )
+        ctx.work_dir.mkdir(parents=True, exist_ok=True)
+        component = self._registry.create(module)
+        running = asyncio.ensure_future(asyncio.to_thread(component.run, ctx))
+        try:
+            while True:
+                done, _ = await asyncio.wait({running}, timeout=HEARTBEAT_EVERY_S)
+                if done:
+                    break
+                activity.heartbeat()
+            running.result()
+        except asyncio.CancelledError:
+            # The task was stopped: tell the component and give it a moment to wind down.
+            ctx.cancelled.set()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(running), timeout=5)
+            raise
+        except TaskCancelled:
+            raise asyncio.CancelledError() from None
+        except Exception as exc:
+            log.exception("component %s of job %s failed on %s", task.component, task.job_id, task.party)
+            raise ApplicationError(
+                f"{module} failed: {type(exc).__name__}: {exc}", type=COMPONENT_FAILURE, non_retryable=True
+            ) from exc
+
+    @activity.defn(name="report_task")
+    async def report_task(self, request: ReportTask) -> None:
+        report = request.report
+        key = TaskKey(
+            report.job_id, report.component, report.task_version, report.party.role, report.party.party_id
+        )
+        await asyncio.to_thread(self._record, key, report.status)
+        if request.push:
+            info = activity.info()
+            await self._client.report_status(
+                report,
+                destination=request.initiator,
+                request_id=f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}",
+            )
+
+    def _record(self, key: TaskKey, status: TaskStatus) -> None:
+        for update in (self._tasks.update_party_status, self._tasks.update_status):
+            try:
+                update(key, status)
+            except StatusTransitionError:
+                # Reports can overtake each other (a stop racing a success); the first end wins.
+                log.info("ignored %s for %s: not a legal transition", status, key)

@@ -1,0 +1,1 @@
+"""The HTTP API: FATE-Flow's v1 paths and envelope."""

@@ -1,0 +1,204 @@
+"""Sends control commands to the site hosting a party, retrying what is safe to retry."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from types import TracebackType
+from typing import Any
+
+import grpc
+
+from accord.errors import ArgumentError, ConnectionFailure, FederatedError
+from accord.federation import tracing, wire
+from accord.federation.commands import (
+    Ack,
+    ApplyResource,
+    CreateJob,
+    Party,
+    Ping,
+    Pong,
+    QueryStatus,
+    ResourceReply,
+    ReturnResource,
+    StartTask,
+    StatusReply,
+    StopTask,
+    TaskReport,
+    UpdateJobStatus,
+)
+from accord.federation.proto import federation_pb2 as pb
+from accord.federation.proto import federation_pb2_grpc as pb_grpc
+from accord.federation.routes import RouteTable
+
+# Statuses that say nothing reached a handler, or that the peer is overloaded: resending is safe.
+_TRANSIENT = frozenset(
+    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
+)
+_MAX_BACKOFF_S = 5.0
+# gRPC's reconnect backoff starts at 1 s; a restarted peer should be found again sooner than that.
+_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    *wire.MESSAGE_OPTIONS,
+)
+# Ping names only a party id; the envelope still needs parties, so it carries these placeholders.
+_NO_ROLE = ""
+_SITE_SOURCE = Party(role=_NO_ROLE, party_id=0)
+
+
+class FederationClient:
+    """One client per process; channels are opened per peer address on first use and then reused.
+
+    Every call carries a request id: pass a deterministic one where the caller itself may be retried
+    (a Temporal activity), so the receiving site's reply cache recognises the repeat.
+    """
+
+    def __init__(
+        self,
+        routes: RouteTable,
+        *,
+        source_site: str = "",
+        timeout_s: float = 10.0,
+        attempts: int = 5,
+        backoff_s: float = 0.05,
+    ) -> None:
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        self.routes = routes
+        self.source_site = source_site
+        self.timeout_s = timeout_s
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._stubs: dict[str, pb_grpc.FederationControlStub] = {}
+
+    async def __aenter__(self) -> FederationClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        channels = list(self._channels.values())
+        self._channels.clear()
+        self._stubs.clear()
+        await asyncio.gather(*(channel.close() for channel in channels))
+
+    # ---- commands -----------------------------------------------------------------------------
+
+    async def create_job(self, command: CreateJob, *, source: Party, request_id: str | None = None) -> Ack:
+        return await self._call(wire.CREATE_JOB, command, source, command.party, request_id)
+
+    async def apply_resource(
+        self, command: ApplyResource, *, source: Party, request_id: str | None = None
+    ) -> ResourceReply:
+        return await self._call(wire.APPLY_RESOURCE, command, source, command.party, request_id)
+
+    async def return_resource(
+        self, command: ReturnResource, *, source: Party, request_id: str | None = None
+    ) -> Ack:
+        return await self._call(wire.RETURN_RESOURCE, command, source, command.party, request_id)
+
+    async def start_task(self, command: StartTask, *, source: Party, request_id: str | None = None) -> Ack:
+        return await self._call(wire.START_TASK, command, source, command.party, request_id)
+
+    async def stop_task(self, command: StopTask, *, source: Party, request_id: str | None = None) -> Ack:
+        return await self._call(wire.STOP_TASK, command, source, command.party, request_id)
+
+    async def report_status(
+        self, command: TaskReport, *, destination: Party, request_id: str | None = None
+    ) -> Ack:
+        return await self._call(wire.REPORT_STATUS, command, command.party, destination, request_id)
+
+    async def query_status(
+        self, command: QueryStatus, *, source: Party, request_id: str | None = None
+    ) -> StatusReply:
+        return await self._call(wire.QUERY_STATUS, command, source, command.party, request_id)
+
+    async def update_job_status(
+        self, command: UpdateJobStatus, *, source: Party, request_id: str | None = None
+    ) -> Ack:
+        return await self._call(wire.UPDATE_JOB_STATUS, command, source, command.party, request_id)
+
+    async def ping(self, party_id: int) -> Pong:
+        destination = Party(role=_NO_ROLE, party_id=party_id)
+        return await self._call(wire.PING, Ping(party_id=party_id), _SITE_SOURCE, destination, None)
+
+    # ---- transport ----------------------------------------------------------------------------
+
+    def _stub(self, address: str) -> pb_grpc.FederationControlStub:
+        stub = self._stubs.get(address)
+        if stub is None:
+            channel = grpc.aio.insecure_channel(address, options=list(_CHANNEL_OPTIONS))
+            self._channels[address] = channel
+            stub = self._stubs[address] = pb_grpc.FederationControlStub(channel)  # type: ignore[no-untyped-call]
+        return stub
+
+    async def _call(
+        self,
+        method: wire.Method[Any, wire.Rep],
+        command: Any,
+        source: Party,
+        destination: Party,
+        request_id: str | None,
+    ) -> wire.Rep:
+        address = self.routes.address(destination.party_id)
+        envelope = pb.Envelope(
+            # One id for all attempts below: the receiving site answers a repeat from its cache.
+            request_id=request_id or uuid.uuid4().hex,
+            job_id=getattr(command, "job_id", ""),
+            source=wire.to_address(source),
+            destination=wire.to_address(destination),
+            body=wire.encode(command),
+        )
+        metadata = tracing.outgoing_metadata()
+        if self.source_site:
+            metadata.append((wire.SOURCE_SITE_KEY, self.source_site))
+        failure = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                await asyncio.sleep(
+                    min(self.backoff_s * 2 ** (attempt - 1), max(self.backoff_s, _MAX_BACKOFF_S))
+                )
+            rpc = getattr(self._stub(address), method.name)
+            try:
+                # wait_for_ready: a peer that is restarting is waited for up to the deadline instead of
+                # failing at once, which rides out short outages without burning attempts.
+                reply: pb.Reply = await rpc(
+                    envelope, timeout=self.timeout_s, metadata=metadata, wait_for_ready=True
+                )
+            except grpc.aio.AioRpcError as rpc_error:
+                coded = wire.error_from_metadata(rpc_error.trailing_metadata(), rpc_error.details() or "")
+                if coded is not None:
+                    if not coded.retryable or attempt == self.attempts - 1:
+                        raise coded from None
+                    continue
+                failure = f"{rpc_error.code().name}: {rpc_error.details()}"
+                if rpc_error.code() not in _TRANSIENT:
+                    raise FederatedError(
+                        f"{method.name} to {_party_name(destination)} at {address} failed with {failure}",
+                        hint="the peer may not be an Accord site of a compatible version",
+                        party=destination.party_id,
+                        address=address,
+                    ) from None
+                continue
+            try:
+                return wire.decode(method.reply, reply.body, what=f"the {method.name} reply of {address}")
+            except ArgumentError as error:
+                # Not the caller's argument that is wrong but the peer's answer.
+                raise FederatedError(error.message, hint=error.hint, address=address) from None
+        raise ConnectionFailure(
+            f"cannot reach {_party_name(destination)} at {address}: "
+            f"{self.attempts} attempts of {method.name} failed, the last with {failure}",
+            hint="check that the party's site is running and that its route is right",
+            party=destination.party_id,
+            address=address,
+        )
+
+
+def _party_name(party: Party) -> str:
+    return str(party) if party.role else f"party {party.party_id}"

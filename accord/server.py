@@ -1,0 +1,90 @@
+"""The server process of a site: federation endpoint (gRPC) and HTTP API, wired to their services."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from temporalio.client import Client
+
+from accord.components import ComponentRegistry
+from accord.federation.server import FederationServer
+from accord.persistence import Database, JobRepository, ResourceRepository, TaskRepository
+from accord.settings import Settings
+from accord.site.control import SITE_ENGINE, SiteControl
+from accord.site.jobs import JobService
+from accord.temporal_client import connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Site:
+    """Everything one site serves, started and stopped together."""
+
+    settings: Settings
+    temporal: Client
+    database: Database
+    registry: ComponentRegistry
+    control: SiteControl
+    jobs: JobService
+    federation: FederationServer
+
+    async def stop(self) -> None:
+        await self.federation.stop(grace=1.0)
+        self.database.dispose()
+
+
+async def start_site(
+    settings: Settings,
+    *,
+    temporal: Client | None = None,
+    registry: ComponentRegistry | None = None,
+    history_limit: int = 8000,
+) -> Site:
+    database = Database.from_settings(settings)
+    database.migrate()
+    resources = ResourceRepository(database)
+    nodes = settings.computing_nodes
+    await asyncio.to_thread(
+        resources.register_engine, SITE_ENGINE, nodes * settings.computing_cores_per_node, nodes
+    )
+    client = temporal or await connect(settings)
+    components = registry or ComponentRegistry.discover(settings.component_modules)
+    jobs, tasks = JobRepository(database), TaskRepository(database)
+    control = SiteControl(settings, client, jobs, tasks, resources)
+    federation = FederationServer(control, host=settings.federation_host, port=settings.federation_port)
+    await federation.start()
+    service = JobService(settings, client, jobs, tasks, components, history_limit=history_limit)
+    return Site(settings, client, database, components, control, service, federation)
+
+
+async def run_server(settings: Settings) -> None:
+    """``accord server``: serve federation and the HTTP API until SIGTERM or SIGINT."""
+    import uvicorn
+
+    from accord.api.app import create_app
+
+    site = await start_site(settings)
+    config = uvicorn.Config(
+        create_app(site.jobs),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    http = uvicorn.Server(config)
+    # Server.serve() would take over SIGTERM/SIGINT; this process stops the HTTP side with the rest.
+    config.load()
+    http.lifespan = config.lifespan_class(config)
+    await http.startup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("HTTP API on %s, federation on %s", settings.http_address, site.federation.address)
+    await stop.wait()
+    await http.shutdown()
+    await site.stop()

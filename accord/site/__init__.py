@@ -1,0 +1,1 @@
+"""A site: the services one organisation runs for the parties it hosts."""

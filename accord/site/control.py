@@ -1,0 +1,220 @@
+"""How a site answers federation commands: its read model, its resources and its workflows."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from accord import __version__
+from accord.errors import PermissionDenied, StatusTransitionError
+from accord.federation.commands import (
+    Ack,
+    ApplyResource,
+    CreateJob,
+    Party,
+    Ping,
+    Pong,
+    QueryStatus,
+    ResourceReply,
+    ReturnResource,
+    StartTask,
+    StatusReply,
+    StopTask,
+    TaskReport,
+    UpdateJobStatus,
+)
+from accord.persistence import JobRepository, NewJob, NewTask, ResourceRepository, TaskKey, TaskRepository
+from accord.settings import Settings
+from accord.site.joblog import JobLog
+from accord.status import JobStatus
+from accord.workflows.job import JobWorkflow
+from accord.workflows.party import PartyInput, PartyWorkflow, party_workflow_id
+
+log = logging.getLogger(__name__)
+
+# Accord computes EGGROLL and STANDALONE jobs itself, on one pool of cores per site.
+SITE_ENGINE = "STANDALONE"
+
+
+class SiteControl:
+    """The :class:`~accord.federation.server.ControlHandler` of one site."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        temporal: Client,
+        jobs: JobRepository,
+        tasks: TaskRepository,
+        resources: ResourceRepository,
+    ) -> None:
+        self._settings = settings
+        self._temporal = temporal
+        self._jobs = jobs
+        self._tasks = tasks
+        self._resources = resources
+        self._log = JobLog(settings.home)
+
+    def _note(self, job_id: str, party: Party, message: str) -> None:
+        self._log.write(job_id, party.role, party.party_id, message)
+
+    def _check_hosted(self, party: Party) -> None:
+        if not self._settings.hosts_party(party.party_id):
+            raise PermissionDenied(
+                f"party {party.party_id} is not hosted by this site",
+                hint="check the route table of the sending site",
+            )
+
+    async def create_job(self, command: CreateJob, source: Party) -> Ack:
+        self._check_hosted(command.party)
+        plan = command.plan
+        await asyncio.to_thread(
+            self._jobs.create,
+            NewJob(
+                job_id=command.job_id,
+                role=command.party.role,
+                party_id=command.party.party_id,
+                initiator_role=command.initiator.role,
+                initiator_party_id=command.initiator.party_id,
+                dsl=command.dsl,
+                runtime_conf=command.runtime_conf,
+                is_initiator=command.party == command.initiator,
+                plan=plan.model_dump(mode="json"),
+                model_id=plan.model_id,
+                model_version=plan.model_version,
+            ),
+        )
+        params = plan.party(command.party.role, command.party.party_id).job_parameters
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self._temporal.start_workflow(
+                PartyWorkflow.run,
+                PartyInput(
+                    job_id=command.job_id,
+                    party=command.party,
+                    initiator=command.initiator,
+                    push=params.federated_status_collect_type == "PUSH",
+                    task_timeout_s=params.timeout,
+                ),
+                id=party_workflow_id(command.job_id, command.party),
+                task_queue=self._settings.task_queue,
+                # A rerun starts the party workflow again once the previous run has closed.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )
+        self._note(command.job_id, command.party, f"job created by {source}")
+        return Ack()
+
+    async def apply_resource(self, command: ApplyResource, source: Party) -> ResourceReply:
+        self._check_hosted(command.party)
+        party = command.party
+        granted = await asyncio.to_thread(
+            self._resources.apply, command.job_id, party.role, party.party_id, SITE_ENGINE, command.cores
+        )
+        if granted:
+            self._note(command.job_id, party, f"applied {command.cores} cores")
+            return ResourceReply(granted=True)
+        record = await asyncio.to_thread(self._jobs.get, command.job_id, party.role, party.party_id)
+        reason = record.status_reason or f"{party} has too few cores"
+        self._note(command.job_id, party, f"resources refused: {reason}")
+        return ResourceReply(granted=False, reason=reason)
+
+    async def return_resource(self, command: ReturnResource, source: Party) -> Ack:
+        self._check_hosted(command.party)
+        party = command.party
+        if await asyncio.to_thread(
+            self._resources.return_resource, command.job_id, party.role, party.party_id
+        ):
+            self._note(command.job_id, party, "returned resources")
+        return Ack()
+
+    async def start_task(self, command: StartTask, source: Party) -> Ack:
+        self._check_hosted(command.party)
+        key = TaskKey(
+            command.job_id,
+            command.component,
+            command.task_version,
+            command.party.role,
+            command.party.party_id,
+        )
+        await asyncio.to_thread(self._tasks.create, NewTask(key=key, task_id=command.task_id))
+        await self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.start_task, command)
+        self._note(command.job_id, command.party, f"start task {command.component} v{command.task_version}")
+        return Ack()
+
+    async def stop_task(self, command: StopTask, source: Party) -> Ack:
+        self._check_hosted(command.party)
+        await self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.stop_task, command)
+        self._note(
+            command.job_id,
+            command.party,
+            f"stop task {command.component} v{command.task_version}: {command.status}",
+        )
+        return Ack()
+
+    async def report_status(self, command: TaskReport, source: Party) -> Ack:
+        handle = self._temporal.get_workflow_handle_for(JobWorkflow.run, command.job_id)
+        try:
+            await handle.signal(JobWorkflow.task_report, command)
+        except RPCError as error:
+            # The job has already ended; a late report changes nothing.
+            log.info("report for ended job %s dropped: %s", command.job_id, error)
+        return Ack()
+
+    async def query_status(self, command: QueryStatus, source: Party) -> StatusReply:
+        self._check_hosted(command.party)
+        records = await asyncio.to_thread(
+            self._tasks.list_tasks, command.job_id, role=command.party.role, party_id=command.party.party_id
+        )
+        latest: dict[str, TaskReport] = {}
+        for record in records:
+            if command.components and record.key.component_name not in command.components:
+                continue
+            current = latest.get(record.key.component_name)
+            if current is None or record.key.task_version > current.task_version:
+                latest[record.key.component_name] = TaskReport(
+                    job_id=command.job_id,
+                    party=command.party,
+                    component=record.key.component_name,
+                    task_version=record.key.task_version,
+                    status=record.party_status,
+                    elapsed_ms=record.elapsed_ms,
+                )
+        return StatusReply(tasks=tuple(latest.values()))
+
+    async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack:
+        self._check_hosted(command.party)
+        party = command.party
+        try:
+            await asyncio.to_thread(
+                self._jobs.update_status,
+                command.job_id,
+                party.role,
+                party.party_id,
+                command.status,
+                reason=command.reason,
+            )
+        except StatusTransitionError as error:
+            log.info("job %s on %s: %s", command.job_id, party, error)
+        self._note(
+            command.job_id, party, f"job {command.status}" + (f": {command.reason}" if command.reason else "")
+        )
+        if command.status == JobStatus.WAITING and command.reason:
+            await asyncio.to_thread(
+                self._jobs.set_status_reason, command.job_id, party.role, party.party_id, command.reason
+            )
+        if command.status.is_end:
+            try:
+                await self._party_workflow(command.job_id, party).signal(PartyWorkflow.finish, command.status)
+            except RPCError as error:
+                log.info("party workflow of %s on %s already closed: %s", command.job_id, party, error)
+        return Ack()
+
+    async def ping(self, command: Ping, source: Party) -> Pong:
+        return Pong(site_party_ids=self._settings.local_party_ids, version=__version__)
+
+    def _party_workflow(self, job_id: str, party: Party) -> WorkflowHandle[PartyWorkflow, JobStatus]:
+        return self._temporal.get_workflow_handle_for(PartyWorkflow.run, party_workflow_id(job_id, party))

@@ -1,0 +1,107 @@
+"""The worker process: where workflows, activities and their dependencies are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from accord.activities.federation import FederationActivities
+from accord.activities.queue import QueueActivities
+from accord.activities.tasks import TaskActivities
+from accord.components import ComponentRegistry
+from accord.federation.client import FederationClient
+from accord.federation.routes import RouteTable
+from accord.persistence import Database, JobRepository, TaskRepository
+from accord.settings import Settings
+from accord.temporal_client import connect, workflow_runner
+from accord.workflows.job import JobWorkflow
+from accord.workflows.party import PartyWorkflow
+from accord.workflows.queue import JobQueueWorkflow
+
+log = logging.getLogger(__name__)
+
+WORKFLOWS = [JobWorkflow, PartyWorkflow, JobQueueWorkflow]
+
+
+@dataclass
+class WorkerDeps:
+    settings: Settings
+    temporal: Client
+    database: Database
+    registry: ComponentRegistry
+    federation: FederationClient
+
+
+def federation_client(settings: Settings) -> FederationClient:
+    return FederationClient(
+        RouteTable.from_settings(settings),
+        timeout_s=settings.federation_timeout_s,
+        attempts=settings.federation_attempts,
+    )
+
+
+def build_worker(deps: WorkerDeps) -> Worker:
+    jobs = JobRepository(deps.database)
+    federation = FederationActivities(deps.federation, jobs)
+    tasks = TaskActivities(
+        home=deps.settings.home,
+        jobs=jobs,
+        tasks=TaskRepository(deps.database),
+        registry=deps.registry,
+        client=deps.federation,
+    )
+    queue = QueueActivities(deps.temporal, deps.settings.task_queue)
+    return Worker(
+        deps.temporal,
+        task_queue=deps.settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            federation.create_job_on_parties,
+            federation.apply_resource,
+            federation.return_resource,
+            federation.start_tasks,
+            federation.stop_tasks,
+            federation.update_job_status,
+            federation.query_task_status,
+            tasks.run_task,
+            tasks.report_task,
+            queue.enqueue_job,
+        ],
+        workflow_runner=workflow_runner(),
+        # Components block in threads; the activity coroutines only heartbeat around them.
+        max_concurrent_activities=64,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """``accord worker``: serve this site's task queue until SIGTERM or SIGINT."""
+    database = Database.from_settings(settings)
+    database.migrate()
+    deps = WorkerDeps(
+        settings=settings,
+        temporal=await connect(settings),
+        database=database,
+        registry=ComponentRegistry.discover(settings.component_modules),
+        federation=federation_client(settings),
+    )
+    worker = build_worker(deps)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    ready = settings.home / "run" / "worker.ready"
+    async with worker:
+        ready.parent.mkdir(parents=True, exist_ok=True)
+        ready.write_text("ready\n")
+        log.info("worker polling task queue %s", settings.task_queue)
+        await stop.wait()
+    with contextlib.suppress(FileNotFoundError):
+        ready.unlink()
+    await deps.federation.close()
+    database.dispose()

@@ -1,0 +1,143 @@
+"""The party workflow: one per (job, role, party id) on the site hosting that party.
+
+It receives task commands from the initiator, runs each task as a heartbeating activity, and
+reports every status change: to its own read model always, and to the initiator when the job
+collects statuses by PUSH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+
+with workflow.unsafe.imports_passed_through():
+    from accord.activities.messages import ReportTask, RunTask
+    from accord.activities.tasks import COMPONENT_FAILURE, TaskActivities
+    from accord.federation.commands import Party, StartTask, StopTask, TaskReport
+    from accord.status import JobStatus, TaskStatus
+
+# A worker that dies is noticed when heartbeats stop; the task is then retried on a live worker.
+HEARTBEAT_TIMEOUT = timedelta(seconds=4)
+TASK_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=20,
+    non_retryable_error_types=[COMPONENT_FAILURE],
+)
+REPORT_TIMEOUT = timedelta(seconds=30)
+
+
+def party_workflow_id(job_id: str, party: Party) -> str:
+    return f"{job_id}_{party.role}_{party.party_id}"
+
+
+class PartyInput(BaseModel):
+    job_id: str
+    party: Party
+    initiator: Party
+    push: bool
+    task_timeout_s: int
+
+
+@workflow.defn(name="PartyJob")
+class PartyWorkflow:
+    def __init__(self) -> None:
+        self._starts: list[StartTask] = []
+        self._stops: list[StopTask] = []
+        self._running: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._stop_status: dict[tuple[str, int], TaskStatus] = {}
+        self._seen: set[tuple[str, int]] = set()
+        self._finished: JobStatus | None = None
+
+    @workflow.run
+    async def run(self, job: PartyInput) -> JobStatus:
+        self._job = job
+        while True:
+            await workflow.wait_condition(
+                lambda: bool(self._starts or self._stops) or self._finished is not None
+            )
+            starts, self._starts = self._starts, []
+            stops, self._stops = self._stops, []
+            for command in starts:
+                key = (command.component, command.task_version)
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self._running[key] = asyncio.create_task(self._run_task(command))
+            for stop in stops:
+                key = (stop.component, stop.task_version)
+                task = self._running.get(key)
+                if task is not None and not task.done():
+                    self._stop_status[key] = stop.status
+                    task.cancel()
+            if self._finished is not None:
+                # The job has ended: whatever still runs here is stopped with it.
+                for key, task in self._running.items():
+                    if not task.done():
+                        self._stop_status[key] = TaskStatus.CANCELED
+                        task.cancel()
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+                return self._finished
+
+    async def _run_task(self, command: StartTask) -> None:
+        key = (command.component, command.task_version)
+        status, error = TaskStatus.SUCCESS, ""
+        try:
+            await self._report(command, TaskStatus.RUNNING)
+            await workflow.execute_activity_method(
+                TaskActivities.run_task,
+                RunTask(
+                    job_id=command.job_id,
+                    party=command.party,
+                    component=command.component,
+                    task_version=command.task_version,
+                ),
+                start_to_close_timeout=timedelta(seconds=self._job.task_timeout_s),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=TASK_RETRY,
+            )
+        except asyncio.CancelledError:
+            status = self._stop_status.get(key, TaskStatus.CANCELED)
+        except ActivityError as failure:
+            if isinstance(failure.cause, CancelledError):
+                status = self._stop_status.get(key, TaskStatus.CANCELED)
+            else:
+                status = TaskStatus.FAILED
+                cause = failure.cause
+                error = cause.message if isinstance(cause, ApplicationError) else str(cause or failure)
+        await self._report(command, status, error)
+
+    async def _report(self, command: StartTask, status: TaskStatus, error: str = "") -> None:
+        report = TaskReport(
+            job_id=command.job_id,
+            party=command.party,
+            component=command.component,
+            task_version=command.task_version,
+            status=status,
+            error=error,
+        )
+        await workflow.execute_local_activity_method(
+            TaskActivities.report_task,
+            ReportTask(report=report, initiator=self._job.initiator, push=self._job.push),
+            start_to_close_timeout=REPORT_TIMEOUT,
+        )
+
+    @workflow.signal
+    def start_task(self, command: StartTask) -> None:
+        self._starts.append(command)
+
+    @workflow.signal
+    def stop_task(self, command: StopTask) -> None:
+        self._stops.append(command)
+
+    @workflow.signal
+    def finish(self, status: JobStatus) -> None:
+        self._finished = status
+
+    @workflow.query
+    def running_tasks(self) -> list[str]:
+        return [f"{c}:{v}" for (c, v), t in self._running.items() if not t.done()]

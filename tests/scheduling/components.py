@@ -1,0 +1,53 @@
+"""Components for scheduling tests only: sleep, fail on demand, count calls. Not shipped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from accord.components import ComponentRegistry, TaskContext
+from accord.dsl_compiler.catalog import make_spec
+
+ROLES = "guest host arbiter"
+IO = "data train_data test_data model"
+
+
+def _calls_file(ctx: TaskContext) -> Path:
+    # One file per job and component, shared by its parties, so a test can count every run.
+    root = Path(os.environ.get("ACCORD_TEST_CALLS", ctx.work_dir.parents[2]))
+    root.mkdir(parents=True, exist_ok=True)
+    return root / f"{ctx.job_id}.{ctx.component}.calls"
+
+
+def _count(ctx: TaskContext) -> int:
+    """Record this run and return how many runs of this component's party came before it."""
+    calls = _calls_file(ctx)
+    mine = f"{ctx.party.role}:{ctx.party.party_id}:v{ctx.task_version}"
+    previous = calls.read_text().splitlines() if calls.exists() else []
+    with calls.open("a") as out:
+        out.write(mine + "\n")
+    return sum(1 for line in previous if line.startswith(f"{ctx.party.role}:{ctx.party.party_id}:"))
+
+
+class Sleep:
+    """Sleeps ``seconds`` (default 0), waking up at once when stopped."""
+
+    def run(self, ctx: TaskContext) -> None:
+        _count(ctx)
+        ctx.sleep(float(ctx.parameters.get("seconds", 0)))
+
+
+class Fail:
+    """Fails on the roles in ``fail_roles`` (default all) for its first ``times`` runs (default always)."""
+
+    def run(self, ctx: TaskContext) -> None:
+        earlier = _count(ctx)
+        roles = ctx.parameters.get("fail_roles", ["guest", "host", "arbiter"])
+        times = int(ctx.parameters.get("times", 1_000_000))
+        if ctx.party.role in roles and earlier < times:
+            raise RuntimeError(f"asked to fail (run {earlier + 1} of {ctx.party.role})")
+
+
+def register(registry: ComponentRegistry) -> None:
+    registry.register("TestSleep", Sleep, make_spec("TestSleep", ROLES, IO, "data model"))
+    registry.register("TestFail", Fail, make_spec("TestFail", ROLES, IO, "data model"))
