@@ -5,7 +5,7 @@ workflow of N sequential no-op activities (the gap between two activity starts i
 completion, workflow task, next schedule, dispatch), M empty workflows (start to result) and a few
 workflows that sleep 200 ms on a durable timer.
 
-Run: ``.venv/bin/python bench/temporal_latency.py [--activities 50] [--workflows 20] [--json]``.
+Run: ``.venv/bin/python bench/temporal_latency.py [--activities 50] [--workflows 20] [--rounds 3] [--json]``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -105,7 +105,31 @@ async def _connect(address: str, deadline_s: float) -> Client:
             await asyncio.sleep(0.1)
 
 
-async def measure(variant: Variant, activities: int, workflows: int) -> dict[str, float | str]:
+@dataclass
+class Samples:
+    """Raw figures of one variant, pooled over rounds (all in ms but ready_s)."""
+
+    ready_s: list[float] = field(default_factory=list)
+    activity_gaps: list[float] = field(default_factory=list)
+    sequential: list[float] = field(default_factory=list)
+    workflows: list[float] = field(default_factory=list)
+    sleeps: list[float] = field(default_factory=list)
+
+    def summary(self, name: str) -> dict[str, float | str]:
+        return {
+            "variant": name,
+            "server_ready_s": statistics.median(self.ready_s),
+            "activity_rtt_ms_mean": statistics.fmean(self.activity_gaps),
+            "activity_rtt_ms_median": statistics.median(self.activity_gaps),
+            "activity_rtt_ms_p95": _p95(self.activity_gaps),
+            "sequential_workflow_ms": statistics.median(self.sequential),
+            "workflow_ms_median": statistics.median(self.workflows),
+            "workflow_ms_p95": _p95(self.workflows),
+            "sleep_200ms_workflow_ms_median": statistics.median(self.sleeps),
+        }
+
+
+async def measure(variant: Variant, activities: int, workflows: int, into: Samples) -> None:
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
         port, ui_port = _free_port(), _free_port()
         settings = Settings(home=Path(tmp), temporal_address=f"127.0.0.1:{port}", temporal_ui_port=ui_port)
@@ -115,16 +139,20 @@ async def measure(variant: Variant, activities: int, workflows: int) -> dict[str
         try:
             started = time.perf_counter()
             client = await _connect(settings.temporal_address, 30)
-            ready_s = time.perf_counter() - started
-            return await _run(client, variant, activities, workflows, ready_s)
+            into.ready_s.append(time.perf_counter() - started)
+            await _run(client, activities, workflows, into)
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
-async def _run(
-    client: Client, variant: Variant, activities: int, workflows: int, ready_s: float
-) -> dict[str, float | str]:
+async def _timed(into: list[float], run: Awaitable[object]) -> None:
+    began = time.perf_counter()
+    await run
+    into.append((time.perf_counter() - began) * 1000)
+
+
+async def _run(client: Client, activities: int, workflows: int, into: Samples) -> None:
     queue = f"bench-{uuid.uuid4().hex[:8]}"
     async with Worker(
         client,
@@ -136,31 +164,15 @@ async def _run(
         # The first workflow pays for task queue creation and caches; keep it out of the figures.
         await client.execute_workflow(Sequential.run, 2, id=f"warm-{queue}", task_queue=queue)
         _starts.clear()
-        began = time.perf_counter()
-        await client.execute_workflow(Sequential.run, activities, id=f"seq-{queue}", task_queue=queue)
-        sequential_s = time.perf_counter() - began
-        gaps = [(b - a) * 1000 for a, b in itertools.pairwise(_starts)]
-        empties: list[float] = []
+        seq = client.execute_workflow(Sequential.run, activities, id=f"seq-{queue}", task_queue=queue)
+        await _timed(into.sequential, seq)
+        into.activity_gaps.extend((b - a) * 1000 for a, b in itertools.pairwise(_starts))
         for index in range(workflows):
-            began = time.perf_counter()
-            await client.execute_workflow(Empty.run, id=f"empty-{queue}-{index}", task_queue=queue)
-            empties.append((time.perf_counter() - began) * 1000)
-        sleeps: list[float] = []
+            empty = client.execute_workflow(Empty.run, id=f"empty-{queue}-{index}", task_queue=queue)
+            await _timed(into.workflows, empty)
         for index in range(3):
-            began = time.perf_counter()
-            await client.execute_workflow(Sleeper.run, id=f"sleep-{queue}-{index}", task_queue=queue)
-            sleeps.append((time.perf_counter() - began) * 1000)
-    return {
-        "variant": variant.name,
-        "server_ready_s": ready_s,
-        "activity_rtt_ms_mean": statistics.fmean(gaps),
-        "activity_rtt_ms_median": statistics.median(gaps),
-        "activity_rtt_ms_p95": _p95(gaps),
-        "sequential_workflow_ms": sequential_s * 1000,
-        "workflow_ms_median": statistics.median(empties),
-        "workflow_ms_p95": _p95(empties),
-        "sleep_200ms_workflow_ms_median": statistics.median(sleeps),
-    }
+            sleep = client.execute_workflow(Sleeper.run, id=f"sleep-{queue}-{index}", task_queue=queue)
+            await _timed(into.sleeps, sleep)
 
 
 def _table(rows: list[dict[str, float | str]], activities: int) -> str:
@@ -184,9 +196,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--activities", type=int, default=50, help="sequential activities per workflow")
     parser.add_argument("--workflows", type=int, default=20, help="empty workflows timed one by one")
+    parser.add_argument("--rounds", type=int, default=3, help="servers started per variant, interleaved")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    rows = [asyncio.run(measure(variant, args.activities, args.workflows)) for variant in VARIANTS]
+    samples = {variant.name: Samples() for variant in VARIANTS}
+    # Interleaved, so that a burst of load elsewhere on the machine does not land on one variant only.
+    for _ in range(args.rounds):
+        for variant in VARIANTS:
+            asyncio.run(measure(variant, args.activities, args.workflows, samples[variant.name]))
+    rows = [samples[variant.name].summary(variant.name) for variant in VARIANTS]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

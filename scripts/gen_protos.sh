@@ -9,10 +9,10 @@
 # Output depends on the grpcio-tools version, which is why the dev extra pins it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# A relative PYTHON is taken from the repository root; a relative OUT_DIR from where you are.
 PYTHON="${PYTHON:-.venv/bin/python}"
-OUT="${1:-$ROOT}"
+OUT="$(mkdir -p "${1:-$ROOT}" && cd "${1:-$ROOT}" && pwd)"
 cd "$ROOT"
-mkdir -p "$OUT"
 "$PYTHON" -m grpc_tools.protoc \
     --proto_path=. \
     --python_out="$OUT" \

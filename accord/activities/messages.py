@@ -45,6 +45,8 @@ class RunTask(_Frozen):
     party: Party
     component: str
     task_version: int
+    initiator: Party
+    push: bool
 
 
 class ReportTask(_Frozen):

@@ -1,10 +1,16 @@
-"""Activities of a party workflow: run a component, record and report its status."""
+"""Activities of a party workflow: run a component, and record and report its status.
+
+The task activity reports its own start and outcome, so a finished task reaches the initiator
+without another round through the party workflow; the workflow reports only what the activity
+cannot: a stop, or a worker lost for good.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 from temporalio import activity
@@ -15,6 +21,7 @@ from accord.components import ComponentRegistry, TaskCancelled, TaskContext
 from accord.dsl_compiler.plan import JobPlan
 from accord.errors import StatusTransitionError
 from accord.federation.client import FederationClient
+from accord.federation.commands import TaskReport
 from accord.persistence import JobRepository, TaskKey, TaskRepository
 from accord.status import TaskStatus
 
@@ -23,6 +30,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY_S = 1.0
 # A component that fails is not retried by Temporal: the job decides (auto_retries, new version).
 COMPONENT_FAILURE = "ComponentFailure"
+_PLAN_CACHE_SIZE = 64
 
 
 class TaskActivities:
@@ -40,12 +48,24 @@ class TaskActivities:
         self._tasks = tasks
         self._registry = registry
         self._client = client
+        # Plans are immutable once a job is created; parsing one per task would dominate short tasks.
+        self._plans: OrderedDict[tuple[str, str, int], JobPlan] = OrderedDict()
+
+    async def _plan(self, task: RunTask) -> JobPlan:
+        key = (task.job_id, task.party.role, task.party.party_id)
+        plan = self._plans.get(key)
+        if plan is None:
+            record = await asyncio.to_thread(self._jobs.get, *key)
+            plan = JobPlan.model_validate(record.plan)
+            self._plans[key] = plan
+            if len(self._plans) > _PLAN_CACHE_SIZE:
+                self._plans.popitem(last=False)
+        return plan
 
     @activity.defn(name="run_task")
     async def run_task(self, task: RunTask) -> None:
-        record = await asyncio.to_thread(self._jobs.get, task.job_id, task.party.role, task.party.party_id)
-        plan = JobPlan.model_validate(record.plan)
-        party_plan = plan.party(task.party.role, task.party.party_id)
+        started = asyncio.ensure_future(self._report(task, TaskStatus.RUNNING))
+        plan = await self._plan(task)
         module = plan.component(task.component).module
         ctx = TaskContext(
             job_id=task.job_id,
@@ -53,7 +73,9 @@ class TaskActivities:
             component=task.component,
             module=module,
             task_version=task.task_version,
-            parameters=party_plan.component_parameters.get(task.component, {}),
+            parameters=plan.party(task.party.role, task.party.party_id).component_parameters.get(
+                task.component, {}
+            ),
             work_dir=self._home
             / "jobs"
             / task.job_id
@@ -80,12 +102,29 @@ class TaskActivities:
             raise asyncio.CancelledError() from None
         except Exception as exc:
             log.exception("component %s of job %s failed on %s", task.component, task.job_id, task.party)
-            raise ApplicationError(
-                f"{module} failed: {type(exc).__name__}: {exc}", type=COMPONENT_FAILURE, non_retryable=True
-            ) from exc
+            message = f"{module} failed: {type(exc).__name__}: {exc}"
+            await started
+            await self._report(task, TaskStatus.FAILED, message)
+            raise ApplicationError(message, type=COMPONENT_FAILURE, non_retryable=True) from exc
+        await started
+        await self._report(task, TaskStatus.SUCCESS)
+
+    async def _report(self, task: RunTask, status: TaskStatus, error: str = "") -> None:
+        report = TaskReport(
+            job_id=task.job_id,
+            party=task.party,
+            component=task.component,
+            task_version=task.task_version,
+            status=status,
+            error=error,
+        )
+        await self._deliver(ReportTask(report=report, initiator=task.initiator, push=task.push), status.value)
 
     @activity.defn(name="report_task")
     async def report_task(self, request: ReportTask) -> None:
+        await self._deliver(request, "")
+
+    async def _deliver(self, request: ReportTask, suffix: str) -> None:
         report = request.report
         key = TaskKey(
             report.job_id, report.component, report.task_version, report.party.role, report.party.party_id
@@ -96,13 +135,12 @@ class TaskActivities:
             await self._client.report_status(
                 report,
                 destination=request.initiator,
-                request_id=f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}",
+                request_id=f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}/{suffix}",
             )
 
     def _record(self, key: TaskKey, status: TaskStatus) -> None:
-        for update in (self._tasks.update_party_status, self._tasks.update_status):
-            try:
-                update(key, status)
-            except StatusTransitionError:
-                # Reports can overtake each other (a stop racing a success); the first end wins.
-                log.info("ignored %s for %s: not a legal transition", status, key)
+        try:
+            self._tasks.update_status(key, status, with_party_status=True)
+        except StatusTransitionError:
+            # Reports can overtake each other (a stop racing a success); the first end wins.
+            log.info("ignored %s for %s: not a legal transition", status, key)

@@ -1,101 +1,229 @@
-"""The FastAPI application: FATE-Flow's v1 job endpoints over :class:`JobService`."""
+"""The FastAPI application: FATE-Flow's v1 job endpoints over :class:`JobService`.
+
+Every reply, errors included, is FATE-Flow's envelope ``{"retcode", "retmsg", "data", "jobId"}``; the
+HTTP status follows the error's family (:func:`accord.errors.http_status`), so bad input is a 4xx.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
 from accord import __version__
 from accord.api.schemas import (
     Envelope,
+    ErrorEnvelope,
     JobIdBody,
+    JobList,
     JobListBody,
     JobQueryBody,
+    JobRow,
     RerunBody,
+    StopBody,
     SubmitBody,
+    SubmitResult,
     TaskQueryBody,
-    job_row,
-    task_row,
+    TaskRow,
+    VersionData,
 )
-from accord.errors import AccordError, RetCode, http_status
+from accord.errors import AccordError, JsonSyntaxError, RecordNotFound, RetCode, http_status
 from accord.site.jobs import JobService
 
 log = logging.getLogger(__name__)
 
+_ERROR_MEANING = {
+    400: "bad input: not JSON, a wrong or unknown field, or a job the compiler rejects",
+    404: "no such job, component or endpoint",
+    409: "the job's state does not allow this (stop an ended job, rerun a running one)",
+}
 
-def _envelope(status: int, retcode: int, retmsg: str, data: Any = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"retcode": retcode, "retmsg": retmsg, "data": data})
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the coded errors an endpoint answers; ``default`` covers 5xx.
+
+    Listing ``default`` also keeps FastAPI from documenting a 422 this API never sends.
+    """
+    documented: dict[int | str, dict[str, Any]] = {
+        status: {"model": ErrorEnvelope, "description": _ERROR_MEANING[status]} for status in statuses
+    }
+    documented["default"] = {
+        "model": ErrorEnvelope,
+        "description": "the site failed (500) or cannot reach Temporal (503)",
+    }
+    return documented
 
 
-def create_app(jobs: JobService) -> FastAPI:
-    app = FastAPI(title="Accord", version=__version__, description="FATE-Flow compatible job API")
+def _envelope(status: int, retcode: int, retmsg: str, data: Any = None, **headers: str) -> JSONResponse:
+    content = {"retcode": retcode, "retmsg": retmsg, "data": data, "jobId": None}
+    return JSONResponse(status_code=status, content=content, headers=headers or None)
 
+
+def _invalid_body(error: RequestValidationError) -> JSONResponse:
+    problems = [_problem(e) for e in error.errors()] or [{"field": "body", "message": "invalid request body"}]
+    code = JsonSyntaxError.code if error.errors()[0].get("type") == "json_invalid" else int(RetCode.ARGUMENT)
+    first = problems[0]
+    message = first["message"] if first["field"] == "body" else f"request body: {first['message']}"
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more, listed in data.errors)"
+    return _envelope(400, code, message, {"errors": problems})
+
+
+def _problem(error: Any) -> dict[str, str]:
+    """One validation error as the field it concerns and a sentence naming that field."""
+    kind, msg = error.get("type", ""), error.get("msg", "invalid")
+    if kind == "json_invalid":
+        # FastAPI puts the character offset where the field would be.
+        offset = error.get("loc", ("body", "?"))[-1]
+        detail = error.get("ctx", {}).get("error") or msg
+        return {
+            "field": "body",
+            "message": f"the request body is not valid JSON: {detail} at character {offset}",
+        }
+    field = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    if not field:
+        if kind == "missing":
+            message = "the request has no body: send a JSON object (Content-Type: application/json)"
+        else:
+            message = "the request body must be a JSON object (Content-Type: application/json)"
+        return {"field": "body", "message": message}
+    if kind == "extra_forbidden":
+        return {"field": field, "message": f"unknown field {field!r}"}
+    if kind == "missing":
+        return {"field": field, "message": f"field {field!r} is required"}
+    return {"field": field, "message": f"field {field!r}: {msg}"}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AccordError)
     async def coded(_: Request, error: AccordError) -> JSONResponse:
         return _envelope(http_status(error), error.code, error.retmsg, error.details or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid body"}
-        field = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
-        message = f"request body: {field}: {first.get('msg', 'invalid')}"
-        return _envelope(400, int(RetCode.ARGUMENT), message)
+        return _invalid_body(error)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> JSONResponse:
-        log.exception("request failed")
-        return _envelope(500, int(RetCode.EXCEPTION), f"internal error: {type(error).__name__}: {error}")
+    @app.exception_handler(HTTPException)
+    async def routing(request: Request, error: HTTPException) -> JSONResponse:
+        # Unknown paths and wrong methods: FastAPI's {"detail"} body is not an envelope FATE clients read.
+        if error.status_code == 404:
+            message = f"no endpoint {request.method} {request.url.path}"
+            return _envelope(404, int(RetCode.NOT_FOUND), message)
+        if error.status_code == 405:
+            allowed = next((v for k, v in (error.headers or {}).items() if k.lower() == "allow"), "")
+            message = f"{request.method} is not allowed on {request.url.path}; use {allowed or 'POST'}"
+            return _envelope(405, int(RetCode.ARGUMENT), message, allow=allowed)
+        family = RetCode.ARGUMENT if error.status_code < 500 else RetCode.EXCEPTION
+        return _envelope(error.status_code, int(family), str(error.detail))
 
-    @app.post("/v1/job/submit", response_model=Envelope)
-    async def submit(body: SubmitBody) -> Envelope:
+    @app.exception_handler(RPCError)
+    async def temporal(_: Request, error: RPCError) -> JSONResponse:
+        if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            message = f"Temporal is unreachable: {error.message}. Check that the site's Temporal server runs"
+            return _envelope(503, int(RetCode.CONNECTION), message)
+        log.error("Temporal refused a request: %s (%s)", error.message, error.status)
+        return _envelope(500, int(RetCode.EXCEPTION), f"Temporal refused the request: {error.message}")
+
+    @app.middleware("http")
+    async def unexpected(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # Caught here rather than by an Exception handler, which Starlette re-raises to the server.
+        try:
+            return await call_next(request)
+        except Exception as error:
+            log.exception("%s %s failed", request.method, request.url.path)
+            return _envelope(500, int(RetCode.EXCEPTION), f"internal error: {type(error).__name__}: {error}")
+
+
+def create_app(jobs: JobService) -> FastAPI:
+    app = FastAPI(
+        title="Accord",
+        version=__version__,
+        description="FATE-Flow compatible job API: POST JSON, replies in FATE-Flow's envelope.",
+    )
+    _install_error_handlers(app)
+
+    @app.post("/v1/job/submit", responses=_errors(400))
+    async def submit(body: SubmitBody) -> Envelope[SubmitResult]:
+        """Compile and start a job; ``data`` has its model info, board url and logs directory."""
         result = await jobs.submit(body.job_dsl, body.job_runtime_conf)
-        data = result.model_dump()
-        data.pop("job_id")
-        return Envelope(data=data, jobId=result.job_id)
+        return Envelope(data=result, jobId=result.job_id)
 
-    @app.post("/v1/job/query", response_model=Envelope)
-    async def query(body: JobQueryBody) -> Envelope:
+    @app.post("/v1/job/query", responses=_errors(400, 404))
+    async def query(body: JobQueryBody) -> Envelope[list[JobRow]]:
+        """Every party's row of a job on this site, optionally of one role, party or status."""
         records = await jobs.query(body.job_id, body.role, body.party_id)
-        rows = [job_row(r) for r in records]
-        view = await jobs.live_view(body.job_id)
-        if view is not None:
-            for row in rows:
-                row["f_tasks"] = view.components
-        return Envelope(data=rows, jobId=body.job_id)
+        if body.status is not None:
+            records = [r for r in records if r.status == body.status]
+            if not records:
+                raise RecordNotFound(f"job {body.job_id} has no party in status {body.status.value}")
+        try:
+            live = await jobs.live_view(body.job_id)
+        except RPCError as error:
+            # The rows alone still answer the query; only the scheduler's live view is missing.
+            log.warning("no live view of job %s: %s", body.job_id, error.message)
+            live = None
+        return Envelope(data=[JobRow.of(r, live) for r in records], jobId=body.job_id)
 
-    @app.post("/v1/job/list/job", response_model=Envelope)
-    async def list_jobs(body: JobListBody) -> Envelope:
-        records = await jobs.list_jobs(limit=body.limit, status=body.status)
-        return Envelope(data={"jobs": [job_row(r) for r in records], "count": len(records)})
+    @app.post("/v1/job/list/job", responses=_errors(400))
+    async def list_jobs(body: JobListBody) -> Envelope[JobList]:
+        """Party rows of the newest jobs, optionally of one status."""
+        status = body.status.value if body.status else None
+        records = await jobs.list_jobs(limit=body.limit, status=status)
+        return Envelope(data=JobList(jobs=[JobRow.of(r) for r in records], count=len(records)))
 
-    @app.post("/v1/job/stop", response_model=Envelope)
-    async def stop(body: JobIdBody) -> Envelope:
+    @app.post("/v1/job/stop", responses=_errors(400, 404, 409))
+    async def stop(body: StopBody) -> Envelope[None]:
+        """Stop a waiting or running job; it ends as canceled on every party."""
         await jobs.stop(body.job_id)
-        return Envelope(jobId=body.job_id)
+        return Envelope(retmsg="stopping the job", jobId=body.job_id)
 
-    @app.post("/v1/job/rerun", response_model=Envelope)
-    async def rerun(body: RerunBody) -> Envelope:
+    @app.post("/v1/job/rerun", responses=_errors(400, 404, 409))
+    async def rerun(body: RerunBody) -> Envelope[None]:
+        """Run an ended job again from its failed components, or from ``component_name``."""
         await jobs.rerun(body.job_id, body.component_name, body.force)
-        return Envelope(jobId=body.job_id)
+        return Envelope(retmsg="rerunning the job", jobId=body.job_id)
 
-    @app.post("/v1/job/task/query", response_model=Envelope)
-    async def task_query(body: TaskQueryBody) -> Envelope:
+    @app.post("/v1/job/task/query", responses=_errors(400, 404))
+    async def task_query(body: TaskQueryBody) -> Envelope[list[TaskRow]]:
+        """Every version of every task of a job on this site, optionally filtered."""
         records = await jobs.tasks(body.job_id, body.component_name)
-        return Envelope(data=[task_row(r) for r in records], jobId=body.job_id)
+        rows = [
+            TaskRow.of(r)
+            for r in records
+            if (body.role is None or r.key.role == body.role)
+            and (body.party_id is None or r.key.party_id == body.party_id)
+            and (body.status is None or r.status == body.status)
+        ]
+        return Envelope(data=rows, jobId=body.job_id)
 
     @app.post(
         "/v1/job/log/download",
         response_class=Response,
-        responses={200: {"content": {"application/gzip": {}}}},
+        responses={
+            200: {
+                "description": "the job's log folder as a tar.gz (<job id>/<role>_<party id>/schedule.log)",
+                "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            **_errors(400, 404),
+        },
     )
     async def log_download(body: JobIdBody) -> Response:
         await jobs.query(body.job_id)
-        archive = jobs.log_archive(body.job_id)
+        # Compressing a long log must not stall every other request on the event loop.
+        archive = await asyncio.to_thread(jobs.log_archive, body.job_id)
         headers = {"Content-Disposition": f'attachment; filename="job_{body.job_id}_log.tar.gz"'}
         return Response(content=archive, media_type="application/gzip", headers=headers)
+
+    @app.get("/v1/version", responses=_errors())
+    async def version() -> Envelope[VersionData]:
+        """The accord version serving this API."""
+        return Envelope(data=VersionData(accord=__version__))
 
     return app

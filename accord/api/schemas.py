@@ -3,53 +3,89 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.persistence import JobRecord, TaskRecord
+from accord.site.jobs import SubmitResult
+from accord.status import JobStatus, TaskStatus
+from accord.workflows.job import JobView
+
+T = TypeVar("T")
+
+JobId = Annotated[str, Field(min_length=1, max_length=128, description="a job id as submit returned it")]
+Role = Literal["guest", "host", "arbiter", "local"]
+PartyId = Annotated[
+    int, Field(ge=0, le=2**63 - 1, description="a party id; FATE clients may send it as a string")
+]
 
 
 class _Body(BaseModel):
+    # A misspelt field would otherwise be ignored and the request silently mean something else.
     model_config = ConfigDict(extra="forbid")
 
 
 class SubmitBody(_Body):
-    job_dsl: dict[str, Any] = Field(description="DSL v2")
-    job_runtime_conf: dict[str, Any] = Field(description="runtime conf v2")
+    job_dsl: dict[str, Any] = Field(description="the job's DSL v2")
+    job_runtime_conf: dict[str, Any] = Field(description="the job's runtime conf v2")
 
 
 class JobQueryBody(_Body):
-    job_id: str
-    role: str | None = None
-    party_id: int | None = None
+    job_id: JobId
+    role: Role | None = None
+    party_id: PartyId | None = None
+    status: JobStatus | None = None
 
 
 class JobListBody(_Body):
-    limit: int = Field(default=20, ge=1, le=1000)
-    status: str | None = None
+    limit: int = Field(default=20, ge=1, le=1000, description="at most this many party rows, newest first")
+    status: JobStatus | None = None
 
 
 class JobIdBody(_Body):
-    job_id: str
+    job_id: JobId
+
+
+class StopBody(_Body):
+    job_id: JobId
+    stop_status: Literal["canceled"] = Field(
+        default="canceled", description="FATE-Flow's field; this site only stops jobs as canceled"
+    )
 
 
 class RerunBody(_Body):
-    job_id: str
-    component_name: str | None = None
-    force: bool = False
+    job_id: JobId
+    component_name: str | None = Field(
+        default=None, description="rerun from this component and everything downstream of it"
+    )
+    force: bool = Field(default=False, description="rerun components that already succeeded too")
 
 
 class TaskQueryBody(_Body):
-    job_id: str
+    job_id: JobId
     component_name: str | None = None
+    role: Role | None = None
+    party_id: PartyId | None = None
+    status: TaskStatus | None = None
 
 
-class Envelope(BaseModel):
-    retcode: int = 0
+class Envelope(BaseModel, Generic[T]):
+    """FATE-Flow's reply: ``retcode`` 0 on success, else a coded error whose ``retmsg`` says why."""
+
+    retcode: int = Field(default=0, description="0, or the error's code (its family is code // 100)")
     retmsg: str = "success"
-    data: Any = None
+    data: T | None = None
     # FATE-Flow's spelling.
+    jobId: str | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """A coded error: ``retcode`` is never 0; ``data`` carries details such as the invalid fields."""
+
+    retcode: int
+    retmsg: str
+    data: dict[str, Any] | None = None
     jobId: str | None = None
 
 
@@ -57,40 +93,125 @@ def _ms(moment: datetime | None) -> int | None:
     return int(moment.timestamp() * 1000) if moment else None
 
 
-def job_row(record: JobRecord) -> dict[str, Any]:
-    return {
-        "f_job_id": record.job_id,
-        "f_role": record.role,
-        "f_party_id": record.party_id,
-        "f_status": record.status.value,
-        "f_status_reason": record.status_reason,
-        "f_is_initiator": record.is_initiator,
-        "f_initiator_role": record.initiator_role,
-        "f_initiator_party_id": record.initiator_party_id,
-        "f_progress": record.progress,
-        "f_cores": record.cores,
-        "f_resource_in_use": record.resource_in_use,
-        "f_model_id": record.model_id,
-        "f_model_version": record.model_version,
-        "f_create_time": _ms(record.create_time),
-        "f_start_time": _ms(record.start_time),
-        "f_end_time": _ms(record.end_time),
-        "f_elapsed": record.elapsed_ms,
-    }
+class JobRow(BaseModel):
+    """One party's job, with FATE-Flow's column names; times are milliseconds since the epoch."""
+
+    f_job_id: str
+    f_role: str
+    f_party_id: int
+    f_status: JobStatus
+    f_status_reason: str
+    f_is_initiator: bool
+    f_initiator_role: str
+    f_initiator_party_id: int
+    f_progress: int
+    f_cores: int
+    f_resource_in_use: bool
+    f_model_id: str | None
+    f_model_version: str | None
+    f_description: str
+    f_dsl: dict[str, Any]
+    f_runtime_conf: dict[str, Any]
+    f_create_time: int | None
+    f_update_time: int | None
+    f_start_time: int | None
+    f_end_time: int | None
+    f_elapsed: int | None
+    f_live: JobView | None = Field(
+        default=None,
+        description="accord's addition: the scheduler's own view (status, reason, each component's "
+        "status) while the job workflow runs; null once it has ended",
+    )
+
+    @classmethod
+    def of(cls, record: JobRecord, live: JobView | None = None) -> JobRow:
+        return cls(
+            f_job_id=record.job_id,
+            f_role=record.role,
+            f_party_id=record.party_id,
+            f_status=record.status,
+            f_status_reason=record.status_reason,
+            f_is_initiator=record.is_initiator,
+            f_initiator_role=record.initiator_role,
+            f_initiator_party_id=record.initiator_party_id,
+            f_progress=record.progress,
+            f_cores=record.cores,
+            f_resource_in_use=record.resource_in_use,
+            f_model_id=record.model_id,
+            f_model_version=record.model_version,
+            f_description=record.description,
+            f_dsl=record.dsl,
+            f_runtime_conf=record.runtime_conf,
+            f_create_time=_ms(record.create_time),
+            f_update_time=_ms(record.update_time),
+            f_start_time=_ms(record.start_time),
+            f_end_time=_ms(record.end_time),
+            f_elapsed=record.elapsed_ms,
+            f_live=live,
+        )
 
 
-def task_row(record: TaskRecord) -> dict[str, Any]:
-    return {
-        "f_job_id": record.key.job_id,
-        "f_component_name": record.key.component_name,
-        "f_task_id": record.task_id,
-        "f_task_version": record.key.task_version,
-        "f_role": record.key.role,
-        "f_party_id": record.key.party_id,
-        "f_status": record.status.value,
-        "f_party_status": record.party_status.value,
-        "f_create_time": _ms(record.create_time),
-        "f_start_time": _ms(record.start_time),
-        "f_end_time": _ms(record.end_time),
-        "f_elapsed": record.elapsed_ms,
-    }
+class JobList(BaseModel):
+    jobs: list[JobRow]
+    count: int
+
+
+class TaskRow(BaseModel):
+    """One party's task of one component version; ``f_status`` is the federated status."""
+
+    f_job_id: str
+    f_component_name: str
+    f_task_id: str
+    f_task_version: int
+    f_role: str
+    f_party_id: int
+    f_status: TaskStatus
+    f_party_status: TaskStatus
+    f_auto_retries: int
+    f_create_time: int | None
+    f_update_time: int | None
+    f_start_time: int | None
+    f_end_time: int | None
+    f_elapsed: int | None
+
+    @classmethod
+    def of(cls, record: TaskRecord) -> TaskRow:
+        return cls(
+            f_job_id=record.key.job_id,
+            f_component_name=record.key.component_name,
+            f_task_id=record.task_id,
+            f_task_version=record.key.task_version,
+            f_role=record.key.role,
+            f_party_id=record.key.party_id,
+            f_status=record.status,
+            f_party_status=record.party_status,
+            f_auto_retries=record.auto_retries,
+            f_create_time=_ms(record.create_time),
+            f_update_time=_ms(record.update_time),
+            f_start_time=_ms(record.start_time),
+            f_end_time=_ms(record.end_time),
+            f_elapsed=record.elapsed_ms,
+        )
+
+
+class VersionData(BaseModel):
+    accord: str
+    API: str = "v1"
+
+
+__all__ = [
+    "Envelope",
+    "ErrorEnvelope",
+    "JobIdBody",
+    "JobList",
+    "JobListBody",
+    "JobQueryBody",
+    "JobRow",
+    "RerunBody",
+    "StopBody",
+    "SubmitBody",
+    "SubmitResult",
+    "TaskQueryBody",
+    "TaskRow",
+    "VersionData",
+]

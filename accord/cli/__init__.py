@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from accord.cli.dsl import dsl
 from accord.cli.root import main
+from accord.cli.job import JOB_COMMANDS
+from accord.cli.services import SERVICE_COMMANDS
+from accord.cli.standalone import STANDALONE_COMMANDS
 
 main.add_command(dsl)
+for command in [*SERVICE_COMMANDS, *STANDALONE_COMMANDS, *JOB_COMMANDS]:
+    main.add_command(command)
 
 __all__ = ["main"]

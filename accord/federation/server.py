@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import grpc
@@ -188,7 +188,7 @@ class FederationServer:
         if server is None:
             return
         await server.stop(grace)
-        # Handler runs outlive their RPC on purpose (see serve); at shutdown they have to go too.
+        # Handler runs outlive their RPC on purpose (see _reply); at shutdown they have to go too.
         for task in list(self._running):
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
@@ -244,7 +244,7 @@ class FederationServer:
         if not task.cancelled():
             task.exception()
 
-    def _run(
+    async def _run(
         self,
         method: wire.Method[Any, Any],
         command: Any,
@@ -252,27 +252,26 @@ class FederationServer:
         destination: Party,
         envelope: pb.Envelope,
         parent: Context,
-    ) -> Coroutine[Any, Any, bytes]:
-        async def run() -> bytes:
-            attributes = {
-                "job_id": envelope.job_id,
-                "source": str(source),
-                "destination": str(destination),
-                "request_id": envelope.request_id,
-            }
-            with self._tracer.start_as_current_span(
-                f"federation.{method.name}", context=parent, kind=trace.SpanKind.SERVER, attributes=attributes
-            ) as span:
-                try:
-                    reply = await getattr(self._handler, method.handler)(command, source)
-                except AccordError as error:
-                    span.set_attribute("accord.retcode", error.code)
-                    raise
-                if not isinstance(reply, method.reply):
-                    raise TypeError(
-                        f"{type(self._handler).__name__}.{method.handler} returned {type(reply).__name__}, "
-                        f"not {method.reply.__name__}"
-                    )
-                return wire.encode(reply)
-
-        return run()
+    ) -> bytes:
+        attributes = {
+            "job_id": envelope.job_id,
+            "source": str(source),
+            "destination": str(destination),
+            "request_id": envelope.request_id,
+        }
+        # The span lives in the handler's task, so it covers the whole run even when the RPC that
+        # started it has timed out, and anything the handler sends on continues the caller's trace.
+        with self._tracer.start_as_current_span(
+            f"federation.{method.name}", context=parent, kind=trace.SpanKind.SERVER, attributes=attributes
+        ) as span:
+            try:
+                reply = await getattr(self._handler, method.handler)(command, source)
+            except AccordError as error:
+                span.set_attribute("accord.retcode", error.code)
+                raise
+            if not isinstance(reply, method.reply):
+                raise TypeError(
+                    f"{type(self._handler).__name__}.{method.handler} returned {type(reply).__name__}, "
+                    f"not {method.reply.__name__}"
+                )
+            return wire.encode(reply)

@@ -91,7 +91,12 @@ def default_db_file(settings: Settings) -> Path:
 
 
 def dev_server_args(
-    settings: Settings, *, db_file: Path | None, binary: Path | None = None, tuned: bool = True
+    settings: Settings,
+    *,
+    db_file: Path | None,
+    binary: Path | None = None,
+    tuned: bool = True,
+    ui: bool = True,
 ) -> list[str]:
     """The full command line of ``temporal server start-dev`` for this site.
 
@@ -106,14 +111,16 @@ def dev_server_args(
         "127.0.0.1",
         "--port",
         str(temporal_port(settings)),
-        "--ui-port",
-        str(settings.temporal_ui_port),
-        "--ui-disable-news-fetch",
+        # Errors only: at warn the server logs a dozen lines on every clean shutdown.
         "--log-level",
-        "warn",
+        "error",
         "--log-format",
         "json",
     ]
+    if ui:
+        argv += ["--ui-port", str(settings.temporal_ui_port), "--ui-disable-news-fetch"]
+    else:
+        argv.append("--headless")
     # "default" always exists; asking start-dev to create it again is an error.
     if settings.temporal_namespace != "default":
         argv += ["--namespace", settings.temporal_namespace]

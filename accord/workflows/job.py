@@ -83,6 +83,7 @@ class JobWorkflow:
         self._stop = False
         self._held: list[Party] = []
         self._dag: Dag | None = None
+        self._expired = False
 
     # ---- the run ----------------------------------------------------------------------------
 
@@ -100,7 +101,8 @@ class JobWorkflow:
         try:
             if job.resume:
                 self._held = list(job.resume.held)
-                self._reports = list(job.resume.reports)
+                # Signals can arrive with the first activation, before run() starts: keep them too.
+                self._reports = [*job.resume.reports, *self._reports]
                 self._started_at = job.resume.started_at
                 self._status = JobStatus.RUNNING
             else:
@@ -200,23 +202,39 @@ class JobWorkflow:
             raise _End(JobStatus.CANCELED, "stopped while waiting for resources")
 
     async def _walk(self, dag: Dag) -> None:
+        spec = self._job.spec
+        remaining = spec.timeout_s - (workflow.now() - self._started_at).total_seconds()
+        # One timer for the whole run rather than one per wake-up keeps the history short.
+        deadline = asyncio.create_task(self._expire_after(remaining))
+        try:
+            await self._walk_until_done(dag)
+        finally:
+            deadline.cancel()
+
+    async def _expire_after(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0))
+        self._expired = True
+
+    async def _walk_until_done(self, dag: Dag) -> None:
         spec, job = self._job.spec, self._job
         pull = spec.status_collect == "PULL"
         while True:
             if self._stop:
                 raise _End(JobStatus.CANCELED, "stopped by request")
+            if self._expired:
+                raise _End(JobStatus.TIMEOUT, f"the job ran longer than its timeout of {spec.timeout_s} s")
             starting = dag.next_to_start()
             for name in starting:
                 dag.start(name)
             await asyncio.gather(*(self._start(dag, name) for name in starting))
             if dag.all_done():
                 return
-            remaining = spec.timeout_s - (workflow.now() - self._started_at).total_seconds()
-            if remaining <= 0:
-                raise _End(JobStatus.TIMEOUT, f"the job ran longer than its timeout of {spec.timeout_s} s")
-            wait_s = min(remaining, job.pull_interval_ms / 1000) if pull else remaining
-            with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: bool(self._reports) or self._stop, timeout=wait_s)
+            woken = lambda: bool(self._reports) or self._stop or self._expired  # noqa: E731
+            if pull:
+                with contextlib.suppress(TimeoutError):
+                    await workflow.wait_condition(woken, timeout=job.pull_interval_ms / 1000)
+            else:
+                await workflow.wait_condition(woken)
             if pull and dag.running():
                 reports = await self._local(
                     FederationActivities.query_task_status,

@@ -85,9 +85,8 @@ class PartyWorkflow:
 
     async def _run_task(self, command: StartTask) -> None:
         key = (command.component, command.task_version)
-        status, error = TaskStatus.SUCCESS, ""
         try:
-            await self._report(command, TaskStatus.RUNNING)
+            # The activity reports its own start and outcome (running, success, component failure).
             await workflow.execute_activity_method(
                 TaskActivities.run_task,
                 RunTask(
@@ -95,20 +94,25 @@ class PartyWorkflow:
                     party=command.party,
                     component=command.component,
                     task_version=command.task_version,
+                    initiator=self._job.initiator,
+                    push=self._job.push,
                 ),
                 start_to_close_timeout=timedelta(seconds=self._job.task_timeout_s),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=TASK_RETRY,
             )
+            return
         except asyncio.CancelledError:
-            status = self._stop_status.get(key, TaskStatus.CANCELED)
+            status, error = self._stop_status.get(key, TaskStatus.CANCELED), ""
         except ActivityError as failure:
-            if isinstance(failure.cause, CancelledError):
-                status = self._stop_status.get(key, TaskStatus.CANCELED)
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type == COMPONENT_FAILURE:
+                return
+            if isinstance(cause, CancelledError):
+                status, error = self._stop_status.get(key, TaskStatus.CANCELED), ""
             else:
-                status = TaskStatus.FAILED
-                cause = failure.cause
-                error = cause.message if isinstance(cause, ApplicationError) else str(cause or failure)
+                # Timed out or out of retries: the worker, not the component, gave up.
+                status, error = TaskStatus.FAILED, str(cause or failure)
         await self._report(command, status, error)
 
     async def _report(self, command: StartTask, status: TaskStatus, error: str = "") -> None:

@@ -4,36 +4,39 @@
 # source: accord/federation/proto/federation.proto
 # Protobuf Python Version: 7.35.1
 """Generated protocol buffer code."""
-
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import descriptor_pool as _descriptor_pool
 from google.protobuf import runtime_version as _runtime_version
 from google.protobuf import symbol_database as _symbol_database
 from google.protobuf.internal import builder as _builder
-
 _runtime_version.ValidateProtobufRuntimeVersion(
-    _runtime_version.Domain.PUBLIC, 7, 35, 1, "", "accord/federation/proto/federation.proto"
+    _runtime_version.Domain.PUBLIC,
+    7,
+    35,
+    1,
+    '',
+    'accord/federation/proto/federation.proto'
 )
 # @@protoc_insertion_point(imports)
 
 _sym_db = _symbol_database.Default()
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(
-    b'\n(accord/federation/proto/federation.proto\x12\x14\x61\x63\x63ord.federation.v1".\n\x0cPartyAddress\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\x03"\xa9\x01\n\x08\x45nvelope\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x32\n\x06source\x18\x03 \x01(\x0b\x32".accord.federation.v1.PartyAddress\x12\x37\n\x0b\x64\x65stination\x18\x04 \x01(\x0b\x32".accord.federation.v1.PartyAddress\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c"\x15\n\x05Reply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x32\xbb\x05\n\x11\x46\x65\x64\x65rationControl\x12H\n\tCreateJob\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12L\n\rApplyResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12M\n\x0eReturnResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12H\n\tStartTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12G\n\x08StopTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12K\n\x0cReportStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12J\n\x0bQueryStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12N\n\x0fUpdateJobStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12\x43\n\x04Ping\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Replyb\x06proto3'
-)
+
+
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(accord/federation/proto/federation.proto\x12\x14\x61\x63\x63ord.federation.v1\".\n\x0cPartyAddress\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\x03\"\xa9\x01\n\x08\x45nvelope\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x32\n\x06source\x18\x03 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x37\n\x0b\x64\x65stination\x18\x04 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\"\x15\n\x05Reply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x32\xbb\x05\n\x11\x46\x65\x64\x65rationControl\x12H\n\tCreateJob\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12L\n\rApplyResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12M\n\x0eReturnResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12H\n\tStartTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12G\n\x08StopTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12K\n\x0cReportStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12J\n\x0bQueryStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12N\n\x0fUpdateJobStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12\x43\n\x04Ping\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Replyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, "accord.federation.proto.federation_pb2", _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'accord.federation.proto.federation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-    DESCRIPTOR._loaded_options = None
-    _globals["_PARTYADDRESS"]._serialized_start = 66
-    _globals["_PARTYADDRESS"]._serialized_end = 112
-    _globals["_ENVELOPE"]._serialized_start = 115
-    _globals["_ENVELOPE"]._serialized_end = 284
-    _globals["_REPLY"]._serialized_start = 286
-    _globals["_REPLY"]._serialized_end = 307
-    _globals["_FEDERATIONCONTROL"]._serialized_start = 310
-    _globals["_FEDERATIONCONTROL"]._serialized_end = 1009
+  DESCRIPTOR._loaded_options = None
+  _globals['_PARTYADDRESS']._serialized_start=66
+  _globals['_PARTYADDRESS']._serialized_end=112
+  _globals['_ENVELOPE']._serialized_start=115
+  _globals['_ENVELOPE']._serialized_end=284
+  _globals['_REPLY']._serialized_start=286
+  _globals['_REPLY']._serialized_end=307
+  _globals['_FEDERATIONCONTROL']._serialized_start=310
+  _globals['_FEDERATIONCONTROL']._serialized_end=1009
 # @@protoc_insertion_point(module_scope)

@@ -25,14 +25,7 @@ class Envelope(_message.Message):
     source: PartyAddress
     destination: PartyAddress
     body: bytes
-    def __init__(
-        self,
-        request_id: _Optional[str] = ...,
-        job_id: _Optional[str] = ...,
-        source: _Optional[_Union[PartyAddress, _Mapping]] = ...,
-        destination: _Optional[_Union[PartyAddress, _Mapping]] = ...,
-        body: _Optional[bytes] = ...,
-    ) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., job_id: _Optional[str] = ..., source: _Optional[_Union[PartyAddress, _Mapping]] = ..., destination: _Optional[_Union[PartyAddress, _Mapping]] = ..., body: _Optional[bytes] = ...) -> None: ...
 
 class Reply(_message.Message):
     __slots__ = ("body",)

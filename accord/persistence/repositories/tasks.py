@@ -138,10 +138,12 @@ class TaskRepository(Repository):
         with self._db.session_scope() as session:
             return [to_record(row) for row in session.scalars(statement)]
 
-    def update_status(self, key: TaskKey, status: TaskStatus) -> bool:
+    def update_status(self, key: TaskKey, status: TaskStatus, *, with_party_status: bool = False) -> bool:
         """Move the task to ``status``; False when it already is there. Start/end times follow it.
 
-        Raises :class:`~accord.errors.StatusTransitionError` for a move the transition table forbids.
+        ``with_party_status`` moves the party's own view too, in the same transaction: what a party
+        records about its own task. Raises :class:`~accord.errors.StatusTransitionError` for a move the
+        transition table forbids.
         """
         with self._db.session_scope() as session:
             row = _lock(session, key)
@@ -149,6 +151,9 @@ class TaskRepository(Repository):
             if current == status:
                 return False
             current.check_transition(status)
+            if with_party_status and row.party_status != status.value:
+                TaskStatus(row.party_status).check_transition(status)
+                row.party_status = status.value
             row.status = status.value
             running = status == TaskStatus.RUNNING
             stamp_transition(row, running=running, end=status.is_end, now=self._clock())

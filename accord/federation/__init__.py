@@ -1,0 +1,1 @@
+"""Federation between sites: control commands over gRPC (and, later, the data plane)."""
