@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from temporalio.client import Client
 
 from accord.components import ComponentRegistry
+from accord.errors import OperatingError
 from accord.federation.server import FederationServer
 from accord.persistence import Database, JobRepository, ResourceRepository, TaskRepository
 from accord.settings import Settings
@@ -79,7 +80,15 @@ async def run_server(settings: Settings) -> None:
     # Server.serve() would take over SIGTERM/SIGINT; this process stops the HTTP side with the rest.
     config.load()
     http.lifespan = config.lifespan_class(config)
-    await http.startup()
+    try:
+        await http.startup()
+    except SystemExit:
+        # uvicorn exits the process when it cannot bind; stop what started and say why instead.
+        await site.stop()
+        raise OperatingError(
+            f"the HTTP API cannot listen on {settings.http_host}:{settings.http_port}",
+            hint="free the port or set ACCORD_HTTP_PORT",
+        ) from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

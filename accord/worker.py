@@ -63,8 +63,8 @@ def build_worker(deps: WorkerDeps) -> Worker:
         workflows=WORKFLOWS,
         activities=[
             federation.create_job_on_parties,
-            federation.apply_resource,
-            federation.return_resource,
+            federation.apply_resources,
+            federation.return_resources,
             federation.start_tasks,
             federation.stop_tasks,
             federation.update_job_status,

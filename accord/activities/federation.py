@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
-from accord.activities.messages import JobParties, JobStatusFanout, StatusQuery, TaskFanout
+from accord.activities.messages import JobParties, JobStatusFanout, ResourceClaims, StatusQuery, TaskFanout
 from accord.dsl_compiler.plan import JobPlan
 from accord.federation.client import FederationClient
 from accord.federation.commands import (
@@ -69,15 +69,36 @@ class FederationActivities:
             ),
         )
 
-    @activity.defn(name="apply_resource")
-    async def apply_resource(self, command: ApplyResource, source: Party) -> ResourceReply:
-        return await self._client.apply_resource(
-            command, source=source, request_id=_request_id(command.party)
+    @activity.defn(name="apply_resources")
+    async def apply_resources(self, request: ResourceClaims, source: Party) -> list[ResourceReply]:
+        """Ask every party at once; the workflow returns what was granted if any party refuses."""
+        return list(
+            await asyncio.gather(
+                *(
+                    self._client.apply_resource(
+                        ApplyResource(
+                            job_id=request.job_id,
+                            party=claim.party,
+                            engine_name=claim.engine,
+                            cores=claim.cores,
+                        ),
+                        source=source,
+                        request_id=_request_id(claim.party),
+                    )
+                    for claim in request.claims
+                )
+            )
         )
 
-    @activity.defn(name="return_resource")
-    async def return_resource(self, command: ReturnResource, source: Party) -> None:
-        await self._client.return_resource(command, source=source, request_id=_request_id(command.party))
+    @activity.defn(name="return_resources")
+    async def return_resources(self, job: JobParties) -> None:
+        # Compensations run one by one in reverse order of the claims; each is idempotent.
+        for party in reversed(job.parties):
+            await self._client.return_resource(
+                ReturnResource(job_id=job.job_id, party=party),
+                source=job.initiator,
+                request_id=_request_id(party),
+            )
 
     @activity.defn(name="start_tasks")
     async def start_tasks(self, fanout: TaskFanout, source: Party) -> None:

@@ -34,6 +34,17 @@ class JobStatusFanout(_Frozen):
     reason: str = ""
 
 
+class ResourceClaim(_Frozen):
+    party: Party
+    engine: str
+    cores: int
+
+
+class ResourceClaims(_Frozen):
+    job_id: str
+    claims: tuple[ResourceClaim, ...]
+
+
 class StatusQuery(_Frozen):
     job_id: str
     parties: tuple[Party, ...]

@@ -19,10 +19,10 @@ from temporalio.exceptions import ApplicationError
 from accord.activities.messages import ReportTask, RunTask
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
 from accord.dsl_compiler.plan import JobPlan
-from accord.errors import StatusTransitionError
+from accord.errors import RecordNotFound, StatusTransitionError
 from accord.federation.client import FederationClient
 from accord.federation.commands import TaskReport
-from accord.persistence import JobRepository, TaskKey, TaskRepository
+from accord.persistence import JobRepository, NewTask, TaskKey, TaskRepository
 from accord.status import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ class TaskActivities:
 
     @activity.defn(name="run_task")
     async def run_task(self, task: RunTask) -> None:
-        started = asyncio.ensure_future(self._report(task, TaskStatus.RUNNING))
+        # "running" is recorded here only: the initiator counts a started task as running already,
+        # and one report fewer per party keeps a stage short.
+        started = asyncio.ensure_future(self._report(task, TaskStatus.RUNNING, push=False))
         plan = await self._plan(task)
         module = plan.component(task.component).module
         ctx = TaskContext(
@@ -103,13 +105,20 @@ class TaskActivities:
         except Exception as exc:
             log.exception("component %s of job %s failed on %s", task.component, task.job_id, task.party)
             message = f"{module} failed: {type(exc).__name__}: {exc}"
-            await started
-            await self._report(task, TaskStatus.FAILED, message)
+            await self._report(task, TaskStatus.FAILED, message, after=started)
             raise ApplicationError(message, type=COMPONENT_FAILURE, non_retryable=True) from exc
-        await started
-        await self._report(task, TaskStatus.SUCCESS)
+        await self._report(task, TaskStatus.SUCCESS, after=started)
 
-    async def _report(self, task: RunTask, status: TaskStatus, error: str = "") -> None:
+    async def _report(
+        self,
+        task: RunTask,
+        status: TaskStatus,
+        error: str = "",
+        *,
+        push: bool = True,
+        after: asyncio.Future[None] | None = None,
+    ) -> None:
+        """Record ``status`` (once ``after``, the earlier record, is done) and push it meanwhile."""
         report = TaskReport(
             job_id=task.job_id,
             party=task.party,
@@ -118,18 +127,29 @@ class TaskActivities:
             status=status,
             error=error,
         )
-        await self._deliver(ReportTask(report=report, initiator=task.initiator, push=task.push), status.value)
+        request = ReportTask(report=report, initiator=task.initiator, push=task.push and push)
+        await self._deliver(request, status.value, after=after)
 
     @activity.defn(name="report_task")
     async def report_task(self, request: ReportTask) -> None:
         await self._deliver(request, "")
 
-    async def _deliver(self, request: ReportTask, suffix: str) -> None:
+    async def _deliver(
+        self, request: ReportTask, suffix: str, after: asyncio.Future[None] | None = None
+    ) -> None:
+        # The initiator hears first; the local read model follows without holding the job up.
+        pushing = asyncio.ensure_future(self._push(request, suffix))
+        if after is not None:
+            await after
         report = request.report
         key = TaskKey(
             report.job_id, report.component, report.task_version, report.party.role, report.party.party_id
         )
         await asyncio.to_thread(self._record, key, report.status)
+        await pushing
+
+    async def _push(self, request: ReportTask, suffix: str) -> None:
+        report = request.report
         if request.push:
             info = activity.info()
             await self._client.report_status(
@@ -140,7 +160,12 @@ class TaskActivities:
 
     def _record(self, key: TaskKey, status: TaskStatus) -> None:
         try:
-            self._tasks.update_status(key, status, with_party_status=True)
+            try:
+                self._tasks.update_status(key, status, with_party_status=True)
+            except RecordNotFound:
+                # The start command writes the row concurrently with starting us; we may be first.
+                self._tasks.create(NewTask(key=key))
+                self._tasks.update_status(key, status, with_party_status=True)
         except StatusTransitionError:
             # Reports can overtake each other (a stop racing a success); the first end wins.
             log.info("ignored %s for %s: not a legal transition", status, key)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from accord.cli.dsl import dsl
-from accord.cli.root import main
 from accord.cli.job import JOB_COMMANDS
+from accord.cli.root import main
 from accord.cli.services import SERVICE_COMMANDS
 from accord.cli.standalone import STANDALONE_COMMANDS
 

@@ -140,8 +140,11 @@ class SiteControl:
             command.party.role,
             command.party.party_id,
         )
-        await asyncio.to_thread(self._tasks.create, NewTask(key=key, task_id=command.task_id))
-        await self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.start_task, command)
+        # The row and the signal are independent: the task's own first report creates the row too.
+        await asyncio.gather(
+            asyncio.to_thread(self._tasks.create, NewTask(key=key, task_id=command.task_id)),
+            self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.start_task, command),
+        )
         self._note(command.job_id, command.party, f"start task {command.component} v{command.task_version}")
         return Ack()
 

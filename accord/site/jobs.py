@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -14,6 +14,7 @@ from accord.components import ComponentRegistry
 from accord.dsl_compiler import CompileOptions, JobDefaults, JobPlan, compile_job, parse_conf, parse_dsl
 from accord.errors import (
     ComponentNotImplemented,
+    ConnectionFailure,
     EngineUnavailable,
     JobStateError,
     PartyNotHosted,
@@ -24,6 +25,7 @@ from accord.persistence import JobRecord, JobRepository, NewJob, TaskRecord, Tas
 from accord.settings import Settings
 from accord.site.joblog import JobLog
 from accord.status import JobStatus
+from accord.workflows.dag import ComponentRun, DagState, combined_status
 from accord.workflows.job import JobInput, JobResult, JobView, JobWorkflow, RerunRequest
 from accord.workflows.spec import job_spec
 
@@ -116,17 +118,28 @@ class JobService:
             ),
         )
         spec = job_spec(job_id, plan, queue_timeout_s=self._settings.queue_timeout_s)
-        await self._temporal.start_workflow(
-            JobWorkflow.run,
-            JobInput(
-                spec=spec,
-                max_concurrent_jobs=self._settings.max_concurrent_jobs,
-                history_limit=self._history_limit,
-            ),
-            id=job_id,
-            task_queue=self._settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
+        try:
+            await self._temporal.start_workflow(
+                JobWorkflow.run,
+                JobInput(
+                    spec=spec,
+                    max_concurrent_jobs=self._settings.max_concurrent_jobs,
+                    history_limit=self._history_limit,
+                ),
+                id=job_id,
+                task_queue=self._settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except RPCError as error:
+            # Without its workflow the job would wait forever: record that it never started.
+            reason = f"the scheduler could not be reached: {error.message}"
+            await asyncio.to_thread(
+                self._jobs.update_status, job_id, init.role, init.party_id, JobStatus.FAILED, reason=reason
+            )
+            raise ConnectionFailure(
+                f"job {job_id} was not started: Temporal at {self._settings.temporal_address} did not answer",
+                hint="start the site with `accord up`, then submit again",
+            ) from None
         self._log.write(job_id, init.role, init.party_id, "submitted")
         return SubmitResult(
             job_id=job_id,
@@ -191,14 +204,14 @@ class JobService:
             raise RecordNotFound(
                 f"job {job_id} has no component {component!r}", hint=f"components: {', '.join(plan.order)}"
             )
-        previous = await self._handle(job_id).result()
+        previous = await self._previous_state(job_id, plan)
         spec = job_spec(job_id, plan, queue_timeout_s=self._settings.queue_timeout_s)
         await self._temporal.start_workflow(
             JobWorkflow.run,
             JobInput(
                 spec=spec,
                 max_concurrent_jobs=self._settings.max_concurrent_jobs,
-                rerun=RerunRequest(previous=previous.dag, component=component, force=force),
+                rerun=RerunRequest(previous=previous, component=component, force=force),
                 history_limit=self._history_limit,
             ),
             id=job_id,
@@ -208,6 +221,23 @@ class JobService:
         self._log.write(
             job_id, initiator.role, initiator.party_id, f"rerun from {component or 'failed tasks'}"
         )
+
+    async def _previous_state(self, job_id: str, plan: JobPlan) -> DagState:
+        """The DAG as the last run left it: its result, or the task rows if it ended abnormally."""
+        try:
+            return (await self._handle(job_id).result()).dag
+        except (WorkflowFailureError, RPCError):
+            # Terminated by an operator, or its history is gone: the read model still knows.
+            records = await asyncio.to_thread(self._tasks.list_tasks, job_id)
+            state = DagState()
+            for name in plan.order:
+                mine = [r for r in records if r.key.component_name == name]
+                if not mine:
+                    continue
+                version = max(r.key.task_version for r in mine)
+                statuses = [r.party_status for r in mine if r.key.task_version == version]
+                state.components[name] = ComponentRun(version=version, status=combined_status(statuses))
+            return state
 
     async def tasks(self, job_id: str, component: str | None = None) -> list[TaskRecord]:
         await self.query(job_id)

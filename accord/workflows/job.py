@@ -17,9 +17,17 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from accord.activities.federation import FederationActivities
-    from accord.activities.messages import Enqueue, JobParties, JobStatusFanout, StatusQuery, TaskFanout
+    from accord.activities.messages import (
+        Enqueue,
+        JobParties,
+        JobStatusFanout,
+        ResourceClaim,
+        ResourceClaims,
+        StatusQuery,
+        TaskFanout,
+    )
     from accord.activities.queue import QueueActivities
-    from accord.federation.commands import ApplyResource, Party, ReturnResource, TaskReport
+    from accord.federation.commands import Party, TaskReport
     from accord.status import JobStatus, TaskStatus
     from accord.workflows.dag import Dag, DagState
     from accord.workflows.queue import queue_workflow_id
@@ -84,6 +92,7 @@ class JobWorkflow:
         self._held: list[Party] = []
         self._dag: Dag | None = None
         self._expired = False
+        self._announce_running = False
 
     # ---- the run ----------------------------------------------------------------------------
 
@@ -150,7 +159,8 @@ class JobWorkflow:
         await self._acquire_resources(waiting_since)
         self._status, self._reason = JobStatus.RUNNING, ""
         self._started_at = workflow.now()
-        await self._fanout_status(JobStatus.RUNNING)
+        # Sent together with the first tasks (see _walk_until_done) rather than before them.
+        self._announce_running = True
 
     async def _wait(self, condition: Any, since: datetime, where: str) -> None:
         """Wait for ``condition`` within the queue time limit, ending the job on stop or time-out."""
@@ -166,27 +176,28 @@ class JobWorkflow:
     async def _acquire_resources(self, since: datetime) -> None:
         """Reserve cores on every party, all or none; retry with backoff while a party refuses."""
         spec = self._job.spec
+        claims = tuple(
+            ResourceClaim(party=p.party, engine=p.engine, cores=p.apply_cores)
+            for p in spec.parties
+            if p.apply_cores > 0
+        )
         delay = 1.0
         while True:
-            refusal = ""
-            for wanted in spec.parties:
-                if wanted.apply_cores <= 0:
-                    continue
-                command = ApplyResource(
-                    job_id=spec.job_id,
-                    party=wanted.party,
-                    engine_name=wanted.engine,
-                    cores=wanted.apply_cores,
-                )
-                reply = await self._local(FederationActivities.apply_resource, command, self._source)
-                if not reply.granted:
-                    refusal = reply.reason or f"{wanted.party} refused {wanted.apply_cores} cores"
-                    break
-                self._held.append(wanted.party)
-            if not refusal:
+            replies = await self._local(
+                FederationActivities.apply_resources,
+                ResourceClaims(job_id=spec.job_id, claims=claims),
+                self._source,
+            )
+            self._held = [claim.party for claim, reply in zip(claims, replies, strict=True) if reply.granted]
+            refusals = [
+                reply.reason or f"{claim.party} refused {claim.cores} cores"
+                for claim, reply in zip(claims, replies, strict=True)
+                if not reply.granted
+            ]
+            if not refusals:
                 return
             await self._return_resources()
-            self._reason = f"waiting for resources: {refusal}"
+            self._reason = f"waiting for resources: {'; '.join(refusals)}"
             await self._fanout_status(JobStatus.WAITING, self._reason)
             await self._backoff(delay, since)
             delay = min(delay * 2, RESOURCE_RETRY_MAX_S)
@@ -226,7 +237,9 @@ class JobWorkflow:
             starting = dag.next_to_start()
             for name in starting:
                 dag.start(name)
-            await asyncio.gather(*(self._start(dag, name) for name in starting))
+            announce = [self._fanout_status(JobStatus.RUNNING)] if self._announce_running else []
+            self._announce_running = False
+            await asyncio.gather(*announce, *(self._start(dag, name) for name in starting))
             if dag.all_done():
                 return
             woken = lambda: bool(self._reports) or self._stop or self._expired  # noqa: E731
@@ -317,15 +330,11 @@ class JobWorkflow:
         await workflow.get_external_workflow_handle(queue).signal("release", self._job.spec.job_id)
 
     async def _return_resources(self) -> None:
-        # In reverse order of application, as a saga's compensations run.
-        while self._held:
-            party = self._held[-1]
-            await self._local(
-                FederationActivities.return_resource,
-                ReturnResource(job_id=self._job.spec.job_id, party=party),
-                self._source,
-            )
-            self._held.pop()
+        if self._held:
+            spec = self._job.spec
+            held = JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=tuple(self._held))
+            await self._local(FederationActivities.return_resources, held)
+            self._held = []
 
     async def _fanout_status(self, status: JobStatus, reason: str = "") -> None:
         spec = self._job.spec
