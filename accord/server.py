@@ -7,6 +7,7 @@ import logging
 import signal
 from dataclasses import dataclass
 
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 
 from accord.components import ComponentRegistry
@@ -16,6 +17,7 @@ from accord.persistence import Database, JobRepository, ResourceRepository, Task
 from accord.settings import Settings
 from accord.site.control import SITE_ENGINE, SiteControl
 from accord.site.jobs import JobService
+from accord.telemetry import configure_tracing
 from accord.temporal_client import connect
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ async def start_site(
     temporal: Client | None = None,
     registry: ComponentRegistry | None = None,
     history_limit: int = 8000,
+    tracer_provider: TracerProvider | None = None,
 ) -> Site:
     database = Database.from_settings(settings)
     database.migrate()
@@ -56,7 +59,9 @@ async def start_site(
     components = registry or ComponentRegistry.discover(settings.component_modules)
     jobs, tasks = JobRepository(database), TaskRepository(database)
     control = SiteControl(settings, client, jobs, tasks, resources)
-    federation = FederationServer(control, host=settings.federation_host, port=settings.federation_port)
+    federation = FederationServer(
+        control, host=settings.federation_host, port=settings.federation_port, tracer_provider=tracer_provider
+    )
     await federation.start()
     service = JobService(settings, client, jobs, tasks, components, history_limit=history_limit)
     return Site(settings, client, database, components, control, service, federation)
@@ -68,6 +73,7 @@ async def run_server(settings: Settings) -> None:
 
     from accord.api.app import create_app
 
+    tracing = configure_tracing(settings, "accord-server")
     site = await start_site(settings)
     config = uvicorn.Config(
         create_app(site.jobs),
@@ -97,3 +103,5 @@ async def run_server(settings: Settings) -> None:
     await stop.wait()
     await http.shutdown()
     await site.stop()
+    if tracing is not None:
+        tracing.shutdown()

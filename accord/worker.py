@@ -19,6 +19,7 @@ from accord.federation.client import FederationClient
 from accord.federation.routes import RouteTable
 from accord.persistence import Database, JobRepository, TaskRepository
 from accord.settings import Settings
+from accord.telemetry import configure_tracing
 from accord.temporal_client import connect, workflow_runner
 from accord.workflows.job import JobWorkflow
 from accord.workflows.party import PartyWorkflow
@@ -81,6 +82,7 @@ def build_worker(deps: WorkerDeps) -> Worker:
 
 async def run_worker(settings: Settings) -> None:
     """``accord worker``: serve this site's task queue until SIGTERM or SIGINT."""
+    tracing = configure_tracing(settings, "accord-worker")
     database = Database.from_settings(settings)
     database.migrate()
     deps = WorkerDeps(
@@ -105,3 +107,5 @@ async def run_worker(settings: Settings) -> None:
         ready.unlink()
     await deps.federation.close()
     database.dispose()
+    if tracing is not None:
+        tracing.shutdown()

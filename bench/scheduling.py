@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -79,7 +80,7 @@ def stage_times(settings: Settings, job_id: str, stages: int) -> list[float]:
     database.dispose()
     starts = {t.key.component_name: t.start_time for t in tasks}
     moments = [starts[f"c{i}"] for i in range(stages)]
-    return [(b - a).total_seconds() * 1000 for a, b in zip(moments, moments[1:], strict=False) if a and b]
+    return [(b - a).total_seconds() * 1000 for a, b in itertools.pairwise(moments) if a and b]
 
 
 async def measure(settings: Settings, stages: int, jobs: int, rounds: int) -> dict[str, float]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -73,9 +74,21 @@ class RunningSite:
         return {(r.role, r.party_id): r.status for r in self.jobs.parties(job_id)}
 
 
-async def start_running_site(client: Client, settings: Settings, *, history_limit: int = 8000) -> RunningSite:
+async def start_running_site(
+    client: Client,
+    settings: Settings,
+    *,
+    history_limit: int = 8000,
+    tracer_provider: TracerProvider | None = None,
+) -> RunningSite:
     registry = ComponentRegistry.discover(settings.component_modules)
-    site = await start_site(settings, temporal=client, registry=registry, history_limit=history_limit)
+    site = await start_site(
+        settings,
+        temporal=client,
+        registry=registry,
+        history_limit=history_limit,
+        tracer_provider=tracer_provider,
+    )
     worker = build_worker(
         WorkerDeps(
             settings=settings,
