@@ -30,6 +30,7 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python bench/compile.py
+	$(BIN)/python bench/scheduling.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

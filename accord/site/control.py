@@ -12,7 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from accord import __version__
-from accord.errors import PermissionDenied, StatusTransitionError
+from accord.errors import PermissionDenied, RecordNotFound, StatusTransitionError
 from accord.federation.commands import (
     Ack,
     ApplyResource,
@@ -125,9 +125,14 @@ class SiteControl:
     async def return_resource(self, command: ReturnResource, source: Party) -> Ack:
         self._check_hosted(command.party)
         party = command.party
-        if await asyncio.to_thread(
-            self._resources.return_resource, command.job_id, party.role, party.party_id
-        ):
+        try:
+            returned = await asyncio.to_thread(
+                self._resources.return_resource, command.job_id, party.role, party.party_id
+            )
+        except RecordNotFound:
+            # The job never reached this party (it ended while being created): nothing is held here.
+            return Ack(detail="no such job here")
+        if returned:
             self._note(command.job_id, party, "returned resources")
         return Ack()
 
@@ -202,6 +207,9 @@ class SiteControl:
             )
         except StatusTransitionError as error:
             log.info("job %s on %s: %s", command.job_id, party, error)
+        except RecordNotFound:
+            # An end status for a job that never reached this party: nothing to record or stop.
+            return Ack(detail="no such job here")
         self._note(
             command.job_id, party, f"job {command.status}" + (f": {command.reason}" if command.reason else "")
         )

@@ -144,15 +144,15 @@ class JobWorkflow:
         spec = self._job.spec
         parties = tuple(p.party for p in spec.parties)
         waiting_since = workflow.now()
-        await self._local(
-            FederationActivities.create_job_on_parties,
-            JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=parties),
-        )
         if self._job.rerun:
             await self._fanout_status(JobStatus.WAITING, "rerun")
         await self._local(
             QueueActivities.enqueue_job,
             Enqueue(job_id=spec.job_id, max_concurrent_jobs=self._job.max_concurrent_jobs),
+        )
+        await self._local(
+            FederationActivities.create_job_on_parties,
+            JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=parties),
         )
         self._reason = "waiting in the site's job queue"
         await self._wait(lambda: self._admitted, waiting_since, "in the job queue")

@@ -54,7 +54,10 @@ class JobQueueWorkflow:
 
     async def _admit(self) -> None:
         while self._state.waiting and len(self._state.running) < self._state.max_concurrent_jobs:
-            job_id = self._state.waiting.pop(0)
+            # Job ids start with their submit time, so the smallest waiting id was submitted first,
+            # whichever job's enqueue signal happened to arrive first.
+            job_id = min(self._state.waiting)
+            self._state.waiting.remove(job_id)
             self._state.running.append(job_id)
             try:
                 await workflow.get_external_workflow_handle(job_id).signal("admitted")
