@@ -5,12 +5,33 @@ A rerun moves an ended job or task back to ``waiting``; nothing else leaves an e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from accord.errors import StatusTransitionError
 
 
-class JobStatus(StrEnum):
+class _Status(StrEnum):
+    """Shared behaviour; each subclass's table lives in ``_RULES`` and ``_ENDS`` below."""
+
+    @property
+    def is_end(self) -> bool:
+        return self in _ENDS[type(self)]
+
+    def can_become(self, target: _Status) -> bool:
+        return target in _RULES[type(self)][self]
+
+    def check_transition(self, target: _Status) -> None:
+        if not self.can_become(target):
+            allowed = sorted(s.value for s in _RULES[type(self)][self])
+            kind = "job" if isinstance(self, JobStatus) else "task"
+            raise StatusTransitionError(
+                f"{kind} status cannot change from {self.value} to {target.value}",
+                hint=f"allowed next statuses: {', '.join(allowed) or 'none'}",
+            )
+
+
+class JobStatus(_Status):
     WAITING = "waiting"
     READY = "ready"
     RUNNING = "running"
@@ -19,22 +40,8 @@ class JobStatus(StrEnum):
     FAILED = "failed"
     SUCCESS = "success"
 
-    @property
-    def is_end(self) -> bool:
-        return self in _JOB_END
 
-    def can_become(self, target: JobStatus) -> bool:
-        return target in _JOB_RULES[self]
-
-    def check_transition(self, target: JobStatus) -> None:
-        if not self.can_become(target):
-            raise StatusTransitionError(
-                f"job status cannot change from {self.value} to {target.value}",
-                hint=f"allowed next statuses: {', '.join(s.value for s in _JOB_RULES[self]) or 'none'}",
-            )
-
-
-class TaskStatus(StrEnum):
+class TaskStatus(_Status):
     WAITING = "waiting"
     READY = "ready"
     RUNNING = "running"
@@ -44,23 +51,9 @@ class TaskStatus(StrEnum):
     PASS = "pass"
     SUCCESS = "success"
 
-    @property
-    def is_end(self) -> bool:
-        return self in _TASK_END
-
-    def can_become(self, target: TaskStatus) -> bool:
-        return target in _TASK_RULES[self]
-
-    def check_transition(self, target: TaskStatus) -> None:
-        if not self.can_become(target):
-            raise StatusTransitionError(
-                f"task status cannot change from {self.value} to {target.value}",
-                hint=f"allowed next statuses: {', '.join(s.value for s in _TASK_RULES[self]) or 'none'}",
-            )
-
 
 _J = JobStatus
-_JOB_RULES: dict[JobStatus, frozenset[JobStatus]] = {
+_JOB_RULES: Mapping[_Status, frozenset[_Status]] = {
     _J.WAITING: frozenset({_J.READY, _J.RUNNING, _J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS}),
     _J.READY: frozenset({_J.WAITING, _J.RUNNING, _J.CANCELED, _J.TIMEOUT, _J.FAILED}),
     _J.RUNNING: frozenset({_J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS}),
@@ -69,10 +62,10 @@ _JOB_RULES: dict[JobStatus, frozenset[JobStatus]] = {
     _J.FAILED: frozenset({_J.WAITING}),
     _J.SUCCESS: frozenset({_J.WAITING}),
 }
-_JOB_END = frozenset({_J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS})
+_JOB_END: frozenset[_Status] = frozenset({_J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS})
 
 _T = TaskStatus
-_TASK_RULES: dict[TaskStatus, frozenset[TaskStatus]] = {
+_TASK_RULES: Mapping[_Status, frozenset[_Status]] = {
     _T.WAITING: frozenset({_T.READY, _T.RUNNING, _T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS}),
     _T.READY: frozenset({_T.WAITING, _T.RUNNING, _T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS}),
     _T.RUNNING: frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.SUCCESS, _T.PASS}),
@@ -82,4 +75,10 @@ _TASK_RULES: dict[TaskStatus, frozenset[TaskStatus]] = {
     _T.PASS: frozenset({_T.WAITING}),
     _T.SUCCESS: frozenset({_T.WAITING}),
 }
-_TASK_END = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS, _T.SUCCESS})
+_TASK_END: frozenset[_Status] = frozenset({_T.CANCELED, _T.TIMEOUT, _T.FAILED, _T.PASS, _T.SUCCESS})
+
+_RULES: dict[type[_Status], Mapping[_Status, frozenset[_Status]]] = {
+    JobStatus: _JOB_RULES,
+    TaskStatus: _TASK_RULES,
+}
+_ENDS: dict[type[_Status], frozenset[_Status]] = {JobStatus: _JOB_END, TaskStatus: _TASK_END}
