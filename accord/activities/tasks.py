@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable
 from pathlib import Path
 
 from temporalio import activity
@@ -31,6 +32,16 @@ HEARTBEAT_EVERY_S = 1.0
 # A component that fails is not retried by Temporal: the job decides (auto_retries, new version).
 COMPONENT_FAILURE = "ComponentFailure"
 _PLAN_CACHE_SIZE = 64
+
+
+async def _heartbeating(work: Awaitable[None]) -> None:
+    """Await ``work``, heartbeating meanwhile so the task is seen alive however long it takes."""
+    future = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({future}, timeout=HEARTBEAT_EVERY_S)
+        if done:
+            return future.result()
+        activity.heartbeat()
 
 
 class TaskActivities:
@@ -88,12 +99,7 @@ class TaskActivities:
         component = self._registry.create(module)
         running = asyncio.ensure_future(asyncio.to_thread(component.run, ctx))
         try:
-            while True:
-                done, _ = await asyncio.wait({running}, timeout=HEARTBEAT_EVERY_S)
-                if done:
-                    break
-                activity.heartbeat()
-            running.result()
+            await _heartbeating(running)
         except asyncio.CancelledError:
             # The task was stopped: tell the component and give it a moment to wind down.
             ctx.cancelled.set()
@@ -105,9 +111,11 @@ class TaskActivities:
         except Exception as exc:
             log.exception("component %s of job %s failed on %s", task.component, task.job_id, task.party)
             message = f"{module} failed: {type(exc).__name__}: {exc}"
-            await self._report(task, TaskStatus.FAILED, message, after=started)
+            await _heartbeating(self._report(task, TaskStatus.FAILED, message, after=started))
             raise ApplicationError(message, type=COMPONENT_FAILURE, non_retryable=True) from exc
-        await self._report(task, TaskStatus.SUCCESS, after=started)
+        # A slow report (the initiator's site briefly away) must not look like a dead worker, or
+        # Temporal would run the finished component again.
+        await _heartbeating(self._report(task, TaskStatus.SUCCESS, after=started))
 
     async def _report(
         self,

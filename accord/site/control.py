@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from accord import __version__
-from accord.errors import PermissionDenied, RecordNotFound, StatusTransitionError
+from accord.errors import ConnectionFailure, PermissionDenied, RecordNotFound, StatusTransitionError
 from accord.federation.commands import (
     Ack,
     ApplyResource,
@@ -165,11 +166,9 @@ class SiteControl:
 
     async def report_status(self, command: TaskReport, source: Party) -> Ack:
         handle = self._temporal.get_workflow_handle_for(JobWorkflow.run, command.job_id)
-        try:
-            await handle.signal(JobWorkflow.task_report, command)
-        except RPCError as error:
-            # The job has already ended; a late report changes nothing.
-            log.info("report for ended job %s dropped: %s", command.job_id, error)
+        await self._signal_unless_closed(
+            handle.signal(JobWorkflow.task_report, command), f"job {command.job_id}"
+        )
         return Ack()
 
     async def query_status(self, command: QueryStatus, source: Party) -> StatusReply:
@@ -218,14 +217,27 @@ class SiteControl:
                 self._jobs.set_status_reason, command.job_id, party.role, party.party_id, command.reason
             )
         if command.status.is_end:
-            try:
-                await self._party_workflow(command.job_id, party).signal(PartyWorkflow.finish, command.status)
-            except RPCError as error:
-                log.info("party workflow of %s on %s already closed: %s", command.job_id, party, error)
+            signal = self._party_workflow(command.job_id, party).signal(PartyWorkflow.finish, command.status)
+            await self._signal_unless_closed(signal, f"party workflow of {command.job_id} on {party}")
         return Ack()
 
     async def ping(self, command: Ping, source: Party) -> Pong:
         return Pong(site_party_ids=self._settings.local_party_ids, version=__version__)
+
+    async def _signal_unless_closed(self, signal: Awaitable[None], target: str) -> None:
+        """Deliver a signal; a closed workflow (NOT_FOUND) needs none, anything else is retried."""
+        try:
+            await signal
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                log.info("%s has ended; signal dropped", target)
+                return
+            # Not an answer about the workflow: Temporal is unreachable or busy. Failing the command
+            # keeps it out of the reply cache, so the sender's retry signals again.
+            raise ConnectionFailure(
+                f"{target} could not be signalled: Temporal did not answer ({error.message})",
+                hint="the sender retries; check the site's Temporal",
+            ) from None
 
     def _party_workflow(self, job_id: str, party: Party) -> WorkflowHandle[PartyWorkflow, JobStatus]:
         return self._temporal.get_workflow_handle_for(PartyWorkflow.run, party_workflow_id(job_id, party))

@@ -12,9 +12,10 @@ import signal
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -35,6 +36,8 @@ START_TIMEOUT_S = 90.0
 JOB_TIMEOUT_S = 90.0
 _POLL_S = 0.2
 _LOG_TAIL_LINES = 40
+
+T = TypeVar("T")
 
 
 def chaos_settings(home: Path) -> Settings:
@@ -66,7 +69,9 @@ def child_environment(monkeypatch: pytest.MonkeyPatch, calls_dir: Path) -> None:
     monkeypatch.setenv("ACCORD_TEST_CALLS", str(calls_dir))
 
 
-def wait_until(predicate: Any, timeout_s: float, what: str, details: Any = lambda: "") -> Any:
+def wait_until(
+    predicate: Callable[[], T], timeout_s: float, what: str, details: Callable[[], str] = lambda: ""
+) -> T:
     """Poll ``predicate`` until it returns something truthy; fail with ``details()`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -165,9 +170,10 @@ class ChaosSite:
             done = set(statuses) == PARTIES and set(statuses.values()) <= ended
             return statuses if done else None
 
-        ends: dict[tuple[str, int], str] = wait_until(
+        ends = wait_until(
             all_ended, timeout_s, f"job {job_id} to end on every party", lambda: f"{last}\n{self.logs()}"
         )
+        assert ends is not None
         return ends
 
     # ---- what the components and the database say ----------------------------------------------
@@ -200,9 +206,11 @@ class ChaosSite:
         finally:
             database.dispose()
 
-    def assert_ended_cleanly(self, job_id: str, components: list[str]) -> None:
+    def assert_ended_cleanly(
+        self, job_id: str, components: list[str], timeout_s: float = JOB_TIMEOUT_S
+    ) -> None:
         """Success on every party, every task row success and unique, every core given back."""
-        ends = self.wait_job_end(job_id)
+        ends = self.wait_job_end(job_id, timeout_s)
         assert ends == dict.fromkeys(PARTIES, "success"), f"{ends}\n{self.logs()}"
         rows = self.job_rows(job_id)
         assert not any(row["f_resource_in_use"] for row in rows), rows

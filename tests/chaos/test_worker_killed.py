@@ -6,13 +6,15 @@ A killed worker stops heartbeating, so Temporal retries its task activity once t
 
 from __future__ import annotations
 
+import os
 import random
 import time
 
 from tests.chaos.site import ChaosSite
 from tests.scheduling.jobs import chain_dsl, conf
 
-SEED = 20240611
+# Fixed so a failure can be replayed; CHAOS_SEED picks other moments when hunting for races.
+SEED = int(os.environ.get("CHAOS_SEED", "20240611"))
 
 
 def test_worker_killed_mid_task_job_still_succeeds(chaos_site: ChaosSite) -> None:
@@ -41,9 +43,12 @@ def test_worker_killed_twice_at_random_moments_job_still_succeeds(chaos_site: Ch
 
     # Between kills the new worker needs a moment to pick work up, so the second kill may land on a
     # task that is running, a retry that is starting, or between tasks: all must be survived.
-    for pause in (chooser.uniform(0.2, 2.5), chooser.uniform(0.5, 4.0)):
+    pauses = (chooser.uniform(0.2, 2.5), chooser.uniform(0.5, 4.0))
+    for pause in pauses:
         time.sleep(pause)
         chaos_site.kill("worker")
         chaos_site.up()
 
+    # Captured by pytest and shown only when the test fails: what to replay.
+    print(f"seed {SEED}: killed the worker after pauses of {pauses[0]:.2f} s and {pauses[1]:.2f} s")
     chaos_site.assert_ended_cleanly(job_id, components)
