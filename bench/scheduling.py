@@ -4,7 +4,10 @@ Starts a real standalone site (tuned Temporal dev server, server and worker proc
 home, then measures
 - a chain of N no-op components on two parties (guest 9999, host 10000): the time from one stage's
   start to the next one's, which is all scheduling since the components do nothing;
-- 50 small jobs submitted at once: jobs per second from the first submit to the last success.
+- 50 small jobs (two no-op components each) submitted at once, with the site's max_concurrent_jobs
+  raised to let them all run: jobs per second from the first submit to the last success.
+
+Figures depend on what else the machine is doing; measure on a quiet machine.
 
 Run: ``.venv/bin/python bench/scheduling.py [--stages 30] [--jobs 50] [--json]``.
 """
