@@ -50,6 +50,7 @@ class Resume(BaseModel):
     started_at: datetime
     held: list[Party]
     reports: list[TaskReport] = Field(default_factory=list)
+    stop_requested: bool = False
 
 
 class JobInput(BaseModel):
@@ -113,6 +114,7 @@ class JobWorkflow:
                 # Signals can arrive with the first activation, before run() starts: keep them too.
                 self._reports = [*job.resume.reports, *self._reports]
                 self._started_at = job.resume.started_at
+                self._stop = self._stop or job.resume.stop_requested
                 self._status = JobStatus.RUNNING
             else:
                 await self._prepare()
@@ -132,7 +134,11 @@ class JobWorkflow:
                     spec=spec,
                     max_concurrent_jobs=job.max_concurrent_jobs,
                     resume=Resume(
-                        dag=dag.state, started_at=self._started_at, held=self._held, reports=self._reports
+                        dag=dag.state,
+                        started_at=self._started_at,
+                        held=self._held,
+                        reports=self._reports,
+                        stop_requested=self._stop,
                     ),
                     history_limit=job.history_limit,
                     pull_interval_ms=job.pull_interval_ms,

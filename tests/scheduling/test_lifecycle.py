@@ -169,6 +169,7 @@ async def test_job_timeout_counts_from_running(site: RunningSite) -> None:
 async def test_queue_time_has_its_own_limit(make_site: SiteFactory) -> None:
     site = await make_site(max_concurrent_jobs=1, queue_timeout_s=2)
     blocker = await site.submit(chain_dsl(["TestSleep"]), conf(common={"c0": {"seconds": 4}}))
+    await until(lambda: site.job_status(blocker).get(("guest", 9999)) == JobStatus.RUNNING)
     waiting = await site.submit(chain_dsl(["TestSleep"]), conf())
     result = await site.site.jobs.wait(waiting)
     assert result.status == JobStatus.TIMEOUT and "job queue" in result.reason
