@@ -19,7 +19,6 @@ import asyncio
 import itertools
 import json
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -39,12 +38,7 @@ from accord.standalone.stack import Stack  # noqa: E402
 from accord.status import JobStatus  # noqa: E402
 from accord.temporal_client import connect  # noqa: E402
 from accord.workflows.job import JobWorkflow  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support import free_port  # noqa: E402
 
 
 def chain(stages: int) -> dict[str, Any]:
@@ -125,10 +119,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
         settings = Settings(
             home=Path(home),
-            temporal_address=f"127.0.0.1:{_free_port()}",
-            temporal_ui_port=_free_port(),
-            http_port=_free_port(),
-            federation_port=_free_port(),
+            temporal_address=f"127.0.0.1:{free_port()}",
+            temporal_ui_port=free_port(),
+            http_port=free_port(),
+            federation_port=free_port(),
             component_modules=("bench.noop_components",),
             max_concurrent_jobs=max(args.jobs, 5),
             computing_cores_per_node=4 * args.jobs,

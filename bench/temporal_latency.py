@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from accord.settings import Settings
 from accord.standalone.temporal_server import dev_server_args
+from tests.support import free_port
 
 SLEEP_S = 0.2
 _starts: list[float] = []
@@ -82,13 +82,6 @@ VARIANTS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _p95(samples: Sequence[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, round(len(ordered) * 0.95) - 1)]
@@ -131,7 +124,7 @@ class Samples:
 
 async def measure(variant: Variant, activities: int, workflows: int, into: Samples) -> None:
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
-        port, ui_port = _free_port(), _free_port()
+        port, ui_port = free_port(), free_port()
         settings = Settings(home=Path(tmp), temporal_address=f"127.0.0.1:{port}", temporal_ui_port=ui_port)
         db_file = Path(tmp) / "temporal.db" if variant.db_file else None
         argv = [*dev_server_args(settings, db_file=db_file, tuned=variant.tuned), *variant.extra_args]

@@ -18,7 +18,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -26,6 +25,8 @@ from types import TracebackType
 
 import psycopg2
 from psycopg2 import sql
+
+from tests.support import free_port
 
 INSTALL_HINT = (
     "PostgreSQL server binaries (initdb, pg_ctl) were not found under /usr/lib/postgresql/*/bin; "
@@ -47,13 +48,6 @@ def find_bin_dir(pattern: str = "/usr/lib/postgresql/*/bin") -> Path:
     if not candidates:
         raise PostgresUnavailable(INSTALL_HINT)
     return max(candidates, key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class PostgresServer:
@@ -140,7 +134,7 @@ class PostgresServer:
         initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
         self._run([*initdb, "-E", "UTF8", "--locale=C", "--no-sync"])
         for attempt in range(3):
-            port = _free_port()
+            port = free_port()
             options = (
                 f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} "
                 "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"

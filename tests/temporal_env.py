@@ -41,15 +41,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from accord.settings import Settings
 from accord.standalone.temporal_server import DEV_SERVER_TUNING, dev_server_args, temporal_binary
+from tests.support import free_port
 
 START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

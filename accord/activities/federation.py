@@ -29,8 +29,11 @@ from accord.workflows.dag import task_id
 T = TypeVar("T")
 
 
-def _request_id(party: Party, suffix: str = "") -> str:
-    # Stable across Temporal's retries of this activity, so a retried command is recognised.
+def command_request_id(party: Party, suffix: str = "") -> str:
+    """A federation request id stable across Temporal's retries of the calling activity.
+
+    A retried command is then recognised by the receiving site and answered once.
+    """
     info = activity.info()
     return (
         f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}/{party.role}-{party.party_id}{suffix}"
@@ -65,7 +68,7 @@ class FederationActivities:
                     plan=plan,
                 ),
                 source=source,
-                request_id=_request_id(p),
+                request_id=command_request_id(p),
             ),
         )
 
@@ -83,7 +86,7 @@ class FederationActivities:
                             cores=claim.cores,
                         ),
                         source=source,
-                        request_id=_request_id(claim.party),
+                        request_id=command_request_id(claim.party),
                     )
                     for claim in request.claims
                 )
@@ -97,7 +100,7 @@ class FederationActivities:
             await self._client.return_resource(
                 ReturnResource(job_id=job.job_id, party=party),
                 source=job.initiator,
-                request_id=_request_id(party),
+                request_id=command_request_id(party),
             )
 
     @activity.defn(name="start_tasks")
@@ -113,7 +116,7 @@ class FederationActivities:
                     task_version=fanout.task_version,
                 ),
                 source=source,
-                request_id=_request_id(p),
+                request_id=command_request_id(p),
             ),
         )
 
@@ -130,7 +133,7 @@ class FederationActivities:
                     status=fanout.status,
                 ),
                 source=source,
-                request_id=_request_id(p),
+                request_id=command_request_id(p),
             ),
         )
 
@@ -141,7 +144,7 @@ class FederationActivities:
             lambda p: self._client.update_job_status(
                 UpdateJobStatus(job_id=fanout.job_id, party=p, status=fanout.status, reason=fanout.reason),
                 source=source,
-                request_id=_request_id(p),
+                request_id=command_request_id(p),
             ),
         )
 
@@ -152,7 +155,7 @@ class FederationActivities:
             lambda p: self._client.query_status(
                 QueryStatus(job_id=query.job_id, party=p, components=query.components),
                 source=source,
-                request_id=_request_id(p),
+                request_id=command_request_id(p),
             ),
         )
         return [report for reply in replies for report in reply.tasks]

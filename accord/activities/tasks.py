@@ -17,6 +17,7 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from accord.activities.federation import command_request_id
 from accord.activities.messages import ReportTask, RunTask
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
 from accord.dsl_compiler.plan import JobPlan
@@ -159,11 +160,10 @@ class TaskActivities:
     async def _push(self, request: ReportTask, suffix: str) -> None:
         report = request.report
         if request.push:
-            info = activity.info()
             await self._client.report_status(
                 report,
                 destination=request.initiator,
-                request_id=f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}/{suffix}",
+                request_id=command_request_id(request.initiator, f"/{suffix}"),
             )
 
     def _record(self, key: TaskKey, status: TaskStatus) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import click
 
 from accord.cli.root import coded_errors, emit
+from accord.components import ComponentRegistry
 from accord.dsl_compiler import CompileOptions, JobPlan, compile_files, generate_predict_dsl, read_json_file
-
-# Third-party packages add components under this entry-point group; names are FATE module names.
-COMPONENT_ENTRY_POINTS = "accord.components"
+from accord.settings import Settings
 
 
 @click.group()
@@ -20,12 +18,7 @@ def dsl() -> None:
     """Check DSL v2 / runtime conf v2 files and derive predict DSLs."""
 
 
-def implemented_modules() -> frozenset[str]:
-    return frozenset(ep.name for ep in entry_points(group=COMPONENT_ENTRY_POINTS))
-
-
-def _runnable_warnings(plan: JobPlan) -> list[str]:
-    available = implemented_modules()
+def _runnable_warnings(plan: JobPlan, available: frozenset[str]) -> list[str]:
     missing = sorted({cpn.module for cpn in plan.components if cpn.module not in available})
     if not missing:
         return []
@@ -42,8 +35,13 @@ def _runnable_warnings(plan: JobPlan) -> list[str]:
 @coded_errors
 def validate(dsl_path: Path, conf_path: Path, as_json: bool, strict: bool) -> None:
     """Compile a job and print its plan; exit 2 with a coded message when the files are wrong."""
-    plan = compile_files(dsl_path, conf_path, CompileOptions(allow_unbound_model=not strict, strict=strict))
-    warnings = [*plan.warnings, *_runnable_warnings(plan)]
+    # The same registry a site submits against: installed entry points and ACCORD_COMPONENT_MODULES.
+    registry = ComponentRegistry.discover(Settings.from_env().component_modules)
+    options = CompileOptions(
+        allow_unbound_model=not strict, strict=strict, extra_modules=registry.extra_specs()
+    )
+    plan = compile_files(dsl_path, conf_path, options)
+    warnings = [*plan.warnings, *_runnable_warnings(plan, registry.modules())]
     if as_json:
         data = plan.model_dump(mode="json")
         data["warnings"] = warnings

@@ -149,10 +149,6 @@ class Dag:
             closure += [n for n in self.spec.downstream_closure(name) if n not in closure]
         ordered = [c.name for c in self.spec.components if c.name in closure]
         for name in ordered:
-            run = self.run(name)
-            run.version += 1
-            run.status = TaskStatus.WAITING
-            run.party_status = {}
-            run.retries_used = 0
-            run.error = ""
+            # A fresh run under the next version: waiting, no party status, retries and error reset.
+            self.state.components[name] = ComponentRun(version=self.run(name).version + 1)
         return ordered

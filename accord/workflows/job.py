@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -161,23 +162,33 @@ class JobWorkflow:
             JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=parties),
         )
         self._reason = "waiting in the site's job queue"
-        await self._wait(lambda: self._admitted, waiting_since, "in the job queue")
+        await self._wait_queued(lambda: self._admitted, waiting_since, "in the job queue")
         await self._acquire_resources(waiting_since)
         self._status, self._reason = JobStatus.RUNNING, ""
         self._started_at = workflow.now()
         # Sent together with the first tasks (see _walk_until_done) rather than before them.
         self._announce_running = True
 
-    async def _wait(self, condition: Any, since: datetime, where: str) -> None:
-        """Wait for ``condition`` within the queue time limit, ending the job on stop or time-out."""
+    async def _wait_queued(
+        self, condition: Callable[[], bool], since: datetime, where: str, *, at_most: float | None = None
+    ) -> None:
+        """Wait for ``condition`` (or ``at_most`` seconds) within the queue time limit.
+
+        Everything before running shares that limit; a stop or the limit ends the job.
+        """
         limit = self._job.spec.queue_timeout_s
         remaining = limit - (workflow.now() - since).total_seconds()
+        expired = _End(JobStatus.TIMEOUT, f"waited {where} longer than the {limit} s queue limit")
+        if remaining <= 0:
+            raise expired
+        timeout = remaining if at_most is None else min(at_most, remaining)
         try:
-            await workflow.wait_condition(lambda: condition() or self._stop, timeout=max(remaining, 0.001))
+            await workflow.wait_condition(lambda: condition() or self._stop, timeout=timeout)
         except TimeoutError:
-            raise _End(JobStatus.TIMEOUT, f"waited {where} longer than the {limit} s queue limit") from None
+            if at_most is None:
+                raise expired from None
         if self._stop:
-            raise _End(JobStatus.CANCELED, "stopped while waiting")
+            raise _End(JobStatus.CANCELED, f"stopped while waiting {where}")
 
     async def _acquire_resources(self, since: datetime) -> None:
         """Reserve cores on every party, all or none; retry with backoff while a party refuses."""
@@ -205,18 +216,8 @@ class JobWorkflow:
             await self._return_resources()
             self._reason = f"waiting for resources: {'; '.join(refusals)}"
             await self._fanout_status(JobStatus.WAITING, self._reason)
-            await self._backoff(delay, since)
+            await self._wait_queued(lambda: False, since, "for resources", at_most=delay)
             delay = min(delay * 2, RESOURCE_RETRY_MAX_S)
-
-    async def _backoff(self, delay: float, since: datetime) -> None:
-        limit = self._job.spec.queue_timeout_s
-        remaining = limit - (workflow.now() - since).total_seconds()
-        if remaining <= 0:
-            raise _End(JobStatus.TIMEOUT, f"waited for resources longer than the {limit} s queue limit")
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._stop, timeout=min(delay, remaining))
-        if self._stop:
-            raise _End(JobStatus.CANCELED, "stopped while waiting for resources")
 
     async def _walk(self, dag: Dag) -> None:
         spec = self._job.spec

@@ -10,8 +10,9 @@ import pytest
 
 from accord.status import JobStatus
 from tests.api.helpers import accord, wait_for_component, write_json
-from tests.scheduling.harness import RunningSite, free_port
+from tests.scheduling.harness import RunningSite
 from tests.scheduling.jobs import chain_dsl, conf
+from tests.support import free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +21,7 @@ import pytest
 from accord.persistence import Database, ResourceRepository
 from accord.settings import ENV_PREFIX, Settings
 from accord.standalone.stack import Stack, StackStatus
-from tests.temporal_env import free_port
+from tests.support import free_port, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = "tests.scheduling.components"
@@ -34,10 +32,7 @@ ENGINE = "STANDALONE"
 # Generous: on a loaded 2-core machine the dev server alone may take several seconds to start.
 START_TIMEOUT_S = 90.0
 JOB_TIMEOUT_S = 90.0
-_POLL_S = 0.2
 _LOG_TAIL_LINES = 40
-
-T = TypeVar("T")
 
 
 def chaos_settings(home: Path) -> Settings:
@@ -67,20 +62,6 @@ def child_environment(monkeypatch: pytest.MonkeyPatch, calls_dir: Path) -> None:
         "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     )
     monkeypatch.setenv("ACCORD_TEST_CALLS", str(calls_dir))
-
-
-def wait_until(
-    predicate: Callable[[], T], timeout_s: float, what: str, details: Callable[[], str] = lambda: ""
-) -> T:
-    """Poll ``predicate`` until it returns something truthy; fail with ``details()`` after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not after {timeout_s:g} s\n{details()}", pytrace=False)
-        time.sleep(_POLL_S)
 
 
 def process_gone(pid: int) -> bool:

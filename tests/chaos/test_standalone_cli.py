@@ -16,7 +16,7 @@ from accord.settings import ENV_PREFIX, Settings
 from accord.standalone.stack import PROCESS_ORDER, Stack
 from tests.chaos.site import COMPONENTS, REPO_ROOT, START_TIMEOUT_S, log_tails, process_gone, wait_until
 from tests.scheduling.jobs import chain_dsl, conf
-from tests.temporal_env import free_port
+from tests.support import free_port
 
 ACCORD = [sys.executable, "-m", "accord"]
 JOB_TIMEOUT_S = 120.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +18,9 @@ from accord.settings import Settings
 from accord.status import JobStatus
 from accord.worker import WorkerDeps, build_worker, federation_client
 from accord.workflows.job import JobResult
+from tests.support import free_port
 
 COMPONENTS = "tests.scheduling.components"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def site_settings(home: Path, temporal_address: str, **overrides: Any) -> Settings:

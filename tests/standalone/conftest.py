@@ -10,7 +10,8 @@ import pytest
 
 from accord.settings import Settings
 from accord.standalone.stack import Stack
-from tests.temporal_env import free_port, temporal_env  # noqa: F401  (the session fixture)
+from tests.support import free_port
+from tests.temporal_env import temporal_env  # noqa: F401  (the session fixture)
 
 STANDINS = str(Path(__file__).with_name("standins.py"))
 SERVER_ARGV = [sys.executable, STANDINS, "server"]

@@ -8,8 +8,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -20,6 +19,7 @@ import accord.cli.standalone as standalone_cli
 from accord.cli.standalone import down, status, up
 from accord.settings import Settings
 from accord.standalone.stack import PROCESS_ORDER, Stack
+from tests.support import wait_until
 
 from .conftest import SERVER_ARGV, WORKER_ARGV, site_settings
 from .test_supervisor import wait_gone
@@ -135,13 +135,6 @@ cli.up(["--home", sys.argv[1]])
 """
 
 
-def wait_until(predicate: Callable[[], bool], timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def _restarted(stack: Stack, name: str, old_pid: int | None) -> bool:
     state = stack.supervisor.status(name)
     return state.ready and state.pid not in (None, old_pid)
@@ -159,13 +152,13 @@ def test_foreground_up_restarts_what_dies_and_stops_the_stack_on_sigterm(site: S
     )
     try:
         stack = Stack(site)
-        wait_until(lambda: stack.status().all_ready)
+        wait_until(lambda: stack.status().all_ready, 30, "stack ready")
         first = {p.state.name: p.state.pid for p in stack.status().processes}
 
         os.kill(first["worker"] or 0, signal.SIGKILL)
         assert wait_gone(first["worker"] or 0)
         # The old record may still read "ready" until the foreground loop notices the death.
-        wait_until(lambda: _restarted(stack, "worker", first["worker"]), timeout_s=60)
+        wait_until(lambda: _restarted(stack, "worker", first["worker"]), 60, "worker restarted")
 
         process.send_signal(signal.SIGTERM)
         stdout, stderr = process.communicate(timeout=30)

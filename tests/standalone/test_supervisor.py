@@ -14,7 +14,7 @@ import pytest
 
 from accord.errors import OperatingError
 from accord.standalone.supervisor import FileReady, ProcessSpec, Supervisor, TcpReady
-from tests.temporal_env import free_port
+from tests.support import free_port
 
 
 def python(code: str) -> list[str]:
