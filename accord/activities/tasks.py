@@ -146,8 +146,8 @@ class TaskActivities:
     async def _deliver(
         self, request: ReportTask, suffix: str, after: asyncio.Future[None] | None = None
     ) -> None:
-        # The initiator hears first; the local read model follows without holding the job up.
-        pushing = asyncio.ensure_future(self._push(request, suffix))
+        # Recorded before the initiator hears of it: once the job has ended, every party's task rows
+        # already say how its tasks ended.
         if after is not None:
             await after
         report = request.report
@@ -155,7 +155,7 @@ class TaskActivities:
             report.job_id, report.component, report.task_version, report.party.role, report.party.party_id
         )
         await asyncio.to_thread(self._record, key, report.status)
-        await pushing
+        await self._push(request, suffix)
 
     async def _push(self, request: ReportTask, suffix: str) -> None:
         report = request.report
