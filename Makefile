@@ -31,13 +31,12 @@ test: lint typecheck unit
 bench: install
 	$(BIN)/python bench/compile.py
 	$(BIN)/python bench/scheduling.py
+	$(BIN)/python bench/paillier.py
+	$(BIN)/python bench/hetero_lr.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-# Until the scheduler lands, the demo compiles FATE's hetero-LR example and derives its predict DSL.
-EXAMPLE := ../shared/fate/examples/dsl/v2/hetero_logistic_regression
+# FATE's hetero-LR example, unchanged, on a fresh standalone site: upload, train, evaluate, stop.
 demo: install
-	$(BIN)/accord dsl validate -d $(EXAMPLE)/hetero_lr_normal_dsl.json -c $(EXAMPLE)/hetero_lr_normal_conf.json
-	$(BIN)/accord dsl predict -d $(EXAMPLE)/hetero_lr_normal_dsl.json \
-		--cpn-list reader_0,data_transform_0,intersection_0,hetero_lr_0,evaluation_0
+	$(BIN)/accord demo --examples ../shared/fate/examples

@@ -227,6 +227,48 @@ class PartyNotHosted(ArgumentError):
     code = 10125
 
 
+class ComponentParameterError(ArgumentError):
+    """A component parameter with a value its module cannot use."""
+
+    code = 10126
+
+
+# ---- data (102xx) ---------------------------------------------------------------------------
+
+
+class UploadFileError(DataError):
+    """An upload file that cannot become a table (ragged row, duplicate id, empty, not text)."""
+
+    code = 10201
+
+
+class DataFormatError(DataError):
+    """Table content a component cannot read (a non-numeric feature, a missing label)."""
+
+    code = 10202
+
+
+class DataMismatchError(DataError):
+    """Data that does not fit with other data (no common ids, a model's features differ)."""
+
+    code = 10203
+
+
+# ---- federation data plane (104xx) ----------------------------------------------------------
+
+
+class TransferTimeout(FederatedError):
+    """A value a component waits for did not arrive from its peer in time."""
+
+    code = 10401
+
+
+class TransferError(FederatedError):
+    """A value that arrived broken or cannot be decoded."""
+
+    code = 10402
+
+
 # ---- persistence and resources (103xx) ------------------------------------------------------
 
 

@@ -12,11 +12,23 @@ from temporalio.client import Client
 
 from accord.components import ComponentRegistry
 from accord.errors import OperatingError
+from accord.federation.dataplane import DataPlaneServicer
+from accord.federation.mailbox import Mailbox
 from accord.federation.server import FederationServer
-from accord.persistence import Database, JobRepository, ResourceRepository, TaskRepository
+from accord.model_store import ModelStore
+from accord.persistence import (
+    Database,
+    JobRepository,
+    MetricRepository,
+    ModelRepository,
+    ResourceRepository,
+    TaskRepository,
+)
 from accord.settings import Settings
 from accord.site.control import SITE_ENGINE, SiteControl
 from accord.site.jobs import JobService
+from accord.site.tracking import TrackingService
+from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect
 
@@ -34,6 +46,8 @@ class Site:
     control: SiteControl
     jobs: JobService
     federation: FederationServer
+    tracking: TrackingService
+    tables: TableStore
 
     async def stop(self) -> None:
         await self.federation.stop(grace=1.0)
@@ -59,12 +73,25 @@ async def start_site(
     components = registry or ComponentRegistry.discover(settings.component_modules)
     jobs, tasks = JobRepository(database), TaskRepository(database)
     control = SiteControl(settings, client, jobs, tasks, resources)
+    data_plane = DataPlaneServicer(Mailbox(settings.home / "transfer"), settings.hosts_party)
     federation = FederationServer(
-        control, host=settings.federation_host, port=settings.federation_port, tracer_provider=tracer_provider
+        control,
+        host=settings.federation_host,
+        port=settings.federation_port,
+        tracer_provider=tracer_provider,
+        data_plane=data_plane,
     )
     await federation.start()
     service = JobService(settings, client, jobs, tasks, components, history_limit=history_limit)
-    return Site(settings, client, database, components, control, service, federation)
+    tracking = TrackingService(
+        settings.home,
+        jobs,
+        tasks,
+        MetricRepository(database),
+        ModelStore(settings.home / "models", ModelRepository(database)),
+    )
+    tables = TableStore.for_site(settings, database)
+    return Site(settings, client, database, components, control, service, federation, tracking, tables)
 
 
 async def run_server(settings: Settings) -> None:
@@ -76,7 +103,7 @@ async def run_server(settings: Settings) -> None:
     tracing = configure_tracing(settings, "accord-server")
     site = await start_site(settings)
     config = uvicorn.Config(
-        create_app(site.jobs),
+        create_app(site.jobs, tracking=site.tracking, tables=site.tables),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",

@@ -51,6 +51,8 @@ class Settings(BaseModel):
     queue_timeout_s: int = Field(default=24 * 3600, ge=1)
     federation_timeout_s: float = Field(default=10.0, gt=0)
     federation_attempts: int = Field(default=5, ge=1)
+    # How long a component waits for a value from a peer party before its task fails.
+    transfer_timeout_s: float = Field(default=600.0, gt=0)
 
     # Modules imported at start-up that register components (plug-ins without an entry point).
     component_modules: tuple[str, ...] = ()

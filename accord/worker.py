@@ -13,12 +13,22 @@ from temporalio.worker import Worker
 
 from accord.activities.federation import FederationActivities
 from accord.activities.queue import QueueActivities
-from accord.activities.tasks import TaskActivities
+from accord.activities.tasks import ServiceParts, TaskActivities
 from accord.components import ComponentRegistry
 from accord.federation.client import FederationClient
+from accord.federation.mailbox import Mailbox
 from accord.federation.routes import RouteTable
-from accord.persistence import Database, JobRepository, TaskRepository
+from accord.model_store import ModelStore
+from accord.persistence import (
+    Database,
+    JobRepository,
+    MetricRepository,
+    ModelRepository,
+    TableMetaRepository,
+    TaskRepository,
+)
 from accord.settings import Settings
+from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect, workflow_runner
 from accord.workflows.job import JobWorkflow
@@ -47,6 +57,16 @@ def federation_client(settings: Settings) -> FederationClient:
     )
 
 
+def service_parts(settings: Settings, database: Database) -> ServiceParts:
+    return ServiceParts(
+        tables=TableStore(settings.home / "tables", TableMetaRepository(database)),
+        mailbox=Mailbox(settings.home / "transfer"),
+        metrics=MetricRepository(database),
+        models=ModelStore(settings.home / "models", ModelRepository(database)),
+        transfer_timeout_s=settings.transfer_timeout_s,
+    )
+
+
 def build_worker(deps: WorkerDeps) -> Worker:
     jobs = JobRepository(deps.database)
     federation = FederationActivities(deps.federation, jobs)
@@ -56,6 +76,7 @@ def build_worker(deps: WorkerDeps) -> Worker:
         tasks=TaskRepository(deps.database),
         registry=deps.registry,
         client=deps.federation,
+        services=service_parts(deps.settings, deps.database),
     )
     queue = QueueActivities(deps.temporal, deps.settings.task_queue)
     return Worker(

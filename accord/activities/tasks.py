@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio import activity
@@ -20,12 +22,17 @@ from temporalio.exceptions import ApplicationError
 from accord.activities.federation import command_request_id
 from accord.activities.messages import ReportTask, RunTask
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
+from accord.components.sdk import layout
+from accord.components.sdk.services import TaskServices
 from accord.dsl_compiler.plan import JobPlan
 from accord.errors import RecordNotFound, StatusTransitionError
 from accord.federation.client import FederationClient
 from accord.federation.commands import TaskReport
-from accord.persistence import JobRepository, NewTask, TaskKey, TaskRepository
+from accord.federation.mailbox import Mailbox, TransferKey
+from accord.model_store import ModelStore
+from accord.persistence import JobRepository, MetricRepository, NewTask, TaskKey, TaskRepository
 from accord.status import TaskStatus
+from accord.storage import TableStore
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,17 @@ async def _heartbeating(work: Awaitable[None]) -> None:
         activity.heartbeat()
 
 
+@dataclass(frozen=True)
+class ServiceParts:
+    """The worker's shares of :class:`TaskServices`; the sender is bound per task to the running loop."""
+
+    tables: TableStore
+    mailbox: Mailbox
+    metrics: MetricRepository
+    models: ModelStore
+    transfer_timeout_s: float
+
+
 class TaskActivities:
     def __init__(
         self,
@@ -54,8 +72,12 @@ class TaskActivities:
         tasks: TaskRepository,
         registry: ComponentRegistry,
         client: FederationClient,
+        services: ServiceParts | None = None,
+        max_components: int = 64,
     ) -> None:
         self._home = home
+        self._parts = services
+        self._components = ThreadPoolExecutor(max_workers=max_components, thread_name_prefix="component")
         self._jobs = jobs
         self._tasks = tasks
         self._registry = registry
@@ -74,6 +96,25 @@ class TaskActivities:
                 self._plans.popitem(last=False)
         return plan
 
+    def _services(self, loop: asyncio.AbstractEventLoop) -> TaskServices | None:
+        parts = self._parts
+        if parts is None:
+            return None
+        client = self._client
+
+        def send(key: TransferKey, data: bytes, request_id: str) -> Future[None]:
+            # Components run in threads; the federation client lives on the worker's event loop.
+            return asyncio.run_coroutine_threadsafe(client.push_value(key, data, request_id=request_id), loop)
+
+        return TaskServices(
+            tables=parts.tables,
+            mailbox=parts.mailbox,
+            send=send,
+            metrics=parts.metrics,
+            models=parts.models,
+            transfer_timeout_s=parts.transfer_timeout_s,
+        )
+
     @activity.defn(name="run_task")
     async def run_task(self, task: RunTask) -> None:
         # "running" is recorded here only: the initiator counts a started task as running already,
@@ -90,15 +131,19 @@ class TaskActivities:
             parameters=plan.party(task.party.role, task.party.party_id).component_parameters.get(
                 task.component, {}
             ),
-            work_dir=self._home
-            / "jobs"
-            / task.job_id
-            / f"{task.party.role}_{task.party.party_id}"
-            / f"{task.component}_v{task.task_version}",
+            work_dir=layout.task_dir(
+                layout.party_dir(self._home, task.job_id, task.party.role, task.party.party_id),
+                task.component,
+                task.task_version,
+            ),
         )
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
+        ctx.plan = plan
+        ctx.services = self._services(asyncio.get_running_loop())
         component = self._registry.create(module)
-        running = asyncio.ensure_future(asyncio.to_thread(component.run, ctx))
+        # A thread of our own per component: components of one job wait on each other over the data
+        # plane, so queueing them behind each other in a small shared pool could deadlock a job.
+        running = asyncio.get_running_loop().run_in_executor(self._components, component.run, ctx)
         try:
             await _heartbeating(running)
         except asyncio.CancelledError:

@@ -34,8 +34,12 @@ from accord.api.schemas import (
     TaskRow,
     VersionData,
 )
+from accord.api.tables import table_router
+from accord.api.tracking import tracking_router
 from accord.errors import AccordError, JsonSyntaxError, RecordNotFound, RetCode, http_status
 from accord.site.jobs import JobService
+from accord.site.tracking import TrackingService
+from accord.storage import TableStore
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +145,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _envelope(500, int(RetCode.EXCEPTION), f"internal error: {type(error).__name__}: {error}")
 
 
-def create_app(jobs: JobService) -> FastAPI:
+def create_app(
+    jobs: JobService, *, tracking: TrackingService | None = None, tables: TableStore | None = None
+) -> FastAPI:
     app = FastAPI(
         title="Accord",
         version=__version__,
@@ -226,4 +232,8 @@ def create_app(jobs: JobService) -> FastAPI:
         """The accord version serving this API."""
         return Envelope(data=VersionData(accord=__version__))
 
+    if tracking is not None:
+        app.include_router(tracking_router(tracking, _errors(400, 404)))
+    if tables is not None:
+        app.include_router(table_router(tables))
     return app

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from accord.cli.component import COMPONENT_COMMANDS
+from accord.cli.data import DATA_COMMANDS
+from accord.cli.demo import DEMO_COMMANDS
 from accord.cli.dsl import dsl
 from accord.cli.job import JOB_COMMANDS
 from accord.cli.root import main
 from accord.cli.services import SERVICE_COMMANDS
 from accord.cli.standalone import STANDALONE_COMMANDS
+from accord.cli.table import TABLE_COMMANDS
 
 main.add_command(dsl)
-for command in [*SERVICE_COMMANDS, *STANDALONE_COMMANDS, *JOB_COMMANDS]:
+for command in [*SERVICE_COMMANDS, *STANDALONE_COMMANDS, *JOB_COMMANDS, *COMPONENT_COMMANDS, *DEMO_COMMANDS]:
+    main.add_command(command)
+for command in [*DATA_COMMANDS, *TABLE_COMMANDS]:
     main.add_command(command)
 
 __all__ = ["main"]

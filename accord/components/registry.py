@@ -11,13 +11,17 @@ import importlib
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from accord.dsl_compiler.catalog import ModuleSpec, lookup
 from accord.errors import ArgumentError, OperatingError
 from accord.federation.commands import Party
+
+if TYPE_CHECKING:
+    from accord.components.sdk.services import TaskServices
+    from accord.dsl_compiler.plan import JobPlan
 
 ENTRY_POINT_GROUP = "accord.components"
 
@@ -36,6 +40,9 @@ class TaskContext:
     parameters: Mapping[str, Any]
     work_dir: Path
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # The job's plan and the worker's services; components built on the SDK need both.
+    plan: JobPlan | None = None
+    services: TaskServices | None = None
 
     def check_cancelled(self) -> None:
         """Components call this between steps so that a stop takes effect promptly."""
@@ -92,7 +99,13 @@ class ComponentRegistry:
     def discover(cls, plugin_modules: Iterable[str] = ()) -> ComponentRegistry:
         registry = cls()
         for point in entry_points(group=ENTRY_POINT_GROUP):
-            registry.register(point.name, point.load())
+            if lookup(point.name) is None:
+                # A module FATE does not know brings its own spec (roles, inputs, outputs) on its class,
+                # which the compiler needs before any job runs.
+                factory = point.load()
+                registry.register(point.name, factory, getattr(factory, "spec", None))
+            else:
+                registry.register(point.name, _deferred(point))
         for name in plugin_modules:
             try:
                 plugin = importlib.import_module(name)
@@ -103,3 +116,22 @@ class ComponentRegistry:
                 ) from None
             plugin.register(registry)
         return registry
+
+
+def _deferred(point: EntryPoint) -> ComponentFactory:
+    """A factory that imports its class on first use: start-up stays fast and a broken plug-in only
+    fails the jobs that use its module."""
+
+    def create() -> Component:
+        try:
+            factory = point.load()
+        except Exception as exc:
+            raise OperatingError(
+                f"the implementation of module {point.name!r} ({point.value}) cannot be loaded: "
+                f"{type(exc).__name__}: {exc}",
+                hint="reinstall the package that provides it",
+            ) from None
+        component: Component = factory()
+        return component
+
+    return create

@@ -138,8 +138,10 @@ class FederationServer:
         port: int = 0,
         cache_size: int = 10_000,
         tracer_provider: trace.TracerProvider | None = None,
+        data_plane: pb_grpc.FederationDataServicer | None = None,
     ) -> None:
         self._handler = handler
+        self._data_plane = data_plane
         self._host = host
         self._port = port
         self._cache = _ReplyCache(cache_size)
@@ -164,6 +166,8 @@ class FederationServer:
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *wire.MESSAGE_OPTIONS])
         # The generated module is untyped; _Servicer's own methods are typed.
         pb_grpc.add_FederationControlServicer_to_server(_Servicer(self), server)  # type: ignore[no-untyped-call]
+        if self._data_plane is not None:
+            pb_grpc.add_FederationDataServicer_to_server(self._data_plane, server)  # type: ignore[no-untyped-call]
         target = f"{self._host}:{self._port}"
         bound: int
         try:

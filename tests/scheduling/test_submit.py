@@ -33,8 +33,8 @@ async def test_engines_the_site_lacks_are_refused(
 
 async def test_module_without_implementation_is_refused(site: RunningSite) -> None:
     with pytest.raises(ComponentNotImplemented) as caught:
-        await site.submit(chain_dsl(["TestSleep", "HeteroLR"]), conf(arbiter=10000))
-    assert "HeteroLR" in caught.value.retmsg
+        await site.submit(chain_dsl(["TestSleep", "HeteroLinR"]), conf(arbiter=10000))
+    assert "HeteroLinR" in caught.value.retmsg
     assert site.jobs.list_jobs() == []
 
 

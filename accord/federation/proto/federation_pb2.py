@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(accord/federation/proto/federation.proto\x12\x14\x61\x63\x63ord.federation.v1\".\n\x0cPartyAddress\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\x03\"\xa9\x01\n\x08\x45nvelope\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x32\n\x06source\x18\x03 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x37\n\x0b\x64\x65stination\x18\x04 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\"\x15\n\x05Reply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x32\xbb\x05\n\x11\x46\x65\x64\x65rationControl\x12H\n\tCreateJob\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12L\n\rApplyResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12M\n\x0eReturnResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12H\n\tStartTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12G\n\x08StopTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12K\n\x0cReportStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12J\n\x0bQueryStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12N\n\x0fUpdateJobStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12\x43\n\x04Ping\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Replyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(accord/federation/proto/federation.proto\x12\x14\x61\x63\x63ord.federation.v1\".\n\x0cPartyAddress\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x10\n\x08party_id\x18\x02 \x01(\x03\"\xa9\x01\n\x08\x45nvelope\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x32\n\x06source\x18\x03 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x37\n\x0b\x64\x65stination\x18\x04 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x0c\n\x04\x62ody\x18\x05 \x01(\x0c\"\x15\n\x05Reply\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\"\xec\x01\n\x0eTransferHeader\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x11\n\tcomponent\x18\x03 \x01(\t\x12\x14\n\x0ctask_version\x18\x04 \x01(\x03\x12\x0b\n\x03tag\x18\x05 \x01(\t\x12\x32\n\x06source\x18\x06 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x37\n\x0b\x64\x65stination\x18\x07 \x01(\x0b\x32\".accord.federation.v1.PartyAddress\x12\x13\n\x0btotal_bytes\x18\x08 \x01(\x03\"K\n\x05\x43hunk\x12\x34\n\x06header\x18\x01 \x01(\x0b\x32$.accord.federation.v1.TransferHeader\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c\"!\n\x07PushAck\x12\x16\n\x0ereceived_bytes\x18\x01 \x01(\x03\x32\xbb\x05\n\x11\x46\x65\x64\x65rationControl\x12H\n\tCreateJob\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12L\n\rApplyResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12M\n\x0eReturnResource\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12H\n\tStartTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12G\n\x08StopTask\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12K\n\x0cReportStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12J\n\x0bQueryStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12N\n\x0fUpdateJobStatus\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply\x12\x43\n\x04Ping\x12\x1e.accord.federation.v1.Envelope\x1a\x1b.accord.federation.v1.Reply2V\n\x0e\x46\x65\x64\x65rationData\x12\x44\n\x04Push\x12\x1b.accord.federation.v1.Chunk\x1a\x1d.accord.federation.v1.PushAck(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENVELOPE']._serialized_end=284
   _globals['_REPLY']._serialized_start=286
   _globals['_REPLY']._serialized_end=307
-  _globals['_FEDERATIONCONTROL']._serialized_start=310
-  _globals['_FEDERATIONCONTROL']._serialized_end=1009
+  _globals['_TRANSFERHEADER']._serialized_start=310
+  _globals['_TRANSFERHEADER']._serialized_end=546
+  _globals['_CHUNK']._serialized_start=548
+  _globals['_CHUNK']._serialized_end=623
+  _globals['_PUSHACK']._serialized_start=625
+  _globals['_PUSHACK']._serialized_end=658
+  _globals['_FEDERATIONCONTROL']._serialized_start=661
+  _globals['_FEDERATIONCONTROL']._serialized_end=1360
+  _globals['_FEDERATIONDATA']._serialized_start=1362
+  _globals['_FEDERATIONDATA']._serialized_end=1448
 # @@protoc_insertion_point(module_scope)

@@ -442,3 +442,75 @@ class FederationControl:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class FederationDataStub:
+    """Missing associated documentation comment in .proto file."""
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Push = channel.stream_unary(
+                '/accord.federation.v1.FederationData/Push',
+                request_serializer=accord_dot_federation_dot_proto_dot_federation__pb2.Chunk.SerializeToString,
+                response_deserializer=accord_dot_federation_dot_proto_dot_federation__pb2.PushAck.FromString,
+                _registered_method=True)
+
+
+class FederationDataServicer:
+    """Missing associated documentation comment in .proto file."""
+
+    def Push(self, request_iterator, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_FederationDataServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Push': grpc.stream_unary_rpc_method_handler(
+                    servicer.Push,
+                    request_deserializer=accord_dot_federation_dot_proto_dot_federation__pb2.Chunk.FromString,
+                    response_serializer=accord_dot_federation_dot_proto_dot_federation__pb2.PushAck.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'accord.federation.v1.FederationData', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('accord.federation.v1.FederationData', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class FederationData:
+    """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def Push(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/accord.federation.v1.FederationData/Push',
+            accord_dot_federation_dot_proto_dot_federation__pb2.Chunk.SerializeToString,
+            accord_dot_federation_dot_proto_dot_federation__pb2.PushAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -33,11 +33,13 @@ class ModelRepository(Repository):
         *,
         storage: str,
         checksum: str,
+        replace: bool = False,
     ) -> bool:
         """Record a stored model; True if new, False if this exact model was already recorded.
 
         A model version is immutable, so the same key with another storage or checksum is a
-        :class:`~accord.errors.ConflictError` rather than an overwrite.
+        :class:`~accord.errors.ConflictError` rather than an overwrite, unless ``replace`` says the
+        version is still being made (a task of its training job ran again).
         """
         values = {
             "model_id": model_id,
@@ -54,6 +56,9 @@ class ModelRepository(Repository):
             if insert_ignore(session, ModelRow, values):
                 return True
             stored = session.scalars(select(ModelRow).where(*key)).one()
+            if replace:
+                stored.storage, stored.checksum = storage, checksum
+                return False
             if (stored.storage, stored.checksum) != (storage, checksum):
                 raise ConflictError(
                     f"model {model_id} version {model_version} of {component_name} on {role} {party_id} "

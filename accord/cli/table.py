@@ -1,0 +1,68 @@
+"""``accord table info|list|delete``: FATE-Flow's table commands over the HTTP API."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from accord.cli.job import remote, server_option
+from accord.cli.root import emit
+
+if TYPE_CHECKING:
+    from accord.cli.http import Api
+
+namespace_option = click.option("-n", "--namespace", required=True, help="the table's namespace")
+name_option = click.option("-t", "--table-name", required=True, help="the table's name")
+
+
+def _api(server: str | None) -> Api:
+    from accord.cli.http import Api, resolve_server
+
+    return Api(resolve_server(server))
+
+
+def _call(server: str | None, path: str, body: dict[str, Any]) -> None:
+    with _api(server) as api:
+        emit(api.call(path, body))
+
+
+@click.group()
+def table() -> None:
+    """Look at and delete a site's tables."""
+
+
+@table.command("info")
+@namespace_option
+@name_option
+@server_option
+@remote
+def info(namespace: str, table_name: str, server: str | None) -> None:
+    """Print a table's count, partitions, schema and address (exist: 0 when there is no such table)."""
+    _call(server, "/v1/table/table_info", {"namespace": namespace, "table_name": table_name})
+
+
+@table.command("list")
+@click.option("-n", "--namespace", help="only this namespace's tables")
+@click.option("-l", "--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@server_option
+@remote
+def list_tables(namespace: str | None, limit: int, server: str | None) -> None:
+    """Print the site's tables, ordered by namespace and name."""
+    body: dict[str, Any] = {"limit": limit}
+    if namespace is not None:
+        body["namespace"] = namespace
+    _call(server, "/v1/table/list", body)
+
+
+@table.command("delete")
+@namespace_option
+@name_option
+@server_option
+@remote
+def delete(namespace: str, table_name: str, server: str | None) -> None:
+    """Delete a table and its data."""
+    _call(server, "/v1/table/delete", {"namespace": namespace, "table_name": table_name})
+
+
+TABLE_COMMANDS = [table]

@@ -1,0 +1,222 @@
+"""The DataTransform component (also run for the legacy DataIO module): raw rows in, instances out.
+
+fit reads the Reader's raw rows by the parameters (or the table's upload meta), writes float64
+feature rows with labels, and saves a model holding the header and replacement values; predict
+applies such a model so the rows it writes have the training header and fills. need_run false passes
+the rows through untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pydantic import ValidationError
+
+from accord.components.data_transform.cells import DEFAULT_MISSING, Pass, Passes
+from accord.components.data_transform.dense import Parsed, read_dense
+from accord.components.data_transform.model import Replacement, Settings, TransformModel
+from accord.components.data_transform.params import DataTransformParam, Scalar
+from accord.components.data_transform.sparse import read_svmlight, read_tag
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.errors import DataFormatError, OperatingError
+
+MATCH_ID_COLUMN = "match_id"
+
+
+class DataTransform(ComponentBase[DataTransformParam]):
+    params = DataTransformParam
+    roles = frozenset({"guest", "host"})
+
+    def fit(self, ctx: ComponentContext[DataTransformParam]) -> None:
+        raw = _raw_input(ctx)
+        if not ctx.params.need_run:
+            ctx.save_data(raw)
+            ctx.save_model(TransformModel(need_run=False, sid_name=raw.sid_name).to_json())
+            return
+        settings = _settings(ctx.params, raw)
+        parsed = read(raw, settings, fit_passes(ctx.params), check_cancelled=ctx.check_cancelled)
+        model = TransformModel(
+            settings=settings.model_copy(update={"match_id_name": parsed.match_id_name or ""}),
+            header=parsed.header,
+            sid_name=raw.sid_name,
+            label_name=parsed.label_name,
+            label_mapping=parsed.label_mapping,
+            missing=parsed.missing,
+            outlier=parsed.outlier,
+        )
+        ctx.save_data(to_dataset(parsed, raw, settings))
+        ctx.save_model(model.to_json())
+        summary = summarize(parsed)
+        if summary:
+            ctx.tracker.set_summary(summary)
+        ctx.log.info("%s: %d rows, %d features", ctx.component, len(parsed.ids), len(parsed.header))
+
+    def predict(self, ctx: ComponentContext[DataTransformParam]) -> None:
+        raw = _raw_input(ctx)
+        models = ctx.input_models()
+        if not models:
+            raise OperatingError(
+                f"{ctx.component} transforms with a trained DataTransform model but was given none",
+                hint="wire the training DataTransform's model into this component's model input",
+            )
+        model = TransformModel.from_json(models[0], component=ctx.component)
+        if ctx.plan.party(ctx.role, ctx.party_id).job_parameters.job_type == "train":
+            # Within a training job this component's model output is the model it applies, as in FATE.
+            ctx.save_model(model.to_json())
+        if not model.need_run or model.settings is None:
+            ctx.save_data(raw)
+            return
+        parsed = read(
+            raw,
+            model.settings,
+            predict_passes(model),
+            header=model.header,
+            label_mapping=model.label_mapping,
+            check_cancelled=ctx.check_cancelled,
+        )
+        ctx.save_data(to_dataset(parsed, raw, model.settings))
+        summary = summarize(parsed)
+        if summary:
+            ctx.tracker.set_summary(summary)
+
+
+def _raw_input(ctx: ComponentContext[DataTransformParam]) -> Dataset:
+    raw = ctx.input_dataset("data")
+    if raw is None:
+        raise OperatingError(
+            f"{ctx.component} has no data input",
+            hint=f'give it one: "input": {{"data": {{"data": ["reader_0.data"]}}}} (on {ctx.role})',
+        )
+    if raw.kind != "raw":
+        raise DataFormatError(
+            f"{ctx.component} reads the rows a Reader outputs, but its input holds {raw.kind} rows",
+            hint="take DataTransform's data from a Reader",
+        )
+    if len(raw) == 0:
+        raise DataFormatError(f"{ctx.component}'s input table has no rows", hint="upload data into the table")
+    return raw
+
+
+def _settings(params: DataTransformParam, raw: Dataset) -> Settings:
+    meta = raw.extra.get("meta")
+    try:
+        return Settings.of(params, meta if isinstance(meta, dict) else None)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise DataFormatError(
+            f"the table's upload meta does not describe a readable table: {problems}",
+            hint="fix the meta given at upload (input_format, delimiter, with_label, ...)",
+        ) from None
+
+
+def fit_passes(params: DataTransformParam) -> Passes:
+    missing = (
+        Pass(params.missing_impute, params.missing_fill_method, params.default_value)
+        if params.missing_fill
+        else None
+    )
+    outlier = (
+        Pass(params.outlier_impute, params.outlier_replace_method, params.outlier_replace_value)
+        if params.outlier_replace
+        else None
+    )
+    return Passes(missing, outlier, params.missing_impute)
+
+
+def predict_passes(model: TransformModel) -> Passes:
+    def stored(replacement: Replacement) -> Pass | None:
+        if not replacement.enabled:
+            return None
+        return Pass(replacement.values, replacement.method, fill=replacement.fill_for(model.header))
+
+    return Passes(stored(model.missing), stored(model.outlier), model.missing.values)
+
+
+def read(
+    raw: Dataset,
+    settings: Settings,
+    passes: Passes,
+    *,
+    header: list[str] | None = None,
+    label_mapping: dict[str, int] | None = None,
+    check_cancelled: Callable[[], None] = lambda: None,
+) -> Parsed:
+    if settings.input_format == "dense":
+        parsed = read_dense(
+            raw, settings, passes, header=header, label_mapping=label_mapping, check_cancelled=check_cancelled
+        )
+    elif settings.input_format == "sparse":
+        parsed = read_svmlight(
+            raw,
+            settings,
+            passes.nan_cells,
+            header=header,
+            label_mapping=label_mapping,
+            check_cancelled=check_cancelled,
+        )
+    else:
+        parsed = read_tag(
+            raw, settings, passes, header=header, label_mapping=label_mapping, check_cancelled=check_cancelled
+        )
+    if not parsed.header:
+        raise DataFormatError(
+            "the rows hold no feature columns",
+            hint="a party needs at least one feature; check with_label, label_name and with_match_id",
+        )
+    return parsed
+
+
+def to_dataset(parsed: Parsed, raw: Dataset, settings: Settings) -> Dataset:
+    extra: dict[str, Any] = {
+        "input_format": settings.input_format,
+        "output_format": settings.output_format,
+        "data_type": settings.data_type,
+    }
+    if parsed.labels is not None:
+        extra["label_type"] = settings.label_type
+    if parsed.label_mapping is not None:
+        extra["label_mapping"] = parsed.label_mapping
+    if parsed.match_id_name is not None:
+        extra["match_id_name"] = parsed.match_id_name
+    dataset = Dataset.instances(
+        parsed.ids,
+        parsed.features,
+        header=parsed.header,
+        labels=parsed.labels,
+        sid_name=raw.sid_name,
+        label_name=parsed.label_name,
+        extra=extra,
+    )
+    if parsed.match_ids is None:
+        return dataset
+    table = dataset.table.append_column(MATCH_ID_COLUMN, pa.array(list(parsed.match_ids), type=pa.string()))
+    return Dataset(table, "instances", dataset.header, dataset.sid_name, dataset.label_name, dataset.extra)
+
+
+def summarize(parsed: Parsed) -> dict[str, Any]:
+    """FATE's DataTransform summary: per column fill values and the share of rows replaced."""
+    summary: dict[str, Any] = {}
+    if parsed.missing.enabled:
+        summary["missing_fill_info"] = {
+            "missing_value": [str(v) for v in _listed(parsed.missing.values)],
+            "missing_impute_value": dict(parsed.missing.fill),
+            "missing_impute_rate": _rounded(parsed.missing.rate),
+        }
+    if parsed.outlier.enabled:
+        summary["outlier_replace_rate"] = {
+            "outlier_value": [str(v) for v in _listed(parsed.outlier.values)],
+            "outlier_replace_value": dict(parsed.outlier.fill),
+            "outlier_replace_rate": _rounded(parsed.outlier.rate),
+        }
+    return summary
+
+
+def _listed(values: list[Scalar | None] | None) -> list[Scalar | None]:
+    return list(DEFAULT_MISSING) if values is None else values
+
+
+def _rounded(rates: dict[str, float]) -> dict[str, float]:
+    return {name: float(np.round(rate, 6)) for name, rate in rates.items()}

@@ -1,0 +1,94 @@
+"""The Evaluation component: metrics of each upstream model's predictions, per data split.
+
+It runs where the labels are (the guest, or a local party); on other parties the predictions it gets
+are empty and it records nothing. Scalar metrics of a split go into one ``EVALUATION_SUMMARY`` metric
+named after the upstream component (namespace = the split: train, validate, test, predict), curves
+into their own metrics named ``<component>_<metric>``, as FATE-Board reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from accord.components.evaluation.metrics import EvaluateParam, MetricResult, evaluate
+from accord.components.evaluation.params import BINARY
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.errors import DataFormatError
+
+_SPLIT_ORDER = ("train", "validate", "test", "predict")
+
+
+class Evaluation(ComponentBase[EvaluateParam]):
+    params = EvaluateParam
+    roles: ClassVar[frozenset[str]] = frozenset({"guest", "host", "arbiter", "local"})
+
+    def fit(self, ctx: ComponentContext[EvaluateParam]) -> None:
+        summary: dict[str, dict[str, dict[str, Any]]] = {}
+        refs = [ref for ref in ctx.inputs("data") if ref.slot == "data"]
+        for ref, dataset in zip(refs, ctx.input_data("data"), strict=True):
+            if len(dataset) == 0:
+                continue
+            if dataset.kind != "predict":
+                raise DataFormatError(
+                    f"{ctx.component} evaluates predictions, but {ref.reference} holds {dataset.kind} rows",
+                    hint="connect the data output of a model component (e.g. hetero_lr_0.data)",
+                )
+            for split, rows in _splits(dataset):
+                results = self._evaluate(ctx.params, rows)
+                summary.setdefault(ref.component, {})[split] = _record(ctx, ref.component, split, results)
+        if summary:
+            ctx.tracker.set_summary(summary)
+
+    def predict(self, ctx: ComponentContext[EvaluateParam]) -> None:
+        self.fit(ctx)
+
+    @staticmethod
+    def _evaluate(param: EvaluateParam, rows: Dataset) -> dict[str, MetricResult]:
+        labels = rows.column("label")
+        predictions = (
+            rows.column("predict_score") if param.eval_type == BINARY else rows.column("predict_result")
+        )
+        return evaluate(param, labels, predictions)
+
+
+def _splits(dataset: Dataset) -> list[tuple[str, Dataset]]:
+    kinds = dataset.column("type")
+    present = list(dict.fromkeys(str(kind) for kind in kinds))
+    present.sort(key=lambda kind: _SPLIT_ORDER.index(kind) if kind in _SPLIT_ORDER else len(_SPLIT_ORDER))
+    return [(kind, dataset.take(np.flatnonzero(kinds == kind))) for kind in present]
+
+
+def _record(
+    ctx: ComponentContext[EvaluateParam], component: str, split: str, results: dict[str, MetricResult]
+) -> dict[str, Any]:
+    scalars: dict[str, Any] = {}
+    for name, result in results.items():
+        rounded = result.rounded()
+        if rounded.value is not None:
+            scalars[name] = rounded.value
+        if rounded.points:
+            # A metric's points are [x, y] pairs (the first two columns, e.g. fpr and tpr); further
+            # columns (thresholds, cuts) go in the meta, as FATE-Board reads them.
+            columns = list(rounded.columns)
+            ctx.tracker.log_metric(
+                split,
+                f"{component}_{name}",
+                [list(row[:2]) for row in rounded.points],
+                metric_type=rounded.metric_type,
+                meta={
+                    "columns": columns[:2],
+                    **{column: rounded.column(column) for column in columns[2:]},
+                    **dict(rounded.meta),
+                },
+            )
+    if scalars:
+        ctx.tracker.log_metric(
+            split,
+            component,
+            [[name, value] for name, value in scalars.items()],
+            metric_type="EVALUATION_SUMMARY",
+            meta={"metrics": list(scalars)},
+        )
+    return scalars

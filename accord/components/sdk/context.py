@@ -1,0 +1,186 @@
+"""The context a component's fit / predict receives: its parameters, inputs, outputs and peers."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from accord.components.sdk import layout
+from accord.components.sdk.dataset import Dataset
+from accord.components.sdk.tracker import Tracker
+from accord.components.sdk.transfer import Transfer
+from accord.dsl_compiler.plan import ComponentPlan, InputRef, JobPlan, RunMode
+from accord.errors import ComponentParameterError, DataFormatError, OperatingError
+from accord.model_store import ModelKey
+
+if TYPE_CHECKING:
+    from accord.components.registry import TaskContext
+    from accord.components.sdk.services import TaskServices
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def validate_parameters(model: type[P], parameters: Any, *, component: str, module: str) -> P:
+    """``parameters`` as ``model``, or a coded error naming each bad field and what it accepts."""
+    try:
+        return model.model_validate(parameters or {})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or '<parameters>'}: {item['msg']}"
+            for item in error.errors()
+        )
+        raise ComponentParameterError(
+            f"{component} ({module}) has bad parameters: {problems}",
+            hint=f"fix them in component_parameters of {component}; "
+            f"names and defaults follow FATE's {module}",
+            component=component,
+        ) from None
+
+
+class ComponentContext(Generic[P]):
+    def __init__(self, task: TaskContext, plan: JobPlan, services: TaskServices, params: P) -> None:
+        self.task = task
+        self.plan = plan
+        self.services = services
+        self.params = params
+        self.log = logging.getLogger(f"accord.component.{task.module}")
+
+    # ---- who and what ---------------------------------------------------------------------------
+
+    @property
+    def job_id(self) -> str:
+        return self.task.job_id
+
+    @property
+    def role(self) -> str:
+        return self.task.party.role
+
+    @property
+    def party_id(self) -> int:
+        return self.task.party.party_id
+
+    @property
+    def component(self) -> str:
+        return self.task.component
+
+    @cached_property
+    def spec(self) -> ComponentPlan:
+        return self.plan.component(self.task.component)
+
+    @property
+    def is_predict(self) -> bool:
+        return self.spec.mode is RunMode.PREDICT
+
+    def party_ids(self, role: str) -> tuple[int, ...]:
+        return self.plan.roles.get(role, ())
+
+    @cached_property
+    def party_index(self) -> int:
+        return self.party_ids(self.role).index(self.party_id)
+
+    def check_cancelled(self) -> None:
+        self.task.check_cancelled()
+
+    # ---- peers and records ----------------------------------------------------------------------
+
+    @cached_property
+    def transfer(self) -> Transfer:
+        return Transfer(
+            job_id=self.job_id,
+            component=self.component,
+            task_version=self.task.task_version,
+            party=self.task.party,
+            roles=self.plan.roles,
+            mailbox=self.services.mailbox,
+            send=self.services.send,
+            timeout_s=self.services.transfer_timeout_s,
+            sleep=self.task.sleep,
+        )
+
+    @cached_property
+    def tracker(self) -> Tracker:
+        return Tracker(
+            self.services.metrics,
+            job_id=self.job_id,
+            component=self.component,
+            role=self.role,
+            party_id=self.party_id,
+            task_version=self.task.task_version,
+            task_id=f"{self.job_id}_{self.component}",
+            summary_path=self.output_dir(self.component) / "summary.json",
+        )
+
+    # ---- inputs and outputs ---------------------------------------------------------------------
+
+    def output_dir(self, component: str) -> Path:
+        return layout.output_dir(self.task.work_dir.parent, component)
+
+    def _data_path(self, component: str, output: str) -> Path:
+        return layout.data_path(self.task.work_dir.parent, component, output)
+
+    def inputs(self, kind: str) -> list[InputRef]:
+        return [ref for ref in self.spec.inputs if ref.kind == kind]
+
+    def data_slots(self) -> list[str]:
+        return list(dict.fromkeys(ref.slot for ref in self.inputs("data")))
+
+    def input_data(self, slot: str = "data") -> list[Dataset]:
+        """The datasets wired into ``slot`` (data, train_data, validate_data, test_data), in DSL order."""
+        datasets = []
+        for ref in self.inputs("data"):
+            if ref.slot != slot:
+                continue
+            path = self._data_path(ref.component, ref.output)
+            if not path.exists():
+                raise DataFormatError(
+                    f"{self.component} needs {ref.reference} but {ref.component} left no such output on "
+                    f"{self.role} {self.party_id}",
+                    hint=f"check that {ref.component} runs on this role and outputs {ref.output!r}",
+                )
+            datasets.append(Dataset.load(path))
+        return datasets
+
+    def input_dataset(self, slot: str = "data") -> Dataset | None:
+        found = self.input_data(slot)
+        if len(found) > 1:
+            raise DataFormatError(f"{self.component} takes one {slot} input, the DSL gives {len(found)}")
+        return found[0] if found else None
+
+    def first_dataset(self, *slots: str) -> Dataset | None:
+        """The dataset of the first of ``slots`` the DSL wires (e.g. train_data, then data)."""
+        for slot in slots:
+            found = self.input_dataset(slot)
+            if found is not None:
+                return found
+        return None
+
+    def save_data(self, dataset: Dataset, output: str | None = None) -> None:
+        name = output or (self.spec.data_outputs[0] if self.spec.data_outputs else "data")
+        dataset.save(self._data_path(self.component, name))
+
+    def model_key(self, component: str | None = None, *, external: bool = False) -> ModelKey:
+        params = self.plan.party(self.role, self.party_id).job_parameters
+        if external:
+            if not params.model_id or not params.model_version:
+                raise OperatingError(
+                    f"{self.component} reads a model of the deployed job but the job names none",
+                    hint="set job_parameters.common.model_id and model_version",
+                )
+            model_id, version = params.model_id, params.model_version
+        else:
+            model_id, version = self.plan.model_id, self.plan.model_version or self.job_id
+        return ModelKey(model_id, version, self.role, self.party_id, component or self.component)
+
+    def save_model(self, model: dict[str, Any]) -> None:
+        self.services.models.save(self.model_key(), model)
+
+    def input_models(self) -> list[dict[str, Any]]:
+        """Models wired in through ``model`` or ``isometric_model``; the deployed ones in predict jobs."""
+        refs = self.inputs("model") + self.inputs("isometric_model")
+        return [
+            self.services.models.load(self.model_key(ref.component, external=ref.external)) for ref in refs
+        ]

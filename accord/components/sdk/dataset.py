@@ -1,0 +1,196 @@
+"""The rows one party's components pass to each other: a pyarrow table and what its columns mean.
+
+Three kinds, as in FATE's pipeline:
+
+- ``raw``: a table as uploaded, the id column and the value columns as text (what Reader outputs);
+- ``instances``: parsed rows (what DataTransform and everything after it output): ``sid``, an optional
+  ``label`` and ``weight``, and ``features``, one fixed-size list of float64 per row whose names are the
+  header;
+- ``predict``: a model's output: ``sid``, ``label``, ``predict_result``, ``predict_score``,
+  ``predict_detail`` (JSON) and ``type`` (train, validate or predict), as FATE writes them.
+
+Saved as Parquet with the meta in the file's schema metadata, so a file is self-describing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from accord.errors import DataFormatError
+
+DatasetKind = Literal["raw", "instances", "predict"]
+_META_KEY = b"accord.dataset"
+
+SID = "sid"
+LABEL = "label"
+WEIGHT = "weight"
+FEATURES = "features"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    table: pa.Table
+    kind: DatasetKind
+    # Feature names (instances) or value column names (raw), in column order.
+    header: tuple[str, ...] = ()
+    # The id column's name in the source file (FATE's sid name, "id" by default).
+    sid_name: str = "id"
+    label_name: str | None = None
+    # Anything else a component wants to keep with the rows (delimiter, output format, label type...).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    # ---- building -------------------------------------------------------------------------------
+
+    @classmethod
+    def instances(
+        cls,
+        ids: Sequence[str] | np.ndarray,
+        features: np.ndarray,
+        *,
+        header: Sequence[str],
+        labels: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+        sid_name: str = "id",
+        label_name: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Dataset:
+        matrix = np.asarray(features, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != len(header):
+            raise DataFormatError(
+                f"a feature matrix of shape {matrix.shape} does not match a header of {len(header)} names"
+            )
+        columns: dict[str, Any] = {SID: pa.array([str(i) for i in ids], type=pa.string())}
+        if labels is not None:
+            columns[LABEL] = pa.array(np.asarray(labels, dtype=np.float64))
+        if weights is not None:
+            columns[WEIGHT] = pa.array(np.asarray(weights, dtype=np.float64))
+        width = matrix.shape[1]
+        # Rows with no features (ids and labels only) have no features column: a list of size zero
+        # does not survive Parquet.
+        if width:
+            flat = pa.array(np.ascontiguousarray(matrix).reshape(-1), type=pa.float64())
+            columns[FEATURES] = pa.FixedSizeListArray.from_arrays(flat, width)
+        return cls(
+            pa.table(columns),
+            "instances",
+            header=tuple(header),
+            sid_name=sid_name,
+            label_name=label_name if labels is not None else None,
+            extra=dict(extra or {}),
+        )
+
+    @classmethod
+    def predictions(
+        cls,
+        ids: Sequence[str] | np.ndarray,
+        *,
+        labels: np.ndarray,
+        predict_result: np.ndarray,
+        predict_score: np.ndarray,
+        predict_detail: Sequence[Mapping[str, float]],
+        data_type: Sequence[str] | str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Dataset:
+        count = len(ids)
+        types = [data_type] * count if isinstance(data_type, str) else list(data_type)
+        table = pa.table(
+            {
+                SID: pa.array([str(i) for i in ids], type=pa.string()),
+                "label": pa.array(np.asarray(labels, dtype=np.float64)),
+                "predict_result": pa.array(np.asarray(predict_result, dtype=np.float64)),
+                "predict_score": pa.array(np.asarray(predict_score, dtype=np.float64)),
+                "predict_detail": pa.array([json.dumps(dict(d), sort_keys=True) for d in predict_detail]),
+                "type": pa.array(types, type=pa.string()),
+            }
+        )
+        return cls(table, "predict", extra=dict(extra or {}))
+
+    # ---- reading --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def ids(self) -> np.ndarray:
+        return np.asarray(self.table.column(SID).to_pylist(), dtype=object)
+
+    def features(self) -> np.ndarray:
+        self._require("instances", "features")
+        if FEATURES not in self.table.column_names:
+            return np.zeros((len(self), 0))
+        column: Any = self.table.column(FEATURES).combine_chunks()
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        return np.asarray(values, dtype=np.float64).reshape(len(self), len(self.header))
+
+    def labels(self) -> np.ndarray | None:
+        if LABEL not in self.table.column_names:
+            return None
+        return np.asarray(self.table.column(LABEL).to_numpy(), dtype=np.float64)
+
+    def weights(self) -> np.ndarray | None:
+        if WEIGHT not in self.table.column_names:
+            return None
+        return np.asarray(self.table.column(WEIGHT).to_numpy(), dtype=np.float64)
+
+    def column(self, name: str) -> np.ndarray:
+        return np.asarray(self.table.column(name).to_numpy(zero_copy_only=False))
+
+    def take(self, rows: np.ndarray | Sequence[int]) -> Dataset:
+        """These rows, in this order."""
+        taken = self.table.take(np.asarray(rows, dtype=np.int64))
+        return Dataset(taken, self.kind, self.header, self.sid_name, self.label_name, self.extra)
+
+    def with_extra(self, **extra: Any) -> Dataset:
+        return Dataset(
+            self.table, self.kind, self.header, self.sid_name, self.label_name, {**self.extra, **extra}
+        )
+
+    def _require(self, kind: DatasetKind, what: str) -> None:
+        if self.kind != kind:
+            raise DataFormatError(
+                f"{what} needs {kind} rows but got {self.kind} rows",
+                hint="put a DataTransform between Reader and this component" if self.kind == "raw" else None,
+            )
+
+    # ---- files ----------------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a reader sees the old file or the new one, never half of one."""
+        meta = {
+            "kind": self.kind,
+            "header": list(self.header),
+            "sid_name": self.sid_name,
+            "label_name": self.label_name,
+            "extra": dict(self.extra),
+        }
+        schema_meta = dict(self.table.schema.metadata or {})
+        schema_meta[_META_KEY] = json.dumps(meta).encode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+        pq.write_table(self.table.replace_schema_metadata(schema_meta), partial)
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: Path) -> Dataset:
+        table = pq.read_table(path)
+        raw_meta = (table.schema.metadata or {}).get(_META_KEY)
+        if raw_meta is None:
+            raise DataFormatError(f"{path} is not a component output (it has no dataset meta)")
+        meta = json.loads(raw_meta)
+        return cls(
+            table,
+            meta["kind"],
+            header=tuple(meta["header"]),
+            sid_name=meta["sid_name"],
+            label_name=meta["label_name"],
+            extra=meta.get("extra", {}),
+        )
