@@ -6,7 +6,8 @@ as predicted positive when its score is strictly above the threshold, as in FATE
 
 Single values: ``auc`` (area under the ROC curve, ties counted half) and ``ks`` (the largest
 ``tpr - fpr`` over every threshold; ``meta["sampled_ks"]`` is FATE's figure, the largest over its
-100 index thresholds, which is lower on data with more than 100 distinct scores). Curves and tables (see ``thresholds`` for how FATE samples thresholds):
+100 index thresholds, which is lower on data with more than 100 distinct scores). Curves and tables
+(see ``thresholds`` for how FATE samples thresholds):
 
 ============= ========================================= =========================================
 metric        columns                                   rows
