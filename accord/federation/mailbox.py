@@ -20,7 +20,8 @@ from accord.errors import ArgumentError, TransferTimeout
 from accord.federation.commands import Party
 
 _POLL_FIRST_S = 0.0005
-_POLL_MAX_S = 0.02
+# A look is one failed open(); a short cap keeps each exchange of an iteration from waiting idle.
+_POLL_MAX_S = 0.002
 
 
 def _segment(value: str, what: str) -> str:

@@ -124,7 +124,7 @@ class GuestTrainer:
             host_forward = host_forward + extra["forward"]
         fore_gradient = host_forward + (0.25 * wx - 0.5 * y)
         self.transfer.remote(fore_gradient, role="host", tag=f"fore_gradient.{tag}")
-        gradient = fore_gradient.dot(x) * (1.0 / count)
+        gradient = fore_gradient.dot(x, self.param.dot_precision) * (1.0 / count)
         gradient = gradient + penalty_gradient(coef, self.param.penalty, self.param.alpha)
         if fit_intercept:
             gradient = type(gradient).concatenate([gradient, fore_gradient.sum() * (1.0 / count)])
@@ -139,7 +139,8 @@ class GuestTrainer:
         # the cross terms are one ciphertext·plaintext product with the host's [[0.25·wx_h]].
         count = len(y)
         plain = float(np.sum(_LOG2 - 0.5 * y * wx + 0.125 * wx**2))
-        cross = forward["forward"].dot((4.0 * (-0.5 * y + 0.25 * wx))[:, None])
+        coefficients = (4.0 * (-0.5 * y + 0.25 * wx))[:, None]
+        cross = forward["forward"].dot(coefficients, self.param.dot_precision)
         total = (cross + forward["square_sum"] * 0.125 + plain) * (1.0 / count)
         total = total + forward["penalty"] + penalty_loss(coef, self.param.penalty, self.param.alpha)
         self.transfer.remote(total, role="arbiter", tag=f"loss.{tag}", index=0)

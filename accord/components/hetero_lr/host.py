@@ -65,7 +65,7 @@ class HostTrainer:
                     )
                 self.transfer.remote(forward, role="guest", tag=f"forward.{tag}", index=0)
                 fore_gradient = self.transfer.get(role="guest", tag=f"fore_gradient.{tag}", index=0)
-                gradient = fore_gradient.dot(x) * (1.0 / len(x))
+                gradient = fore_gradient.dot(x, param.dot_precision) * (1.0 / len(x))
                 gradient = gradient + penalty_gradient(weights, param.penalty, param.alpha)
                 self.transfer.remote(
                     gradient, role="arbiter", tag=f"gradient.host.{ctx.party_index}.{tag}", index=0

@@ -128,6 +128,13 @@ class HeteroLRParam(_Section):
     # ---- what the protocol uses ---------------------------------------------------------------
 
     @property
+    def dot_precision(self) -> int | None:
+        """Bits kept of each feature column in the encrypted X^T·[[d]] (FATE's floating_point_precision);
+        fewer bits make the multi-exponentiation shorter. None: the crypto module's default."""
+        precision = self.floating_point_precision
+        return precision if precision is not None and 1 <= precision <= 60 else None
+
+    @property
     def validation_every(self) -> int | None:
         freqs = self.callback_param.validation_freqs or self.validation_freqs
         if freqs is None:
