@@ -24,7 +24,8 @@ typecheck: install
 
 unit: install
 	./scripts/ensure-postgres.sh
-	$(BIN)/pytest -q
+	# A hang (a test server or worker left running) fails the run instead of stalling it.
+	timeout --kill-after=30s 40m $(BIN)/pytest -q
 
 test: lint typecheck unit
 

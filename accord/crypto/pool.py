@@ -17,6 +17,7 @@ new pool.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import threading
@@ -143,7 +144,15 @@ def _discard(executor: ProcessPoolExecutor) -> None:
     with _lock:
         if _executor is executor:
             _executor = None
+    # A worker killed inside the task queue's read leaves that queue's lock held for good: the other
+    # workers would wait on it for ever, and the interpreter would wait for them at exit. So they go
+    # too; a worker the executor started just as the pool broke is in this list as well.
+    # (shutdown forgets the executor's processes, so they are listed first.)
+    workers = list((getattr(executor, "_processes", None) or {}).values())
     executor.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError):
+            worker.kill()
 
 
 # ---- 'spawn' without the parent's main module -----------------------------------------------
