@@ -15,6 +15,7 @@ from accord.errors import OperatingError
 from accord.federation.dataplane import DataPlaneServicer
 from accord.federation.mailbox import Mailbox
 from accord.federation.server import FederationServer
+from accord.federation.tls import TlsMaterial
 from accord.model_store import ModelStore
 from accord.persistence import (
     Database,
@@ -73,13 +74,17 @@ async def start_site(
     components = registry or ComponentRegistry.discover(settings.component_modules)
     jobs, tasks = JobRepository(database), TaskRepository(database)
     control = SiteControl(settings, client, jobs, tasks, resources)
-    data_plane = DataPlaneServicer(Mailbox(settings.home / "transfer"), settings.hosts_party)
+    tls = TlsMaterial.from_settings(settings)
+    data_plane = DataPlaneServicer(
+        Mailbox(settings.home / "transfer"), settings.hosts_party, secure=tls is not None
+    )
     federation = FederationServer(
         control,
         host=settings.federation_host,
         port=settings.federation_port,
         tracer_provider=tracer_provider,
         data_plane=data_plane,
+        tls=tls,
     )
     await federation.start()
     service = JobService(settings, client, jobs, tasks, components, history_limit=history_limit)
@@ -99,11 +104,18 @@ async def run_server(settings: Settings) -> None:
     import uvicorn
 
     from accord.api.app import create_app
+    from accord.api.auth import RequestAuthenticator
 
+    # Built before the site starts, so bad credentials stop the server before anything runs.
+    authenticator = (
+        RequestAuthenticator(settings.app_credentials, max_skew_s=settings.auth_max_skew_s)
+        if settings.http_auth
+        else None
+    )
     tracing = configure_tracing(settings, "accord-server")
     site = await start_site(settings)
     config = uvicorn.Config(
-        create_app(site.jobs, tracking=site.tracking, tables=site.tables),
+        create_app(site.jobs, tracking=site.tracking, tables=site.tables, authenticator=authenticator),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",

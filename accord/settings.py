@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ENV_PREFIX = "ACCORD_"
 
@@ -46,6 +46,17 @@ class Settings(BaseModel):
     # Party ids this site hosts; empty means every party (standalone).
     local_party_ids: tuple[int, ...] = ()
 
+    # Mutual TLS of the federation endpoint (cluster mode): the federation's CA, this site's
+    # certificate (naming the party ids it speaks for) and its key. All three or none.
+    tls_ca_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    # Cluster mode: the HTTP API takes only requests signed with one of these app keys (FATE-style
+    # app key / secret, a timestamp and a nonce); standalone runs open on loopback.
+    http_auth: bool = False
+    app_credentials: dict[str, str] = Field(default_factory=dict, description="app key → app secret")
+    auth_max_skew_s: float = Field(default=60.0, gt=0)
+
     max_concurrent_jobs: int = Field(default=5, ge=1)
     # Longest time a job may wait in the site's queue before it ends with status timeout.
     queue_timeout_s: int = Field(default=24 * 3600, ge=1)
@@ -59,6 +70,22 @@ class Settings(BaseModel):
 
     otel_exporter: Literal["none", "console", "otlp"] = "none"
     otel_endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> Settings:
+        given = [self.tls_ca_file, self.tls_cert_file, self.tls_key_file]
+        if any(given) and not all(given):
+            raise ValueError(
+                "tls_ca_file, tls_cert_file and tls_key_file go together: give all three for mutual TLS, "
+                "or none"
+            )
+        if self.http_auth and not self.app_credentials:
+            raise ValueError("http_auth needs at least one app key in app_credentials")
+        return self
+
+    @property
+    def federation_tls(self) -> bool:
+        return self.tls_ca_file is not None
 
     @property
     def resolved_database_url(self) -> str:
@@ -110,7 +137,7 @@ class Settings(BaseModel):
         return env
 
 
-_STRUCTURED = frozenset({"routes", "local_party_ids", "component_modules"})
+_STRUCTURED = frozenset({"routes", "local_party_ids", "component_modules", "app_credentials"})
 
 
 def _parse_env_value(name: str, raw: str) -> Any:

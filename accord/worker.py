@@ -18,6 +18,7 @@ from accord.components import ComponentRegistry
 from accord.federation.client import FederationClient
 from accord.federation.mailbox import Mailbox
 from accord.federation.routes import RouteTable
+from accord.federation.tls import TlsMaterial
 from accord.model_store import ModelStore
 from accord.persistence import (
     Database,
@@ -54,6 +55,7 @@ def federation_client(settings: Settings) -> FederationClient:
         RouteTable.from_settings(settings),
         timeout_s=settings.federation_timeout_s,
         attempts=settings.federation_attempts,
+        tls=TlsMaterial.from_settings(settings),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -10,6 +11,7 @@ from temporalio import activity
 
 from accord.activities.messages import JobParties, JobStatusFanout, ResourceClaims, StatusQuery, TaskFanout
 from accord.dsl_compiler.plan import JobPlan
+from accord.errors import AccordError
 from accord.federation.client import FederationClient
 from accord.federation.commands import (
     ApplyResource,
@@ -28,6 +30,8 @@ from accord.workflows.dag import task_id
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 
 def command_request_id(party: Party, suffix: str = "") -> str:
     """A federation request id stable across Temporal's retries of the calling activity.
@@ -42,6 +46,35 @@ def command_request_id(party: Party, suffix: str = "") -> str:
 
 async def _each(parties: Iterable[Party], call: Callable[[Party], Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(call(p) for p in parties)))
+
+
+def _party_budget_s() -> float:
+    # Each party's call must give up inside the activity's own deadline, so the activity can still
+    # answer which parties it reached.
+    limit = activity.info().start_to_close_timeout
+    return max((limit.total_seconds() if limit else 30.0) * 0.8, 1.0)
+
+
+async def _each_reachable(
+    parties: Iterable[Party], call: Callable[[Party], Awaitable[object]]
+) -> list[Party]:
+    """Send to every party, each on its own; the parties that could not be reached, in order.
+
+    For the commands that end a job: a party whose site is gone must not keep the others from being
+    told, nor the job from ending.
+    """
+    budget = _party_budget_s()
+
+    async def attempt(party: Party) -> Party | None:
+        try:
+            await asyncio.wait_for(call(party), timeout=budget)
+        except (AccordError, TimeoutError) as error:
+            log.warning("job command to %s failed: %s", party, error)
+            return party
+        return None
+
+    outcomes = await asyncio.gather(*(attempt(p) for p in parties))
+    return [party for party in outcomes if party is not None]
 
 
 class FederationActivities:
@@ -94,14 +127,16 @@ class FederationActivities:
         )
 
     @activity.defn(name="return_resources")
-    async def return_resources(self, job: JobParties) -> None:
-        # Compensations run one by one in reverse order of the claims; each is idempotent.
-        for party in reversed(job.parties):
-            await self._client.return_resource(
+    async def return_resources(self, job: JobParties) -> list[Party]:
+        """Return every party's cores (each return is idempotent); the parties not reached."""
+        return await _each_reachable(
+            reversed(job.parties),
+            lambda party: self._client.return_resource(
                 ReturnResource(job_id=job.job_id, party=party),
                 source=job.initiator,
                 request_id=command_request_id(party),
-            )
+            ),
+        )
 
     @activity.defn(name="start_tasks")
     async def start_tasks(self, fanout: TaskFanout, source: Party) -> None:
@@ -121,8 +156,8 @@ class FederationActivities:
         )
 
     @activity.defn(name="stop_tasks")
-    async def stop_tasks(self, fanout: TaskFanout, source: Party) -> None:
-        await _each(
+    async def stop_tasks(self, fanout: TaskFanout, source: Party) -> list[Party]:
+        return await _each_reachable(
             fanout.parties,
             lambda p: self._client.stop_task(
                 StopTask(
@@ -138,8 +173,8 @@ class FederationActivities:
         )
 
     @activity.defn(name="update_job_status")
-    async def update_job_status(self, fanout: JobStatusFanout, source: Party) -> None:
-        await _each(
+    async def update_job_status(self, fanout: JobStatusFanout, source: Party) -> list[Party]:
+        return await _each_reachable(
             fanout.parties,
             lambda p: self._client.update_job_status(
                 UpdateJobStatus(job_id=fanout.job_id, party=p, status=fanout.status, reason=fanout.reason),

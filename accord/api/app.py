@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from accord import __version__
+from accord.api.auth import RequestAuthenticator, SignatureMiddleware
 from accord.api.schemas import (
     Envelope,
     ErrorEnvelope,
@@ -146,13 +147,25 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    jobs: JobService, *, tracking: TrackingService | None = None, tables: TableStore | None = None
+    jobs: JobService,
+    *,
+    tracking: TrackingService | None = None,
+    tables: TableStore | None = None,
+    authenticator: RequestAuthenticator | None = None,
 ) -> FastAPI:
+    """The API; with ``authenticator`` every request but the documentation pages must be signed."""
     app = FastAPI(
         title="Accord",
         version=__version__,
         description="FATE-Flow compatible job API: POST JSON, replies in FATE-Flow's envelope.",
     )
+    if authenticator is not None:
+        # Added before the error handlers' middleware, which then wraps it, so even a failure while
+        # checking a signature still answers with an envelope.
+        docs = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+        app.add_middleware(
+            SignatureMiddleware, authenticator=authenticator, open_paths=[p for p in docs if p]
+        )
     _install_error_handlers(app)
 
     @app.post("/v1/job/submit", responses=_errors(400))

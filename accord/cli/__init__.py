@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accord.cli.cert import CERT_COMMANDS
 from accord.cli.component import COMPONENT_COMMANDS
 from accord.cli.data import DATA_COMMANDS
 from accord.cli.demo import DEMO_COMMANDS
@@ -15,7 +16,7 @@ from accord.cli.table import TABLE_COMMANDS
 main.add_command(dsl)
 for command in [*SERVICE_COMMANDS, *STANDALONE_COMMANDS, *JOB_COMMANDS, *COMPONENT_COMMANDS, *DEMO_COMMANDS]:
     main.add_command(command)
-for command in [*DATA_COMMANDS, *TABLE_COMMANDS]:
+for command in [*DATA_COMMANDS, *TABLE_COMMANDS, *CERT_COMMANDS]:
     main.add_command(command)
 
 __all__ = ["main"]

@@ -1,20 +1,38 @@
-"""The CLI's client of a site's HTTP API: where the server is, and FATE-Flow's envelope over POST JSON."""
+"""The CLI's client of a site's HTTP API: where the server is, and FATE-Flow's envelope over POST JSON.
+
+With an app key and secret configured (``$ACCORD_APP_KEY`` and ``$ACCORD_APP_SECRET``, else what
+``accord init --app-key --app-secret`` saved) every request is signed as :mod:`accord.api.auth`
+describes, which cluster sites require.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import uuid
+from collections.abc import Generator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from accord.errors import AccordError, ArgumentError, ConnectionFailure, InputFileError, error_from_code
+from accord.api.auth import signed_headers
+from accord.errors import (
+    AccordError,
+    ArgumentError,
+    AuthenticationFailed,
+    ConnectionFailure,
+    InputFileError,
+    error_from_code,
+)
 
 DEFAULT_SERVER = "http://127.0.0.1:9380"
 SERVER_ENV = "ACCORD_SERVER"
 CONF_ENV = "ACCORD_CLI_CONF"
+APP_KEY_ENV = "ACCORD_APP_KEY"
+APP_SECRET_ENV = "ACCORD_APP_SECRET"
 _UNREACHABLE_HINT = (
     "start a site with `accord up`, or point the CLI at its server with `accord init --ip IP --port PORT` "
     f"(or --server URL, or {SERVER_ENV})"
@@ -37,17 +55,52 @@ def check_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def save_server(url: str) -> Path:
+@dataclass(frozen=True)
+class AppCredentials:
+    """An app key and its secret, which sign requests to a cluster site."""
+
+    app_key: str
+    app_secret: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        # The key travels in a header, which httpx would refuse with a bare UnicodeEncodeError.
+        if not (self.app_key.isascii() and self.app_key.isprintable()) or " " in self.app_key:
+            raise ArgumentError(
+                f"app key {self.app_key!r} is not printable ASCII without spaces",
+                hint="use the app key the site's operator issued",
+            )
+
+
+def save_server(url: str, credentials: AppCredentials | None = None) -> Path:
+    """Save the server address, and credentials if given, replacing what was saved before."""
     path = conf_file()
+    saved: dict[str, str] = {"server": check_url(url)}
+    if credentials is not None:
+        saved |= {"app_key": credentials.app_key, "app_secret": credentials.app_secret}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"server": check_url(url)}, indent=4) + "\n", encoding="utf-8")
+        _write_private(path, json.dumps(saved, indent=4) + "\n")
     except OSError as error:
         raise InputFileError(f"cannot write the CLI settings {str(path)!r}: {error.strerror}") from None
     return path
 
 
-def saved_server() -> str | None:
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in a file only its owner may read, as it may hold a secret."""
+    # A new file created 0600 and renamed over the old: the secret is never readable by others, not
+    # even for a moment, and an old file with a looser mode is not reused.
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _saved() -> dict[str, str] | None:
     path = conf_file()
     try:
         text = path.read_text(encoding="utf-8")
@@ -59,11 +112,41 @@ def saved_server() -> str | None:
         saved = json.loads(text)
     except json.JSONDecodeError:
         saved = None
-    if not isinstance(saved, dict) or not isinstance(saved.get("server"), str):
+    if (
+        not isinstance(saved, dict)
+        or not isinstance(saved.get("server"), str)
+        or not all(isinstance(saved.get(k, ""), str) for k in ("app_key", "app_secret"))
+        or bool(saved.get("app_key")) != bool(saved.get("app_secret"))
+    ):
         raise InputFileError(
-            f'the CLI settings {str(path)!r} are not {{"server": URL}}', hint="run `accord init` again"
+            f'the CLI settings {str(path)!r} are not {{"server": URL}}, with "app_key" and "app_secret" '
+            "both or neither",
+            hint="run `accord init` again",
         )
-    return str(saved["server"])
+    return {str(k): str(v) for k, v in saved.items()}
+
+
+def saved_server() -> str | None:
+    saved = _saved()
+    return saved["server"] if saved else None
+
+
+def saved_credentials() -> AppCredentials | None:
+    saved = _saved()
+    if not saved or not saved.get("app_key"):
+        return None
+    return AppCredentials(saved["app_key"], saved["app_secret"])
+
+
+def configured_credentials() -> AppCredentials | None:
+    """``$ACCORD_APP_KEY`` with ``$ACCORD_APP_SECRET`` > the pair `accord init` saved > none."""
+    app_key, app_secret = os.environ.get(APP_KEY_ENV), os.environ.get(APP_SECRET_ENV)
+    if app_key or app_secret:
+        if not (app_key and app_secret):
+            given, unset = (APP_KEY_ENV, APP_SECRET_ENV) if app_key else (APP_SECRET_ENV, APP_KEY_ENV)
+            raise ArgumentError(f"{given} is set but {unset} is not", hint="set both, or neither")
+        return AppCredentials(app_key, app_secret)
+    return saved_credentials()
 
 
 def resolve_server(option: str | None) -> str:
@@ -80,15 +163,37 @@ class RemoteError(Exception):
         super().__init__(self.error.retmsg)
 
 
-class Api:
-    """POST JSON to a site's v1 API; raise :class:`RemoteError` or a coded error, never httpx's."""
+class _Signer(httpx.Auth):
+    """Signs each request just before it is sent, over the exact bytes httpx sends."""
 
-    def __init__(self, server: str, *, timeout_s: float = 60.0) -> None:
+    requires_request_body = True
+
+    def __init__(self, credentials: AppCredentials) -> None:
+        self._credentials = credentials
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        key, secret = self._credentials.app_key, self._credentials.app_secret
+        request.headers.update(signed_headers(key, secret, request.url.raw_path, request.content))
+        yield request
+
+
+class Api:
+    """POST JSON to a site's v1 API; raise :class:`RemoteError` or a coded error, never httpx's.
+
+    Requests are signed with ``credentials``, by default those :func:`configured_credentials` finds;
+    without any they go unsigned, as a standalone site takes them.
+    """
+
+    def __init__(
+        self, server: str, *, timeout_s: float = 60.0, credentials: AppCredentials | None = None
+    ) -> None:
         self.server = server
         self._timeout_s = timeout_s
+        credentials = credentials or configured_credentials()
         # Refusals come at once; a short connect timeout makes a wrong address fail fast too.
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
-        self._client = httpx.Client(base_url=server, timeout=timeout)
+        auth = _Signer(credentials) if credentials else None
+        self._client = httpx.Client(base_url=server, timeout=timeout, auth=auth)
 
     def __enter__(self) -> Api:
         return self
@@ -134,6 +239,13 @@ class Api:
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("retcode"), int):
+            if response.status_code == 401:
+                # Not accord's refusal, which is an envelope: something in between wants credentials.
+                raise AuthenticationFailed(
+                    f"{self.server} refused the request as unauthenticated (HTTP 401, no accord envelope)",
+                    hint="a proxy in front of the site may want its own credentials, or drop the "
+                    "TIMESTAMP, NONCE, APP_KEY and SIGNATURE headers (nginx: underscores_in_headers on)",
+                )
             snippet = response.text[:200].strip()
             raise AccordError(
                 f"{self.server} answered HTTP {response.status_code} without an accord envelope: {snippet!r}",

@@ -67,17 +67,42 @@ def _given(**values: Any) -> dict[str, Any]:
 
 
 @click.command("init")
-@click.option("--ip", required=True, help="the server's host")
-@click.option("--port", required=True, type=click.IntRange(1, 65535), help="the server's HTTP port")
+@click.option("--ip", help="the server's host (with --port)")
+@click.option("--port", type=click.IntRange(1, 65535), help="the server's HTTP port (with --ip)")
+@click.option("--server", metavar="URL", help="the server's address as a URL, instead of --ip and --port")
+@click.option("--app-key", help="sign requests with this app key (a cluster site's); needs --app-secret")
+@click.option("--app-secret", help="the app key's secret")
 @coded_errors
-def init(ip: str, port: int) -> None:
-    """Save the server address that later commands use (in ~/.accord/cli.json or $ACCORD_CLI_CONF)."""
-    from accord.cli.http import save_server
+def init(
+    ip: str | None, port: int | None, server: str | None, app_key: str | None, app_secret: str | None
+) -> None:
+    """Save the server address that later commands use (in ~/.accord/cli.json or $ACCORD_CLI_CONF).
 
-    host = f"[{ip}]" if ":" in ip and not ip.startswith("[") else ip
-    url = f"http://{host}:{port}"
-    path = save_server(url)
-    emit({"retcode": 0, "retmsg": "success", "data": {"server": url, "conf_path": str(path)}})
+    A cluster site takes only signed requests: give the app key and secret its operator issued. They
+    are saved with the address in a file only you can read, replacing what an earlier init saved;
+    $ACCORD_APP_KEY and $ACCORD_APP_SECRET override them.
+    """
+    from accord.cli.http import AppCredentials, check_url, save_server
+
+    if server is not None and ip is None and port is None:
+        url = check_url(server)
+    elif server is None and ip is not None and port is not None:
+        host = f"[{ip}]" if ":" in ip and not ip.startswith("[") else ip
+        url = f"http://{host}:{port}"
+    else:
+        raise ArgumentError(
+            "give the server as --ip and --port, or as --server URL", hint="e.g. --ip 127.0.0.1 --port 9380"
+        )
+    if bool(app_key) != bool(app_secret):
+        given, absent = ("--app-key", "--app-secret") if app_key else ("--app-secret", "--app-key")
+        raise ArgumentError(f"{given} needs {absent}", hint="give both, or neither for a standalone site")
+    credentials = AppCredentials(app_key, app_secret) if app_key and app_secret else None
+    path = save_server(url, credentials)
+    data = {"server": url, "conf_path": str(path)}
+    if credentials is not None:
+        # The key, never the secret: this output lands in terminals and logs.
+        data["app_key"] = credentials.app_key
+    emit({"retcode": 0, "retmsg": "success", "data": data})
 
 
 @click.group()

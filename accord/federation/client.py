@@ -32,6 +32,7 @@ from accord.federation.mailbox import TransferKey
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.routes import RouteTable
+from accord.federation.tls import TlsMaterial
 
 # Statuses that say nothing reached a handler, or that the peer is overloaded: resending is safe.
 _TRANSIENT = frozenset(
@@ -65,6 +66,7 @@ class FederationClient:
         timeout_s: float = 10.0,
         attempts: int = 5,
         backoff_s: float = 0.05,
+        tls: TlsMaterial | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -73,6 +75,7 @@ class FederationClient:
         self.timeout_s = timeout_s
         self.attempts = attempts
         self.backoff_s = backoff_s
+        self._credentials = tls.channel_credentials() if tls is not None else None
         self._channels: dict[str, grpc.aio.Channel] = {}
         self._stubs: dict[str, pb_grpc.FederationControlStub] = {}
         self._data_stubs: dict[str, pb_grpc.FederationDataStub] = {}
@@ -182,9 +185,11 @@ class FederationClient:
     def _channel(self, address: str) -> grpc.aio.Channel:
         channel = self._channels.get(address)
         if channel is None:
-            channel = self._channels[address] = grpc.aio.insecure_channel(
-                address, options=list(_CHANNEL_OPTIONS)
-            )
+            if self._credentials is None:
+                channel = grpc.aio.insecure_channel(address, options=list(_CHANNEL_OPTIONS))
+            else:
+                channel = grpc.aio.secure_channel(address, self._credentials, options=list(_CHANNEL_OPTIONS))
+            self._channels[address] = channel
         return channel
 
     def _stub(self, address: str) -> pb_grpc.FederationControlStub:

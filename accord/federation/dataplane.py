@@ -16,6 +16,7 @@ from accord.federation.commands import Party
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
+from accord.federation.tls import check_source
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +61,23 @@ def chunks_of(key: TransferKey, data: bytes, request_id: str) -> list[pb.Chunk]:
 
 
 class DataPlaneServicer(pb_grpc.FederationDataServicer):
-    """Accepts values addressed to parties this site hosts (``hosts(party_id)``)."""
+    """Accepts values addressed to parties this site hosts (``hosts(party_id)``).
 
-    def __init__(self, mailbox: Mailbox, hosts: Callable[[int], bool]) -> None:
+    ``secure``: the endpoint runs mutual TLS, so a value's source party must be one the caller's
+    certificate names.
+    """
+
+    def __init__(self, mailbox: Mailbox, hosts: Callable[[int], bool], *, secure: bool = False) -> None:
         self._mailbox = mailbox
         self._hosts = hosts
+        self._secure = secure
 
     async def Push(
         self, request_iterator: AsyncIterator[pb.Chunk], context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.PushAck:
         partial: Path | None = None
         try:
-            key, received, partial = await self._receive(request_iterator)
+            key, received, partial = await self._receive(request_iterator, context)
             self._mailbox.deliver(key, partial)
             partial = None
             return pb.PushAck(received_bytes=received)
@@ -84,7 +90,9 @@ class DataPlaneServicer(pb_grpc.FederationDataServicer):
                 with contextlib.suppress(FileNotFoundError):
                     partial.unlink()
 
-    async def _receive(self, request_iterator: AsyncIterator[pb.Chunk]) -> tuple[TransferKey, int, Path]:
+    async def _receive(
+        self, request_iterator: AsyncIterator[pb.Chunk], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> tuple[TransferKey, int, Path]:
         key: TransferKey | None = None
         header: pb.TransferHeader | None = None
         partial: Path | None = None
@@ -97,6 +105,7 @@ class DataPlaneServicer(pb_grpc.FederationDataServicer):
                         raise TransferError("a transfer began without its header")
                     header = chunk.header
                     key = key_of(header)
+                    check_source(context, key.source.party_id, secure=self._secure, what="a data transfer")
                     if not self._hosts(key.destination.party_id):
                         raise PermissionDenied(
                             f"this site does not host {key.destination.role} {key.destination.party_id}",

@@ -105,7 +105,7 @@ class Mailbox:
                 raise TransferTimeout(
                     f"waited {timeout_s:g} s for {key.describe()}, and it has not arrived",
                     hint=f"the {key.source.role} party {key.source.party_id} may have failed or be "
-                    "unreachable; see its task log, or raise the job's timeout",
+                    "unreachable; see its task log, or raise the site's transfer_timeout_s",
                     job_id=key.job_id,
                 )
             sleep(min(pause, remaining))

@@ -32,6 +32,7 @@ from accord.federation.commands import (
 )
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
+from accord.federation.tls import TlsMaterial, check_source
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +140,10 @@ class FederationServer:
         cache_size: int = 10_000,
         tracer_provider: trace.TracerProvider | None = None,
         data_plane: pb_grpc.FederationDataServicer | None = None,
+        tls: TlsMaterial | None = None,
     ) -> None:
         self._handler = handler
+        self._tls = tls
         self._data_plane = data_plane
         self._host = host
         self._port = port
@@ -171,7 +174,10 @@ class FederationServer:
         target = f"{self._host}:{self._port}"
         bound: int
         try:
-            bound = server.add_insecure_port(target)
+            if self._tls is None:
+                bound = server.add_insecure_port(target)
+            else:
+                bound = server.add_secure_port(target, self._tls.server_credentials())
         except RuntimeError as error:
             bound, reason = 0, str(error)
         else:
@@ -225,6 +231,7 @@ class FederationServer:
     ) -> bytes:
         source = wire.from_address(envelope, "source")
         destination = wire.from_address(envelope, "destination")
+        check_source(context, source.party_id, secure=self._tls is not None, what=f"{method.name} request")
         command = wire.decode(method.request, envelope.body, what=f"{method.name} from {source}")
         parent = tracing.incoming_context(context.invocation_metadata())
 

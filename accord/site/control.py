@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable
 
 from temporalio.client import Client, WorkflowHandle
@@ -39,6 +40,8 @@ from accord.workflows.party import PartyInput, PartyWorkflow, party_workflow_id
 
 log = logging.getLogger(__name__)
 
+_MEMBER_CACHE_SIZE = 4096
+
 # Accord computes EGGROLL and STANDALONE jobs itself, on one pool of cores per site.
 SITE_ENGINE = "STANDALONE"
 
@@ -60,9 +63,46 @@ class SiteControl:
         self._tasks = tasks
         self._resources = resources
         self._log = JobLog(settings.home)
+        # Job id → its parties; a job's plan never changes, so an entry never goes stale.
+        self._members: OrderedDict[str, frozenset[tuple[str, int]]] = OrderedDict()
 
     def _note(self, job_id: str, party: Party, message: str) -> None:
         self._log.write(job_id, party.role, party.party_id, message)
+
+    async def _check_member(self, job_id: str, source: Party, *, missing_ok: bool = False) -> bool:
+        """Whether the job is known here; refuses a sender that is not one of its parties.
+
+        A site acts only on jobs it is a party of, and only at the word of that job's parties. With
+        ``missing_ok`` an unknown job answers False (nothing to do) instead of RecordNotFound.
+        """
+        members = self._members.get(job_id)
+        if members is None:
+            records = await asyncio.to_thread(self._jobs.parties, job_id)
+            plan = next((record.plan for record in records if record.plan), None)
+            if plan is None:
+                if missing_ok:
+                    return False
+                raise RecordNotFound(
+                    f"job {job_id} is not known on this site",
+                    hint="the job may not have been created here yet, or was created on another site",
+                    job_id=job_id,
+                )
+            members = frozenset(
+                (role, int(party_id)) for role, ids in plan["roles"].items() for party_id in ids
+            )
+            self._members[job_id] = members
+            if len(self._members) > _MEMBER_CACHE_SIZE:
+                self._members.popitem(last=False)
+        if (source.role, source.party_id) not in members:
+            log.warning(
+                "refused a command for job %s from %s, which is not one of its parties", job_id, source
+            )
+            raise PermissionDenied(
+                f"{source} is not a party of job {job_id}",
+                hint="only the parties named in a job's runtime conf may act on it",
+                job_id=job_id,
+            )
+        return True
 
     def _check_hosted(self, party: Party) -> None:
         if not self._settings.hosts_party(party.party_id):
@@ -74,6 +114,36 @@ class SiteControl:
     async def create_job(self, command: CreateJob, source: Party) -> Ack:
         self._check_hosted(command.party)
         plan = command.plan
+        for who, party in (
+            ("the sender", source),
+            ("the initiator", command.initiator),
+            ("this party", command.party),
+        ):
+            if party.party_id not in plan.roles.get(party.role, ()):
+                log.warning(
+                    "refused job %s from %s: %s %s is not one of its parties",
+                    command.job_id,
+                    source,
+                    who,
+                    party,
+                )
+                raise PermissionDenied(
+                    f"job {command.job_id}: {who}, {party}, is not one of the job's parties",
+                    hint="a job is created by its initiator, on the parties of its runtime conf only",
+                    job_id=command.job_id,
+                )
+        if source != command.initiator:
+            log.warning(
+                "refused job %s from %s: only its initiator %s creates it",
+                command.job_id,
+                source,
+                command.initiator,
+            )
+            raise PermissionDenied(
+                f"job {command.job_id} names {command.initiator} as initiator, but {source} sent it",
+                hint="a job is created on its parties by its initiator only",
+                job_id=command.job_id,
+            )
         await asyncio.to_thread(
             self._jobs.create,
             NewJob(
@@ -111,6 +181,7 @@ class SiteControl:
 
     async def apply_resource(self, command: ApplyResource, source: Party) -> ResourceReply:
         self._check_hosted(command.party)
+        await self._check_member(command.job_id, source)
         party = command.party
         granted = await asyncio.to_thread(
             self._resources.apply, command.job_id, party.role, party.party_id, SITE_ENGINE, command.cores
@@ -125,6 +196,8 @@ class SiteControl:
 
     async def return_resource(self, command: ReturnResource, source: Party) -> Ack:
         self._check_hosted(command.party)
+        if not await self._check_member(command.job_id, source, missing_ok=True):
+            return Ack(detail="no such job here")
         party = command.party
         try:
             returned = await asyncio.to_thread(
@@ -139,6 +212,7 @@ class SiteControl:
 
     async def start_task(self, command: StartTask, source: Party) -> Ack:
         self._check_hosted(command.party)
+        await self._check_member(command.job_id, source)
         key = TaskKey(
             command.job_id,
             command.component,
@@ -156,6 +230,7 @@ class SiteControl:
 
     async def stop_task(self, command: StopTask, source: Party) -> Ack:
         self._check_hosted(command.party)
+        await self._check_member(command.job_id, source)
         await self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.stop_task, command)
         self._note(
             command.job_id,
@@ -165,6 +240,9 @@ class SiteControl:
         return Ack()
 
     async def report_status(self, command: TaskReport, source: Party) -> Ack:
+        if not await self._check_member(command.job_id, source, missing_ok=True):
+            # The initiator's job workflow is not on this site: nobody here to tell.
+            return Ack(detail="no such job here")
         handle = self._temporal.get_workflow_handle_for(JobWorkflow.run, command.job_id)
         await self._signal_unless_closed(
             handle.signal(JobWorkflow.task_report, command), f"job {command.job_id}"
@@ -173,6 +251,7 @@ class SiteControl:
 
     async def query_status(self, command: QueryStatus, source: Party) -> StatusReply:
         self._check_hosted(command.party)
+        await self._check_member(command.job_id, source)
         records = await asyncio.to_thread(
             self._tasks.list_tasks, command.job_id, role=command.party.role, party_id=command.party.party_id
         )
@@ -194,6 +273,8 @@ class SiteControl:
 
     async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack:
         self._check_hosted(command.party)
+        if not await self._check_member(command.job_id, source, missing_ok=True):
+            return Ack(detail="no such job here")
         party = command.party
         try:
             await asyncio.to_thread(

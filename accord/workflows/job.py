@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from accord.activities.federation import FederationActivities
@@ -95,6 +96,8 @@ class JobWorkflow:
         self._dag: Dag | None = None
         self._expired = False
         self._announce_running = False
+        self._unreachable: list[Party] = []
+        self._ended = False
 
     # ---- the run ----------------------------------------------------------------------------
 
@@ -306,9 +309,9 @@ class JobWorkflow:
 
     async def _stop_component(self, dag: Dag, name: str, status: TaskStatus) -> None:
         run = dag.run(name)
-        parties = dag.mark_ended(name, status)
+        parties = [p for p in dag.mark_ended(name, status) if p not in self._unreachable]
         if parties:
-            await self._local(
+            unreachable = await self._local(
                 FederationActivities.stop_tasks,
                 TaskFanout(
                     job_id=self._job.spec.job_id,
@@ -319,6 +322,7 @@ class JobWorkflow:
                 ),
                 self._source,
             )
+            self._reached(unreachable or [])
 
     # ---- every way out --------------------------------------------------------------------------
 
@@ -326,37 +330,83 @@ class JobWorkflow:
         if not self._status.is_end:
             # Left by an unexpected error in this code: the job must still end everywhere.
             self._status, self._reason = JobStatus.FAILED, self._reason or "the scheduler failed"
+        self._ended = True
         task_end = {
             JobStatus.CANCELED: TaskStatus.CANCELED,
             JobStatus.TIMEOUT: TaskStatus.TIMEOUT,
         }.get(self._status, TaskStatus.FAILED)
-        await asyncio.gather(*(self._stop_component(dag, name, task_end) for name in dag.running()))
-        await self._return_resources()
-        await self._fanout_status(self._status, self._reason)
+        # A party whose site is gone must not keep the job from ending, nor the others from being
+        # told: each step reaches whom it can, and the parties left out are named in the reason.
+        await self._ending(
+            asyncio.gather(*(self._stop_component(dag, name, task_end) for name in dag.running())),
+            "stopping the running tasks",
+        )
+        await self._ending(self._return_resources(), "returning resources")
+        await self._ending(
+            self._fanout_status(self._status, self._reason), "telling the parties how the job ended"
+        )
+        if self._unreachable:
+            names = ", ".join(str(party) for party in self._unreachable)
+            note = f"could not reach {names} to end the job there; its site may be down"
+            self._reason = f"{self._reason}; {note}" if self._reason else note
         queue = queue_workflow_id(workflow.info().task_queue)
         await workflow.get_external_workflow_handle(queue).signal("release", self._job.spec.job_id)
+
+    async def _ending(self, step: Awaitable[object], what: str) -> None:
+        try:
+            await step
+        except _End as failure:
+            self._reason = (
+                f"{self._reason}; {what} failed: {failure.reason}" if self._reason else failure.reason
+            )
+
+    def _reached(self, unreachable: list[Party]) -> None:
+        # Only while ending: a party missed earlier is retried by the next command, or ends the job.
+        if self._ended:
+            self._unreachable.extend(p for p in unreachable if p not in self._unreachable)
 
     async def _return_resources(self) -> None:
         if self._held:
             spec = self._job.spec
-            held = JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=tuple(self._held))
-            await self._local(FederationActivities.return_resources, held)
+            held = tuple(p for p in self._held if p not in self._unreachable)
             self._held = []
+            if held:
+                unreachable = await self._local(
+                    FederationActivities.return_resources,
+                    JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=held),
+                )
+                self._reached(unreachable or [])
 
     async def _fanout_status(self, status: JobStatus, reason: str = "") -> None:
         spec = self._job.spec
-        await self._local(
+        parties = tuple(p.party for p in spec.parties if p.party not in self._unreachable)
+        unreachable = await self._local(
             FederationActivities.update_job_status,
-            JobStatusFanout(
-                job_id=spec.job_id, parties=tuple(p.party for p in spec.parties), status=status, reason=reason
-            ),
+            JobStatusFanout(job_id=spec.job_id, parties=parties, status=status, reason=reason),
             self._source,
         )
+        if status.is_end:
+            self._reached(unreachable or [])
 
     async def _local(self, method: Any, *args: Any) -> Any:
-        return await workflow.execute_local_activity_method(
-            method, args=list(args), start_to_close_timeout=COMMAND_TIMEOUT
-        )
+        """Run a command activity, retried while its parties are unreachable, within the job's limit.
+
+        A party's site that stays away longer than the job's timeout ends the job as failed, with the
+        activity's last error (which names the party) as the reason.
+        """
+        limit = timedelta(seconds=max(self._job.spec.timeout_s, COMMAND_TIMEOUT.total_seconds()))
+        try:
+            return await workflow.execute_local_activity_method(
+                method,
+                args=list(args),
+                start_to_close_timeout=COMMAND_TIMEOUT,
+                schedule_to_close_timeout=limit,
+            )
+        except ActivityError as failure:
+            cause = failure.cause
+            raise _End(
+                JobStatus.FAILED, str(cause.message if isinstance(cause, FailureError) else failure)
+            ) from None
 
     # ---- signals and queries ----------------------------------------------------------------
 

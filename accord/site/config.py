@@ -1,0 +1,170 @@
+"""A site's config file (YAML or TOML): what one organisation's site hosts and where it reaches the rest.
+
+The file groups the settings the way an operator thinks of them (Temporal, HTTP, federation and its
+TLS, routes to peers) and becomes the one :class:`~accord.settings.Settings` object; anything the file
+leaves out keeps its default. Relative paths (home, TLS files) are relative to the file's directory,
+so a site's folder can be moved as a whole.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.errors import ArgumentError
+from accord.settings import Settings
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TemporalSection(_Section):
+    address: str | None = None
+    namespace: str | None = None
+    task_queue: str | None = None
+    ui_port: int | None = None
+
+
+class HttpSection(_Section):
+    host: str | None = None
+    port: int | None = None
+    auth: bool | None = None
+    app_credentials: dict[str, str] | None = None
+
+
+class TlsSection(_Section):
+    ca: Path
+    cert: Path
+    key: Path
+
+
+class FederationSection(_Section):
+    host: str | None = None
+    port: int | None = None
+    tls: TlsSection | None = None
+    timeout_s: float | None = None
+    attempts: int | None = None
+
+
+class ComputingSection(_Section):
+    nodes: int | None = None
+    cores_per_node: int | None = None
+
+
+class SiteFile(_Section):
+    """The file's schema; every section is optional."""
+
+    party_ids: list[int] = Field(default_factory=list)
+    home: Path | None = None
+    database_url: str | None = None
+    temporal: TemporalSection = Field(default_factory=TemporalSection)
+    http: HttpSection = Field(default_factory=HttpSection)
+    federation: FederationSection = Field(default_factory=FederationSection)
+    # Party id → federation address of the site hosting it; the key "default" catches the rest.
+    routes: dict[int | str, str] = Field(default_factory=dict)
+    computing: ComputingSection = Field(default_factory=ComputingSection)
+    max_concurrent_jobs: int | None = None
+    transfer_timeout_s: float | None = None
+    component_modules: list[str] | None = None
+
+    def settings_values(self, base: Path) -> dict[str, Any]:
+        def resolved(path: Path) -> Path:
+            path = path.expanduser()
+            return path if path.is_absolute() else base / path
+
+        values: dict[str, Any] = {
+            "local_party_ids": tuple(self.party_ids),
+            "home": resolved(self.home) if self.home else None,
+            "database_url": self.database_url,
+            "temporal_address": self.temporal.address,
+            "temporal_namespace": self.temporal.namespace,
+            "task_queue": self.temporal.task_queue,
+            "temporal_ui_port": self.temporal.ui_port,
+            "http_host": self.http.host,
+            "http_port": self.http.port,
+            "http_auth": self.http.auth,
+            "app_credentials": self.http.app_credentials,
+            "federation_host": self.federation.host,
+            "federation_port": self.federation.port,
+            "federation_timeout_s": self.federation.timeout_s,
+            "federation_attempts": self.federation.attempts,
+            "computing_nodes": self.computing.nodes,
+            "computing_cores_per_node": self.computing.cores_per_node,
+            "max_concurrent_jobs": self.max_concurrent_jobs,
+            "transfer_timeout_s": self.transfer_timeout_s,
+            "component_modules": tuple(self.component_modules) if self.component_modules else None,
+        }
+        tls = self.federation.tls
+        if tls is not None:
+            values.update(
+                tls_ca_file=resolved(tls.ca), tls_cert_file=resolved(tls.cert), tls_key_file=resolved(tls.key)
+            )
+        routes = dict(self.routes)
+        default = routes.pop("default", None)
+        values["default_route"] = default
+        values["routes"] = {_party_id(key): address for key, address in routes.items()}
+        return {name: value for name, value in values.items() if value is not None}
+
+
+def _party_id(key: int | str) -> int:
+    text = str(key).strip()
+    if not text.isdigit():
+        raise ArgumentError(
+            f"routes: {key!r} is not a party id",
+            hint='give each route as `<party id>: "host:port"`, or `default: "host:port"` for the rest',
+        )
+    return int(text)
+
+
+def _parse(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ArgumentError(
+            f"site config {path} does not exist", hint="pass the path of the site's YAML or TOML file with -c"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ArgumentError(f"site config {path} cannot be read: {error}") from None
+    try:
+        if path.suffix.lower() == ".toml":
+            return tomllib.loads(text)
+        return yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+        syntax = "TOML" if path.suffix.lower() == ".toml" else "YAML"
+        raise ArgumentError(
+            f"site config {path} is not valid {syntax}: {error}",
+            hint="fix the syntax at the position shown",
+        ) from None
+
+
+def _field_path(location: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in location) or "(top level)"
+
+
+def load_site_config(path: Path, **overrides: object) -> Settings:
+    """The settings a site config file describes; ``overrides`` (not None) win over the file."""
+    raw = _parse(path)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ArgumentError(
+            f"site config {path} must be a mapping of sections, not {type(raw).__name__}",
+            hint="start from docker/party-9999/site.yaml",
+        )
+    try:
+        site = SiteFile.model_validate(raw)
+        values = site.settings_values(path.resolve().parent)
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        problems = "; ".join(f"{_field_path(e['loc'])}: {e['msg']}" for e in error.errors())
+        raise ArgumentError(
+            f"site config {path}: {problems}",
+            hint=f"fix `{_field_path(first['loc'])}`; see docker/party-9999/site.yaml for every section",
+        ) from None
