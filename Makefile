@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/scheduling.py
 	$(BIN)/python bench/paillier.py
 	$(BIN)/python bench/hetero_lr.py
+	$(BIN)/python bench/serving.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

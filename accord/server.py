@@ -12,11 +12,12 @@ from temporalio.client import Client
 
 from accord.components import ComponentRegistry
 from accord.errors import OperatingError
+from accord.federation.client import FederationClient
 from accord.federation.dataplane import DataPlaneServicer
 from accord.federation.mailbox import Mailbox
 from accord.federation.server import FederationServer
 from accord.federation.tls import TlsMaterial
-from accord.model_store import ModelStore
+from accord.model_store import ModelService, ModelStore
 from accord.persistence import (
     Database,
     JobRepository,
@@ -25,13 +26,17 @@ from accord.persistence import (
     ResourceRepository,
     TaskRepository,
 )
+from accord.serving import ServingPeers, ServingServer, ServingService
+from accord.serving.federation import FederationServingServicer
 from accord.settings import Settings
 from accord.site.control import SITE_ENGINE, SiteControl
+from accord.site.deploy import ModelDeployment
 from accord.site.jobs import JobService
 from accord.site.tracking import TrackingService
 from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect
+from accord.worker import federation_client
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +54,15 @@ class Site:
     federation: FederationServer
     tracking: TrackingService
     tables: TableStore
+    deployment: ModelDeployment
+    client: FederationClient
+    models: ModelService
+    serving: ServingService
 
     async def stop(self) -> None:
         await self.federation.stop(grace=1.0)
+        await self.client.close()
+        await self.serving.close()
         self.database.dispose()
 
 
@@ -73,30 +84,57 @@ async def start_site(
     client = temporal or await connect(settings)
     components = registry or ComponentRegistry.discover(settings.component_modules)
     jobs, tasks = JobRepository(database), TaskRepository(database)
-    control = SiteControl(settings, client, jobs, tasks, resources)
+    model_records = ModelRepository(database)
+    models = ModelStore(settings.home / "models", model_records)
+    control = SiteControl(settings, client, jobs, tasks, resources, models)
     tls = TlsMaterial.from_settings(settings)
     data_plane = DataPlaneServicer(
         Mailbox(settings.home / "transfer"), settings.hosts_party, secure=tls is not None
     )
+    tables = TableStore.for_site(settings, database)
+    serving = ServingService(
+        settings, models, model_records, jobs, tables, ServingPeers.from_settings(settings)
+    )
+    # Before the endpoint opens, so a guest's first call after a restart finds the host's models.
+    await serving.restore()
     federation = FederationServer(
         control,
         host=settings.federation_host,
         port=settings.federation_port,
         tracer_provider=tracer_provider,
         data_plane=data_plane,
+        serving=FederationServingServicer(serving, hosts_party=settings.hosts_party, secure=tls is not None),
         tls=tls,
     )
     await federation.start()
-    service = JobService(settings, client, jobs, tasks, components, history_limit=history_limit)
     tracking = TrackingService(
         settings.home,
         jobs,
         tasks,
         MetricRepository(database),
-        ModelStore(settings.home / "models", ModelRepository(database)),
+        models,
     )
-    tables = TableStore.for_site(settings, database)
-    return Site(settings, client, database, components, control, service, federation, tracking, tables)
+    # The server's own client: deploy reaches every party of a model over the federation.
+    peers = federation_client(settings)
+    deployment = ModelDeployment(jobs, models, model_records, peers)
+    service = JobService(
+        settings, client, jobs, tasks, components, history_limit=history_limit, deployment=deployment
+    )
+    return Site(
+        settings,
+        client,
+        database,
+        components,
+        control,
+        service,
+        federation,
+        tracking,
+        tables,
+        deployment,
+        peers,
+        ModelService(models, jobs, hosts_party=settings.hosts_party),
+        serving,
+    )
 
 
 async def run_server(settings: Settings) -> None:
@@ -115,7 +153,15 @@ async def run_server(settings: Settings) -> None:
     tracing = configure_tracing(settings, "accord-server")
     site = await start_site(settings)
     config = uvicorn.Config(
-        create_app(site.jobs, tracking=site.tracking, tables=site.tables, authenticator=authenticator),
+        create_app(
+            site.jobs,
+            tracking=site.tracking,
+            tables=site.tables,
+            deployment=site.deployment,
+            models=site.models,
+            serving=site.serving,
+            authenticator=authenticator,
+        ),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
@@ -134,12 +180,20 @@ async def run_server(settings: Settings) -> None:
             f"the HTTP API cannot listen on {settings.http_host}:{settings.http_port}",
             hint="free the port or set ACCORD_HTTP_PORT",
         ) from None
+    inference = ServingServer.from_settings(site.serving, settings)
+    try:
+        await inference.start()
+    except OperatingError:
+        await http.shutdown()
+        await site.stop()
+        raise
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("HTTP API on %s, federation on %s", settings.http_address, site.federation.address)
     await stop.wait()
+    await inference.stop(grace=1.0)
     await http.shutdown()
     await site.stop()
     if tracing is not None:

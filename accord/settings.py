@@ -39,6 +39,9 @@ class Settings(BaseModel):
     http_port: int = 9380
     federation_host: str = "127.0.0.1"
     federation_port: int = 9360
+    # Online inference (accord.serving.v1.Inference) for the guest's applications.
+    serving_host: str = "127.0.0.1"
+    serving_port: int = 8059
     # Party id → federation address of the site hosting it; parties not listed go to default_route,
     # and with no default_route to this site itself (standalone: every party lives here).
     routes: dict[int, str] = Field(default_factory=dict)

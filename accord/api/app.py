@@ -19,6 +19,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from accord import __version__
 from accord.api.auth import RequestAuthenticator, SignatureMiddleware
+from accord.api.deploy import deploy_router
+from accord.api.models import model_router
 from accord.api.schemas import (
     Envelope,
     ErrorEnvelope,
@@ -35,9 +37,13 @@ from accord.api.schemas import (
     TaskRow,
     VersionData,
 )
+from accord.api.serving import serving_router
 from accord.api.tables import table_router
 from accord.api.tracking import tracking_router
 from accord.errors import AccordError, JsonSyntaxError, RecordNotFound, RetCode, http_status
+from accord.model_store import ModelService
+from accord.serving import ServingService
+from accord.site.deploy import ModelDeployment
 from accord.site.jobs import JobService
 from accord.site.tracking import TrackingService
 from accord.storage import TableStore
@@ -151,6 +157,9 @@ def create_app(
     *,
     tracking: TrackingService | None = None,
     tables: TableStore | None = None,
+    deployment: ModelDeployment | None = None,
+    models: ModelService | None = None,
+    serving: ServingService | None = None,
     authenticator: RequestAuthenticator | None = None,
 ) -> FastAPI:
     """The API; with ``authenticator`` every request but the documentation pages must be signed."""
@@ -249,4 +258,10 @@ def create_app(
         app.include_router(tracking_router(tracking, _errors(400, 404)))
     if tables is not None:
         app.include_router(table_router(tables))
+    if deployment is not None:
+        app.include_router(deploy_router(deployment, _errors(400, 404, 409)))
+    if models is not None:
+        app.include_router(model_router(models, _errors(400, 404, 409)))
+    if serving is not None:
+        app.include_router(serving_router(serving, _errors(400, 404, 409)))
     return app

@@ -6,17 +6,22 @@ from accord.cli.cert import CERT_COMMANDS
 from accord.cli.component import COMPONENT_COMMANDS
 from accord.cli.data import DATA_COMMANDS
 from accord.cli.demo import DEMO_COMMANDS
+from accord.cli.deploy import DEPLOY_COMMANDS
 from accord.cli.dsl import dsl
 from accord.cli.job import JOB_COMMANDS
+from accord.cli.model import MODEL_COMMANDS, model
 from accord.cli.root import main
 from accord.cli.services import SERVICE_COMMANDS
+from accord.cli.serving import PUBLISH_COMMANDS, SERVING_COMMANDS
 from accord.cli.standalone import STANDALONE_COMMANDS
 from accord.cli.table import TABLE_COMMANDS
 
 main.add_command(dsl)
 for command in [*SERVICE_COMMANDS, *STANDALONE_COMMANDS, *JOB_COMMANDS, *COMPONENT_COMMANDS, *DEMO_COMMANDS]:
     main.add_command(command)
-for command in [*DATA_COMMANDS, *TABLE_COMMANDS, *CERT_COMMANDS]:
+for command in [*DATA_COMMANDS, *TABLE_COMMANDS, *CERT_COMMANDS, *MODEL_COMMANDS, *SERVING_COMMANDS]:
     main.add_command(command)
+for command in [*DEPLOY_COMMANDS, *PUBLISH_COMMANDS]:
+    model.add_command(command)
 
 __all__ = ["main"]

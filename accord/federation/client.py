@@ -15,6 +15,7 @@ from accord.federation.commands import (
     Ack,
     ApplyResource,
     CreateJob,
+    DeployModel,
     Party,
     Ping,
     Pong,
@@ -130,6 +131,11 @@ class FederationClient:
         self, command: UpdateJobStatus, *, source: Party, request_id: str | None = None
     ) -> Ack:
         return await self._call(wire.UPDATE_JOB_STATUS, command, source, command.party, request_id)
+
+    async def deploy_model(
+        self, command: DeployModel, *, source: Party, request_id: str | None = None
+    ) -> Ack:
+        return await self._call(wire.DEPLOY_MODEL, command, source, command.party, request_id)
 
     async def ping(self, party_id: int) -> Pong:
         destination = Party(role=_NO_ROLE, party_id=party_id)

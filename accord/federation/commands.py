@@ -38,6 +38,21 @@ class CreateJob(_Message):
     plan: JobPlan
 
 
+class DeployModel(_Message):
+    """Make a new model version on the destination party from its part of a trained one.
+
+    ``job_id`` is the training job (the trained model's version); the new version holds the listed
+    components' models and the predict DSL generated from the training DSL.
+    """
+
+    job_id: str
+    party: Party
+    model_id: str
+    new_version: str
+    components: tuple[str, ...]
+    predict_dsl: dict[str, Any]
+
+
 class ApplyResource(_Message):
     job_id: str
     party: Party

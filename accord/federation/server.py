@@ -18,6 +18,7 @@ from accord.federation.commands import (
     Ack,
     ApplyResource,
     CreateJob,
+    DeployModel,
     Party,
     Ping,
     Pong,
@@ -32,6 +33,7 @@ from accord.federation.commands import (
 )
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
+from accord.federation.proto import federation_serving_pb2_grpc as serving_grpc
 from accord.federation.tls import TlsMaterial, check_source
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class ControlHandler(Protocol):
     async def query_status(self, command: QueryStatus, source: Party) -> StatusReply: ...
     async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack: ...
     async def ping(self, command: Ping, source: Party) -> Pong: ...
+    async def deploy_model(self, command: DeployModel, source: Party) -> Ack: ...
 
 
 class _ReplyCache:
@@ -127,6 +130,11 @@ class _Servicer(pb_grpc.FederationControlServicer):
     async def Ping(self, request: pb.Envelope, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Reply:
         return await self._server._serve(wire.PING, request, context)
 
+    async def DeployModel(
+        self, request: pb.Envelope, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.Reply:
+        return await self._server._serve(wire.DEPLOY_MODEL, request, context)
+
 
 class FederationServer:
     """Serves FederationControl on ``host:port`` for one site (every local party shares it)."""
@@ -140,11 +148,13 @@ class FederationServer:
         cache_size: int = 10_000,
         tracer_provider: trace.TracerProvider | None = None,
         data_plane: pb_grpc.FederationDataServicer | None = None,
+        serving: serving_grpc.FederationServingServicer | None = None,
         tls: TlsMaterial | None = None,
     ) -> None:
         self._handler = handler
         self._tls = tls
         self._data_plane = data_plane
+        self._serving = serving
         self._host = host
         self._port = port
         self._cache = _ReplyCache(cache_size)
@@ -171,6 +181,8 @@ class FederationServer:
         pb_grpc.add_FederationControlServicer_to_server(_Servicer(self), server)  # type: ignore[no-untyped-call]
         if self._data_plane is not None:
             pb_grpc.add_FederationDataServicer_to_server(self._data_plane, server)  # type: ignore[no-untyped-call]
+        if self._serving is not None:
+            serving_grpc.add_FederationServingServicer_to_server(self._serving, server)  # type: ignore[no-untyped-call]
         target = f"{self._host}:{self._port}"
         bound: int
         try:

@@ -20,6 +20,7 @@ from accord.federation.commands import (
     Ack,
     ApplyResource,
     CreateJob,
+    DeployModel,
     Party,
     Ping,
     Pong,
@@ -74,6 +75,7 @@ REPORT_STATUS = Method("ReportStatus", "report_status", TaskReport, Ack)
 QUERY_STATUS = Method("QueryStatus", "query_status", QueryStatus, StatusReply)
 UPDATE_JOB_STATUS = Method("UpdateJobStatus", "update_job_status", UpdateJobStatus, Ack)
 PING = Method("Ping", "ping", Ping, Pong)
+DEPLOY_MODEL = Method("DeployModel", "deploy_model", DeployModel, Ack)
 
 METHODS: tuple[Method[Any, Any], ...] = (
     CREATE_JOB,
@@ -85,6 +87,7 @@ METHODS: tuple[Method[Any, Any], ...] = (
     QUERY_STATUS,
     UPDATE_JOB_STATUS,
     PING,
+    DEPLOY_MODEL,
 )
 
 

@@ -1,5 +1,15 @@
 """Models components produce, per (model_id, model_version, role, party id, component)."""
 
-from accord.model_store.store import ModelKey, ModelStore
+from accord.model_store.service import ModelService, ModelVersionInfo
+from accord.model_store.storage import LocalDirectoryStorage, ModelStorage
+from accord.model_store.store import ModelKey, ModelStore, VersionKey
 
-__all__ = ["ModelKey", "ModelStore"]
+__all__ = [
+    "LocalDirectoryStorage",
+    "ModelKey",
+    "ModelService",
+    "ModelStorage",
+    "ModelStore",
+    "ModelVersionInfo",
+    "VersionKey",
+]

@@ -209,3 +209,26 @@ class ModelRow(Base):
     storage: Mapped[str] = mapped_column(Text)
     checksum: Mapped[str] = mapped_column(String(128))
     create_time: Mapped[datetime]
+
+
+class ModelVersionRow(Base):
+    """A model version that came from elsewhere (an imported archive), with what its job row would hold.
+
+    A version trained here is described by its job row; an imported one has no job row on this site, so
+    its DSL, runtime conf and the party's plan are kept here for whoever rebuilds a predict job from it.
+    """
+
+    __tablename__ = "model_versions"
+
+    model_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    model_version: Mapped[str] = mapped_column(ID, primary_key=True)
+    role: Mapped[str] = mapped_column(ROLE, primary_key=True)
+    party_id: Mapped[int] = mapped_column(PARTY, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    job_type: Mapped[str | None] = mapped_column(String(16))
+    job_status: Mapped[str | None] = mapped_column(STATUS)
+    dsl: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    runtime_conf: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    party_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    manifest_sha256: Mapped[str] = mapped_column(String(64))
+    create_time: Mapped[datetime]

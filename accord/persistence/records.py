@@ -156,3 +156,34 @@ class ModelRecord:
     storage: str
     checksum: str
     create_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewModelVersion:
+    """Where a version that has no job on this site came from, and its job's files."""
+
+    source: str
+    manifest_sha256: str
+    job_type: str | None = None
+    job_status: str | None = None
+    dsl: dict[str, Any] | None = None
+    runtime_conf: dict[str, Any] | None = None
+    party_plan: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    """What a site knows of a model version it did not train: where it came from and its job's files."""
+
+    model_id: str
+    model_version: str
+    role: str
+    party_id: int
+    source: str
+    job_type: str | None
+    job_status: str | None
+    dsl: dict[str, Any] | None
+    runtime_conf: dict[str, Any] | None
+    party_plan: dict[str, Any] | None
+    manifest_sha256: str
+    create_time: datetime

@@ -51,6 +51,11 @@ class FederationSection(_Section):
     attempts: int | None = None
 
 
+class ServingSection(_Section):
+    host: str | None = None
+    port: int | None = None
+
+
 class ComputingSection(_Section):
     nodes: int | None = None
     cores_per_node: int | None = None
@@ -65,6 +70,7 @@ class SiteFile(_Section):
     temporal: TemporalSection = Field(default_factory=TemporalSection)
     http: HttpSection = Field(default_factory=HttpSection)
     federation: FederationSection = Field(default_factory=FederationSection)
+    serving: ServingSection = Field(default_factory=ServingSection)
     # Party id → federation address of the site hosting it; the key "default" catches the rest.
     routes: dict[int | str, str] = Field(default_factory=dict)
     computing: ComputingSection = Field(default_factory=ComputingSection)
@@ -93,6 +99,8 @@ class SiteFile(_Section):
             "federation_port": self.federation.port,
             "federation_timeout_s": self.federation.timeout_s,
             "federation_attempts": self.federation.attempts,
+            "serving_host": self.serving.host,
+            "serving_port": self.serving.port,
             "computing_nodes": self.computing.nodes,
             "computing_cores_per_node": self.computing.cores_per_node,
             "max_concurrent_jobs": self.max_concurrent_jobs,

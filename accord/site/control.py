@@ -14,11 +14,18 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from accord import __version__
-from accord.errors import ConnectionFailure, PermissionDenied, RecordNotFound, StatusTransitionError
+from accord.errors import (
+    ConnectionFailure,
+    OperatingError,
+    PermissionDenied,
+    RecordNotFound,
+    StatusTransitionError,
+)
 from accord.federation.commands import (
     Ack,
     ApplyResource,
     CreateJob,
+    DeployModel,
     Party,
     Ping,
     Pong,
@@ -31,8 +38,10 @@ from accord.federation.commands import (
     TaskReport,
     UpdateJobStatus,
 )
+from accord.model_store import ModelStore
 from accord.persistence import JobRepository, NewJob, NewTask, ResourceRepository, TaskKey, TaskRepository
 from accord.settings import Settings
+from accord.site.deploy import deploy_party_models
 from accord.site.joblog import JobLog
 from accord.status import JobStatus
 from accord.workflows.job import JobWorkflow
@@ -56,8 +65,10 @@ class SiteControl:
         jobs: JobRepository,
         tasks: TaskRepository,
         resources: ResourceRepository,
+        models: ModelStore | None = None,
     ) -> None:
         self._settings = settings
+        self._models = models
         self._temporal = temporal
         self._jobs = jobs
         self._tasks = tasks
@@ -300,6 +311,17 @@ class SiteControl:
         if command.status.is_end:
             signal = self._party_workflow(command.job_id, party).signal(PartyWorkflow.finish, command.status)
             await self._signal_unless_closed(signal, f"party workflow of {command.job_id} on {party}")
+        return Ack()
+
+    async def deploy_model(self, command: DeployModel, source: Party) -> Ack:
+        self._check_hosted(command.party)
+        await self._check_member(command.job_id, source)
+        if self._models is None:
+            raise OperatingError("this site keeps no models", hint="start the site with its model store")
+        party = command.party
+        record = await asyncio.to_thread(self._jobs.get, command.job_id, party.role, party.party_id)
+        await asyncio.to_thread(deploy_party_models, self._models, record, command)
+        self._note(command.job_id, party, f"deployed as model version {command.new_version}")
         return Ack()
 
     async def ping(self, command: Ping, source: Party) -> Pong:

@@ -23,6 +23,7 @@ from accord.errors import (
 from accord.ids import new_job_id
 from accord.persistence import JobRecord, JobRepository, NewJob, TaskRecord, TaskRepository
 from accord.settings import Settings
+from accord.site.deploy import ModelDeployment
 from accord.site.joblog import JobLog
 from accord.status import JobStatus
 from accord.workflows.dag import ComponentRun, DagState, combined_status
@@ -56,8 +57,10 @@ class JobService:
         registry: ComponentRegistry,
         *,
         history_limit: int = 8000,
+        deployment: ModelDeployment | None = None,
     ) -> None:
         self._settings = settings
+        self._deployment = deployment
         self._temporal = temporal
         self._jobs = jobs
         self._tasks = tasks
@@ -100,6 +103,8 @@ class JobService:
     async def submit(self, dsl: dict[str, Any], conf: dict[str, Any]) -> SubmitResult:
         job_id = new_job_id()
         plan = self.compile(dsl, conf, job_id)
+        if plan.job_type == "predict" and self._deployment is not None:
+            await asyncio.to_thread(self._deployment.check_predict, plan)
         init = plan.initiator
         await asyncio.to_thread(
             self._jobs.create,

@@ -27,6 +27,7 @@ from accord.federation.commands import CreateJob, Party, StartTask, UpdateJobSta
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
 from accord.security.certs import create_ca, create_site_certificate
+from accord.serving import InferenceClient, ServingServer
 from accord.site.check import check_site
 from accord.status import JobStatus
 from accord.workflows.party import party_workflow_id
@@ -34,6 +35,7 @@ from tests.cluster.federation import ARBITER, GUEST, HOST, PARTIES, Federation, 
 from tests.pg_server import PostgresServer
 from tests.pipeline.test_hetero_lr_examples import AUC_TOLERANCE, LR_EXAMPLES, guest_output, sklearn_auc
 from tests.scheduling.harness import RunningSite
+from tests.serving.conftest import guest_rows
 from tests.temporal_env import temporal_environment
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -127,6 +129,24 @@ async def test_hetero_lr_runs_across_three_sites(federation: Federation) -> None
         side = DATA_SIDES.get(party_id)
         assert tables == ({f"breast_hetero_{side}"} if side else set())
 
+    # Deploy across the sites, then FATE's predict example with the new version: the same scores.
+    model_id = guest.jobs.get(job_id, "guest", GUEST).model_id
+    assert model_id is not None
+    deployed = await guest.site.deployment.deploy(
+        model_id, job_id, "reader_0,data_transform_0,intersection_0,hetero_lr_0"
+    )
+    predict_dsl = read_json_file(LR_EXAMPLES / "hetero_lr_normal_predict_dsl.json", "dsl")
+    predict_conf = guest.site.deployment.predict_conf(model_id, deployed.model_version)
+    predict_id = await guest.submit(predict_dsl, predict_conf)
+    assert (await guest.site.jobs.wait(predict_id)).status == JobStatus.SUCCESS
+    predicted = guest_output(guest, predict_id, "hetero_lr_0")
+    by_id = dict(zip(output.ids().astype(str), output.column("predict_score"), strict=True))
+    for sample, score in zip(predicted.ids().astype(str), predicted.column("predict_score"), strict=True):
+        assert abs(score - by_id[sample]) <= 1e-9
+
+    # Online: the guest publishes the deployed version on every site and answers as the job did.
+    await online_inference_matches(federation, model_id, deployed.model_version, by_id)
+
     checks = await check_site(federation.settings[GUEST], timeout_s=5)
     assert all(check.ok for check in checks), checks
     assert {check.name for check in checks} >= {
@@ -136,6 +156,33 @@ async def test_hetero_lr_runs_across_three_sites(federation: Federation) -> None
         f"route {HOST}",
         f"route {ARBITER}",
     }
+
+
+async def online_inference_matches(
+    federation: Federation, model_id: str, model_version: str, scores: dict[str, float]
+) -> None:
+    guest = federation.site(GUEST).site
+    loaded = await guest.serving.load(model_id, model_version, None)
+    assert {part.party.party_id for part in loaded.parts} == {GUEST, HOST}
+    await guest.serving.bind("breast", model_id, model_version)
+    settings = federation.settings[GUEST]
+    server = ServingServer(guest.serving, port=0, tls=TlsMaterial.from_settings(settings))
+    port = await server.start()
+    client = InferenceClient.from_settings(settings, address=f"127.0.0.1:{port}")
+    rows = guest_rows()
+    samples = sorted(scores)[:40]
+    try:
+        for sample in samples[:8]:
+            answer = await client.predict(sample, rows[sample], service_id="breast")
+            assert abs(answer.prediction.score - scores[sample]) <= 1e-9
+        instances = [(sample, rows[sample]) for sample in samples]
+        batch = await client.batch_predict(instances, service_id="breast")
+        got = {item.sample_id: item.score for item in batch.predictions}
+        assert got.keys() == set(samples)
+        assert all(abs(got[sample] - scores[sample]) <= 1e-9 for sample in samples)
+    finally:
+        await client.close()
+        await server.stop()
 
 
 def client_with(

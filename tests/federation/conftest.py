@@ -17,6 +17,7 @@ from accord.federation.commands import (
     Ack,
     ApplyResource,
     CreateJob,
+    DeployModel,
     Party,
     Ping,
     Pong,
@@ -98,6 +99,9 @@ class RecordingHandler:
 
     async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack:
         return await self._handle("update_job_status", command, source, Ack())
+
+    async def deploy_model(self, command: DeployModel, source: Party) -> Ack:
+        return await self._handle("deploy_model", command, source, Ack())
 
     async def ping(self, command: Ping, source: Party) -> Pong:
         return await self._handle("ping", command, source, Pong(site_party_ids=(9999, 10000), version="t"))

@@ -13,6 +13,7 @@ from accord.federation.commands import (
     Ack,
     ApplyResource,
     CreateJob,
+    DeployModel,
     Ping,
     Pong,
     QueryStatus,
@@ -106,6 +107,19 @@ CASES: list[tuple[str, BaseModel, BaseModel, Send]] = [
         Ack(),
         lambda c, cmd: c.update_job_status(cmd, source=GUEST),
     ),
+    (
+        "deploy_model",
+        DeployModel(
+            job_id=JOB,
+            party=HOST,
+            model_id="guest-9999#host-10000#model",
+            new_version="202401010000000000002",
+            components=("reader_0", "hetero_lr_0"),
+            predict_dsl={"components": {"reader_0": {"module": "Reader"}}},
+        ),
+        Ack(detail="deployed"),
+        lambda c, cmd: c.deploy_model(cmd, source=GUEST),
+    ),
 ]
 
 
@@ -147,4 +161,4 @@ def test_route_table_resolves_like_settings() -> None:
 
 def test_every_rpc_has_a_handler_method() -> None:
     assert {method.handler for method in METHODS} <= set(dir(ControlHandler))
-    assert len({method.name for method in METHODS}) == len(METHODS) == 9
+    assert len({method.name for method in METHODS}) == len(METHODS) == 10

@@ -14,7 +14,7 @@ from accord.persistence.orm import Base
 
 from .helpers import new_job
 
-TABLES = {"jobs", "tasks", "engine_resources", "table_meta", "metrics", "models"}
+TABLES = {"jobs", "tasks", "engine_resources", "table_meta", "metrics", "models", "model_versions"}
 
 
 def schema_diffs(db: Database) -> list[object]:
@@ -39,7 +39,7 @@ def test_a_fresh_database_differs_from_the_models_until_migrated(database_url: s
 
 def test_migrate_is_repeatable_and_lands_on_head(database: Database) -> None:
     head = head_revision()
-    assert head == "0001"
+    assert head == "0002"
     assert database.current_revision() == head
     database.upgrade()
     assert database.current_revision() == head
@@ -58,7 +58,7 @@ def test_session_scope_rolls_back_when_the_block_raises(database: Database) -> N
     with pytest.raises(RuntimeError), database.session_scope() as session:
         session.execute(text("DELETE FROM alembic_version"))
         raise RuntimeError("abort")
-    assert database.current_revision() == "0001"
+    assert database.current_revision() == head_revision()
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:

@@ -33,6 +33,9 @@ federation:
     ca: tls/ca.pem
     cert: tls/party-9999.pem
     key: /etc/accord/tls/party-9999.key
+serving:
+  host: 0.0.0.0
+  port: 8069
 routes:
   10000: host-site:9360
   default: hub:9360
@@ -60,6 +63,7 @@ def test_every_section_of_a_yaml_config(tmp_path: Path) -> None:
     )
     assert settings.http_auth and settings.app_credentials == {"admin": "s3cret"}
     assert (settings.federation_host, settings.federation_port) == ("0.0.0.0", 9360)
+    assert (settings.serving_host, settings.serving_port) == ("0.0.0.0", 8069)
     assert (settings.federation_timeout_s, settings.federation_attempts) == (4, 3)
     assert settings.tls_ca_file == tmp_path / "tls" / "ca.pem"
     assert settings.tls_key_file == Path("/etc/accord/tls/party-9999.key")

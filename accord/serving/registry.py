@@ -1,0 +1,131 @@
+"""The models a site serves and its service ids, in memory and in ``<home>/serving/published.json``.
+
+The file keeps references only (which model version, which party, which lookup table); weights and a
+host's partial scores are rebuilt from the model store and the table at start-up, so the file never
+holds model data and never goes stale against the stored models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accord.errors import DataFormatError
+from accord.serving.messages import TableName
+from accord.serving.parts import LinearPart
+
+FORMAT = 1
+
+
+class PartKey(NamedTuple):
+    model_id: str
+    model_version: str
+    role: str
+    party_id: int
+
+    def __str__(self) -> str:
+        return f"model {self.model_id} version {self.model_version} of {self.role} {self.party_id}"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PublishedEntry(_Record):
+    model_id: str
+    model_version: str
+    role: str
+    party_id: int
+    # Hosts: the lookup table the partial scores come from.
+    table: TableName | None = None
+
+    @property
+    def key(self) -> PartKey:
+        return PartKey(self.model_id, self.model_version, self.role, self.party_id)
+
+
+class Binding(_Record):
+    model_id: str
+    model_version: str
+
+
+class PublishedFile(_Record):
+    format: int = FORMAT
+    models: list[PublishedEntry] = Field(default_factory=list)
+    services: dict[str, Binding] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishedPart:
+    entry: PublishedEntry
+    linear: LinearPart
+    # The model's guests (who may ask a host) and hosts (whom a guest asks).
+    guests: tuple[int, ...]
+    hosts: tuple[int, ...]
+    # Hosts only: sample id → x_h · w_h.
+    partials: Mapping[str, float] = field(default_factory=dict)
+
+
+class Registry:
+    """``roles``: the parts this process serves; the file's entries of other roles are kept as they are."""
+
+    def __init__(self, home: Path, roles: Collection[str]) -> None:
+        self.path = home / "serving" / "published.json"
+        self.roles = frozenset(roles)
+        self.parts: dict[PartKey, PublishedPart] = {}
+        self.services: dict[str, Binding] = {}
+        # Published entries whose part could not be rebuilt at the last restore, with the reason.
+        self.broken: dict[PartKey, str] = {}
+
+    def read(self) -> PublishedFile:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return PublishedFile()
+        try:
+            return PublishedFile.model_validate_json(text)
+        except ValidationError as error:
+            raise DataFormatError(
+                f"{self.path} is not a published-models file: {error.errors()[0]['msg']}",
+                hint="fix or remove the file, then load the models again",
+            ) from None
+
+    def mtime(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except FileNotFoundError:
+            return 0.0
+
+    def replace(self, parts: Iterable[PublishedPart], services: Mapping[str, Binding]) -> None:
+        self.parts = {part.entry.key: part for part in parts}
+        self.services = dict(services)
+
+    def publish(self, part: PublishedPart) -> None:
+        self.parts[part.entry.key] = part
+        self.broken.pop(part.entry.key, None)
+        self.save()
+
+    def bind(self, service_id: str, binding: Binding) -> None:
+        self.services[service_id] = binding
+        self.save()
+
+    def save(self) -> None:
+        # Entries that failed to rebuild stay in the file: fixing their table brings them back.
+        kept = {
+            entry.key: entry
+            for entry in self.read().models
+            if entry.key in self.broken or entry.role not in self.roles
+        }
+        kept.update({part.entry.key: part.entry for part in self.parts.values()})
+        body = PublishedFile(models=sorted(kept.values(), key=lambda e: e.key), services=self.services)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.part")
+        partial.write_text(json.dumps(body.model_dump(mode="json"), indent=2, sort_keys=True) + "\n")
+        os.replace(partial, self.path)

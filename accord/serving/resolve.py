@@ -1,0 +1,123 @@
+"""Which stored components make up a party's part of a model version, and where a host's rows come from.
+
+A version is either a training job's (model_version = the job id) or a deployed one, whose
+``pipeline`` entry names the training job it came from. Either way the training job's plan says which
+component is the HeteroLR, which DataTransform parsed its input and which Reader's table fed that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.dsl_compiler import ComponentPlan, JobPlan, compile_job
+from accord.errors import ArgumentError, RecordNotFound
+from accord.model_store import ModelKey, ModelStore
+from accord.persistence import JobRepository, ModelRepository
+from accord.serving.messages import TableName
+from accord.site.deploy import PIPELINE
+
+LOGISTIC = "HeteroLR"
+TRANSFORM = "DataTransform"
+READER = "Reader"
+# Components that only select rows: what reaches HeteroLR is still DataTransform's features.
+ROW_SELECTORS = frozenset({"Intersection"})
+
+
+@dataclass(frozen=True)
+class PartSource:
+    plan: JobPlan
+    logistic: str
+    transform: str
+    reader_table: TableName | None
+
+    @property
+    def guests(self) -> tuple[int, ...]:
+        return tuple(self.plan.roles.get("guest", ()))
+
+    @property
+    def hosts(self) -> tuple[int, ...]:
+        return tuple(self.plan.roles.get("host", ()))
+
+
+def resolve_part(
+    models: ModelStore,
+    records: ModelRepository,
+    jobs: JobRepository,
+    key: tuple[str, str, str, int],
+) -> PartSource:
+    """The components of ``(model_id, model_version, role, party_id)`` that online inference uses."""
+    model_id, model_version, role, party_id = key
+    stored = {
+        record.component_name
+        for record in records.find(model_id, model_version=model_version, role=role, party_id=party_id)
+    }
+    if not stored:
+        raise RecordNotFound(
+            f"no model {model_id} version {model_version} of {role} {party_id} on this site",
+            hint="pass the model_id and model_version a training job or `accord model deploy` printed",
+            model_id=model_id,
+            model_version=model_version,
+        )
+    plan = _training_plan(models, jobs, key, has_pipeline=PIPELINE in stored)
+    logistic = next((cpn for cpn in plan.components if cpn.module == LOGISTIC and cpn.name in stored), None)
+    if logistic is None:
+        raise ArgumentError(
+            f"model {model_id} version {model_version} has no HeteroLR model on {role} {party_id}",
+            hint="online inference serves HeteroLR models; deploy a version that includes the HeteroLR "
+            "component",
+            model_id=model_id,
+            model_version=model_version,
+        )
+    transform = _walk_to_transform(plan, logistic)
+    if transform.name not in stored:
+        raise ArgumentError(
+            f"model {model_id} version {model_version} lacks {transform.name}, the DataTransform that "
+            f"parsed {logistic.name}'s rows",
+            hint=f"deploy a version with both {transform.name} and {logistic.name} (--cpn-list)",
+        )
+    reader = _data_source(plan, transform)
+    table = None
+    if reader is not None and reader.module == READER:
+        section = plan.party(role, party_id).component_parameters.get(reader.name, {})
+        if isinstance(section.get("table"), dict):
+            table = TableName.model_validate(section["table"])
+    return PartSource(plan, logistic.name, transform.name, table)
+
+
+def _training_plan(
+    models: ModelStore, jobs: JobRepository, key: tuple[str, str, str, int], *, has_pipeline: bool
+) -> JobPlan:
+    model_id, model_version, role, party_id = key
+    pipeline = models.load(ModelKey(*key, PIPELINE)) if has_pipeline else None
+    training_job = str(pipeline.get("parent_model_version") or model_version) if pipeline else model_version
+    found = jobs.parties(training_job, role=role, party_id=party_id)
+    if found and found[0].plan:
+        return JobPlan.model_validate(found[0].plan)
+    if pipeline is not None:
+        # The job's rows are gone (or never were on this site); the deployed copy of its files is not.
+        return compile_job(pipeline["train_dsl"], pipeline["train_runtime_conf"])
+    raise RecordNotFound(
+        f"model {model_id} version {model_version}: its training job {training_job} is not on this site",
+        hint="publish a deployed version (`accord model deploy`), which keeps the training DSL and conf",
+    )
+
+
+def _data_source(plan: JobPlan, component: ComponentPlan) -> ComponentPlan | None:
+    refs = [ref for ref in component.inputs if ref.kind == "data" and not ref.external]
+    preferred = [ref for ref in refs if ref.slot in ("train_data", "data")] or refs
+    return plan.component(preferred[0].component) if preferred else None
+
+
+def _walk_to_transform(plan: JobPlan, logistic: ComponentPlan) -> ComponentPlan:
+    current = _data_source(plan, logistic)
+    while current is not None and current.module in ROW_SELECTORS:
+        current = _data_source(plan, current)
+    if current is None or current.module != TRANSFORM:
+        what = f"{current.name} ({current.module})" if current is not None else "no DataTransform"
+        raise ArgumentError(
+            f"{logistic.name} is fed by {what}: online inference applies DataTransform and then "
+            "HeteroLR only, with nothing but Intersection between them",
+            hint="serve a model whose HeteroLR reads DataTransform's output directly or through "
+            "Intersection (feature scaling or binning online is not supported yet)",
+        )
+    return current

@@ -1,0 +1,171 @@
+"""Online federated inference for FATE's breast HeteroLR model, over the Inference gRPC endpoint.
+
+Starts a real standalone site (Temporal dev server, server and worker processes) in a temporary home,
+trains FATE's ``hetero_lr_normal``, publishes the model with ``/v1/model/load`` and binds it to a
+service id, then measures single-row requests, each answered by the guest after asking the host for
+its partial score over the federation:
+- ``sequential_*``: one request at a time, latency p50/p99 and requests/s;
+- ``paced_*``: requests sent at a steady ``--rate`` per second whatever the answers do (as clients
+  arrive), latency p50/p99 and the rate achieved: the target is p99 under 20 ms at 300 requests/s;
+- ``concurrent_*``: ``--concurrency`` requests always in flight, the most requests/s and their latency;
+- ``batch_rows_per_s``: every row of the table in one BatchPredict.
+
+Figures depend on what else the machine is doing; measure on a quiet machine.
+
+Run: ``.venv/bin/python bench/serving.py [--requests 2000] [--rate 300] [--concurrency 16] [--json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from accord.serving import InferenceClient  # noqa: E402
+from accord.settings import Settings  # noqa: E402
+from accord.standalone.stack import Stack  # noqa: E402
+from bench.hetero_lr import EXAMPLES, breast, call, upload  # noqa: E402
+from tests.support import free_port  # noqa: E402
+
+SERVICE_ID = "breast"
+Row = tuple[str, dict[str, float]]
+
+
+def guest_rows() -> list[Row]:
+    with (EXAMPLES / "data" / "breast_hetero_guest.csv").open(newline="") as handle:
+        return [
+            (row["id"], {name: float(value) for name, value in row.items() if name not in ("id", "y")})
+            for row in csv.DictReader(handle)
+        ]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def timed(client: InferenceClient, row: Row) -> float:
+    started = time.perf_counter()
+    await client.predict(row[0], row[1], service_id=SERVICE_ID)
+    return time.perf_counter() - started
+
+
+async def sequential(client: InferenceClient, rows: list[Row], count: int) -> dict[str, float]:
+    started = time.perf_counter()
+    latencies = [await timed(client, rows[i % len(rows)]) for i in range(count)]
+    wall = time.perf_counter() - started
+    return {
+        "sequential_p50_ms": 1000 * statistics.median(latencies),
+        "sequential_p99_ms": 1000 * percentile(latencies, 0.99),
+        "sequential_rps": count / wall,
+    }
+
+
+async def concurrent(client: InferenceClient, rows: list[Row], count: int, width: int) -> dict[str, float]:
+    latencies: list[float] = []
+    cursor = iter(range(count))
+
+    async def lane() -> None:
+        for i in cursor:
+            latencies.append(await timed(client, rows[i % len(rows)]))
+
+    started = time.perf_counter()
+    await asyncio.gather(*(lane() for _ in range(width)))
+    wall = time.perf_counter() - started
+    return {
+        "concurrent_rps": count / wall,
+        "concurrent_p50_ms": 1000 * statistics.median(latencies),
+        "concurrent_p99_ms": 1000 * percentile(latencies, 0.99),
+    }
+
+
+async def paced(client: InferenceClient, rows: list[Row], count: int, rate: float) -> dict[str, float]:
+    started = time.perf_counter()
+    pending = []
+    for i in range(count):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        pending.append(asyncio.create_task(timed(client, rows[i % len(rows)])))
+    latencies = list(await asyncio.gather(*pending))
+    wall = time.perf_counter() - started
+    return {
+        "paced_rps": count / wall,
+        "paced_p50_ms": 1000 * statistics.median(latencies),
+        "paced_p99_ms": 1000 * percentile(latencies, 0.99),
+    }
+
+
+async def measure(address: str, requests: int, rate: float, width: int) -> dict[str, float]:
+    rows = guest_rows()
+    client = InferenceClient(address)
+    try:
+        await sequential(client, rows, min(200, requests))  # warm-up: channels, caches
+        figures = await sequential(client, rows, requests)
+        figures.update(await paced(client, rows, requests, rate))
+        figures.update(await concurrent(client, rows, requests, width))
+        started = time.perf_counter()
+        await client.batch_predict(rows, service_id=SERVICE_ID)
+        figures["batch_rows_per_s"] = len(rows) / (time.perf_counter() - started)
+    finally:
+        await client.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=300.0, help="requests/s of the paced run")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
+        settings = Settings(
+            home=Path(home),
+            temporal_address=f"127.0.0.1:{free_port()}",
+            temporal_ui_port=free_port(),
+            http_port=free_port(),
+            federation_port=free_port(),
+            serving_port=free_port(),
+        )
+        stack = Stack(settings)
+        stack.up()
+        try:
+            with httpx.Client(base_url=settings.http_address, timeout=120) as http:
+                for name in ("breast_hetero_guest", "breast_hetero_host"):
+                    upload(http, name)
+                job_id, _ = breast(http, 10)
+                model_id = call(http, "/v1/job/query", {"job_id": job_id})["data"][0]["f_model_id"]
+                model = {"model_id": model_id, "model_version": job_id}
+                call(http, "/v1/model/load", model)
+                call(http, "/v1/model/bind", {"service_id": SERVICE_ID, **model})
+            address = f"{settings.serving_host}:{settings.serving_port}"
+            figures = asyncio.run(measure(address, args.requests, args.rate, args.concurrency))
+        finally:
+            stack.down()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    targets = {"paced_p99_ms": "< 20", "paced_rps": f"(offered {args.rate:g})", "concurrent_rps": ">= 300"}
+    print(f"{'metric':<24} {'value':>10}   target")
+    for key, value in figures.items():
+        print(f"{key:<24} {value:>10.2f}   {targets.get(key, '')}")
+
+
+if __name__ == "__main__":
+    main()
