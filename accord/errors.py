@@ -233,6 +233,12 @@ class ComponentParameterError(ArgumentError):
     code = 10126
 
 
+class ComponentFeatureUnsupported(ComponentParameterError):
+    """A valid FATE parameter asking for what Accord's implementation of the module does not do yet."""
+
+    code = 10127
+
+
 # ---- data (102xx) ---------------------------------------------------------------------------
 
 

@@ -14,12 +14,20 @@ from accord.cli.root import main
 from accord.cli.services import SERVICE_COMMANDS
 from accord.cli.serving import PUBLISH_COMMANDS, SERVING_COMMANDS
 from accord.cli.standalone import STANDALONE_COMMANDS
+from accord.cli.suite import SUITE_COMMANDS
 from accord.cli.table import TABLE_COMMANDS
 
 main.add_command(dsl)
 for command in [*SERVICE_COMMANDS, *STANDALONE_COMMANDS, *JOB_COMMANDS, *COMPONENT_COMMANDS, *DEMO_COMMANDS]:
     main.add_command(command)
-for command in [*DATA_COMMANDS, *TABLE_COMMANDS, *CERT_COMMANDS, *MODEL_COMMANDS, *SERVING_COMMANDS]:
+for command in [
+    *DATA_COMMANDS,
+    *TABLE_COMMANDS,
+    *CERT_COMMANDS,
+    *MODEL_COMMANDS,
+    *SERVING_COMMANDS,
+    *SUITE_COMMANDS,
+]:
     main.add_command(command)
 for command in [*DEPLOY_COMMANDS, *PUBLISH_COMMANDS]:
     model.add_command(command)

@@ -95,6 +95,16 @@ class ComponentRegistry:
             )
         return factory()
 
+    def check_parameters(self, module: str, parameters: Any, *, component: str) -> None:
+        """Raise what a task of ``module`` would raise for ``parameters``, before any task runs.
+
+        Components without a ``check_parameters`` (plain :class:`Component` implementations) check
+        their parameters only when they run.
+        """
+        check = getattr(self.create(module), "check_parameters", None)
+        if check is not None:
+            check(parameters, component=component, module=module)
+
     @classmethod
     def discover(cls, plugin_modules: Iterable[str] = ()) -> ComponentRegistry:
         registry = cls()

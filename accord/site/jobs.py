@@ -98,6 +98,13 @@ class JobService:
                 f"the initiator {plan.initiator.role} {plan.initiator.party_id} is not hosted by this site",
                 hint="submit the job to the initiator's site",
             )
+        # As FATE-Flow checks component parameters at submit: a job refused now leaves nothing behind,
+        # where one refused by its task fails after its upstream components have run.
+        for party in plan.parties:
+            for name in party.components:
+                self._registry.check_parameters(
+                    plan.component(name).module, party.component_parameters.get(name, {}), component=name
+                )
         return plan
 
     async def submit(self, dsl: dict[str, Any], conf: dict[str, Any]) -> SubmitResult:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from accord.components.intersection.params import IntersectionParams, require_supported, unsupported_options
 from accord.dsl_compiler.params import merge_all, ordered_sections
-from accord.errors import ComponentParameterError
+from accord.errors import ComponentFeatureUnsupported
 from tests.corpus import DSL_V2
 
 
@@ -88,9 +88,9 @@ def test_every_corpus_section_validates_and_unsupported_options_are_named(sectio
     refused = {name for name, _ in unsupported_options(params)}
     assert refused == expected_refusals(section.parameters)
     if refused:
-        with pytest.raises(ComponentParameterError) as raised:
+        with pytest.raises(ComponentFeatureUnsupported) as raised:
             require_supported(params, component=section.component)
-        assert raised.value.code == 10126
+        assert raised.value.code == 10127
         assert all(f"{name}:" in str(raised.value) for name in refused)
         assert "rsa" in str(raised.value) and "raw" in str(raised.value)
     else:

@@ -10,7 +10,7 @@ import numpy as np
 
 from accord.components.hetero_lr.params import HeteroLRParam, InitParam
 from accord.components.sdk import Dataset
-from accord.errors import DataFormatError, DataMismatchError
+from accord.errors import ComponentFeatureUnsupported, DataFormatError, DataMismatchError
 
 TRAIN, VALIDATE, TEST, PREDICT = "train", "validate", "test", "predict"
 _DEFAULT_SHUFFLE_SEED = 0
@@ -42,7 +42,8 @@ def binary_labels(dataset: Dataset, component: str) -> np.ndarray:
         )
     classes = np.unique(labels)
     if not set(classes.tolist()) <= {0.0, 1.0}:
-        raise DataFormatError(
+        # FATE's multi_class "ovr" would train one model per class: an option Accord does not run yet.
+        raise ComponentFeatureUnsupported(
             f"{component}: HeteroLR here is binary and needs labels 0 and 1, the data has "
             f"{sorted(classes.tolist())[:10]}",
             hint="map the labels to 0/1 (one-vs-rest multi-class is not supported yet)",

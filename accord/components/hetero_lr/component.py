@@ -10,7 +10,8 @@ from accord.components.hetero_lr import common
 from accord.components.hetero_lr.arbiter import ArbiterTrainer
 from accord.components.hetero_lr.guest import GuestTrainer
 from accord.components.hetero_lr.host import HostTrainer
-from accord.components.hetero_lr.params import HeteroLRParam, check_supported
+from accord.components.hetero_lr.params import HeteroLRParam
+from accord.components.hetero_lr.params import check_supported as refuse_unsupported
 from accord.components.sdk import ComponentBase, ComponentContext, Dataset
 from accord.errors import DataFormatError, DataMismatchError
 
@@ -32,11 +33,14 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
     params = HeteroLRParam
     roles: ClassVar[frozenset[str]] = frozenset({"guest", "host", "arbiter"})
 
+    def check_supported(self, params: HeteroLRParam, component: str) -> None:
+        if params.need_run:
+            refuse_unsupported(params, component)
+
     def fit(self, ctx: ComponentContext[HeteroLRParam]) -> None:
         if not ctx.params.need_run:
             _pass_through(ctx)
             return
-        check_supported(ctx.params, ctx.component)
         if ctx.role == "guest":
             learned = GuestTrainer(ctx).fit()
         elif ctx.role == "host":

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from accord.errors import ComponentParameterError
+from accord.errors import ComponentFeatureUnsupported, ComponentParameterError
 
 
 class _Section(BaseModel):
@@ -171,6 +171,6 @@ def check_supported(param: HeteroLRParam, component: str) -> None:
     }
     for field, (refused, hint) in refusals.items():
         if refused:
-            raise ComponentParameterError(
+            raise ComponentFeatureUnsupported(
                 f"{component}: {field} asks for what Accord's HeteroLR does not do", hint=hint
             )

@@ -39,6 +39,9 @@ class Intersection(ComponentBase[IntersectionParams]):
     params = IntersectionParams
     roles = frozenset({"guest", "host"})
 
+    def check_supported(self, params: IntersectionParams, component: str) -> None:
+        require_supported(params, component=component)
+
     def fit(self, ctx: Context) -> None:
         run_intersection(ctx)
 
@@ -49,7 +52,6 @@ class Intersection(ComponentBase[IntersectionParams]):
 
 def run_intersection(ctx: Context) -> None:
     params = ctx.params
-    require_supported(params, component=ctx.component)
     if ctx.inputs("cache"):
         raise ComponentParameterError(
             f"{ctx.component} (Intersection) has a cache input; intersecting with cached ids is not "

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from accord.errors import ComponentParameterError
+from accord.errors import ComponentFeatureUnsupported
 
 RSA_HASHES = ("sha256", "sha384", "sha512", "sm3")
 FINAL_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sm3")
@@ -253,7 +253,7 @@ def require_supported(params: IntersectionParams, *, component: str) -> None:
     problems = unsupported_options(params)
     if problems:
         listed = "; ".join(f"{name}: {why}" for name, why in problems)
-        raise ComponentParameterError(
+        raise ComponentFeatureUnsupported(
             f"{component} (Intersection) asks for what Accord does not run: {listed}",
             hint="Accord's Intersection runs intersect_method rsa (unified or split calculation) and raw, "
             "with inner_join; remove or change the fields named",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -36,14 +36,22 @@ class ComponentBase(Generic[P]):
             raise OperatingError(
                 f"{task.module} does not run on {task.party.role}; it runs on {', '.join(sorted(self.roles))}"
             )
-        params = validate_parameters(
-            self.params, task.parameters, component=task.component, module=task.module
-        )
-        ctx: ComponentContext[P] = ComponentContext(task, task.plan, task.services, params)  # type: ignore[arg-type]
+        params = self.check_parameters(task.parameters, component=task.component, module=task.module)
+        ctx: ComponentContext[P] = ComponentContext(task, task.plan, task.services, params)
         if ctx.is_predict:
             self.predict(ctx)
         else:
             self.fit(ctx)
+
+    def check_parameters(self, parameters: Any, *, component: str, module: str) -> P:
+        """The validated parameters; raises what a task would, so a job can be refused at submit."""
+        # params is ClassVar[type[BaseModel]]: the class attribute cannot carry P, so it is asserted here.
+        params = cast(P, validate_parameters(self.params, parameters, component=component, module=module))
+        self.check_supported(params, component)
+        return params
+
+    def check_supported(self, params: P, component: str) -> None:
+        """Refuse (ComponentFeatureUnsupported) valid FATE options this implementation does not run."""
 
     def fit(self, ctx: ComponentContext[P]) -> None:
         raise ComponentNotImplemented(f"{ctx.task.module} cannot be trained in Accord yet")
