@@ -35,6 +35,7 @@ bench: install
 	$(BIN)/python bench/paillier.py
 	$(BIN)/python bench/hetero_lr.py
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

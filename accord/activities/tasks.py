@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 HEARTBEAT_EVERY_S = 1.0
 # A component that fails is not retried by Temporal: the job decides (auto_retries, new version).
 COMPONENT_FAILURE = "ComponentFailure"
+# A run of the task was lost part-way (its worker died or stopped heartbeating). The parties of a
+# federated task cannot pick up a lost run: the values it exchanged wait in the mailboxes under the
+# same task version, made with keys that died with it. The job runs the task again under a new version.
+RUN_LOST = "RunLost"
 _PLAN_CACHE_SIZE = 64
 
 
@@ -117,6 +121,18 @@ class TaskActivities:
 
     @activity.defn(name="run_task")
     async def run_task(self, task: RunTask) -> None:
+        attempt = activity.info().attempt
+        if attempt > 1:
+            if await self._succeeded(task):
+                # The run ended well but Temporal did not hear of it (it was down): just say so again.
+                await _heartbeating(self._report(task, TaskStatus.SUCCESS))
+                return
+            raise ApplicationError(
+                f"the run of {task.component} (task version {task.task_version}) on {task.party} was cut off "
+                f"(attempt {attempt - 1} ended without an outcome: its worker died or stopped heartbeating)",
+                type=RUN_LOST,
+                non_retryable=True,
+            )
         # "running" is recorded here only: the initiator counts a started task as running already,
         # and one report fewer per party keeps a stage short.
         started = asyncio.ensure_future(self._report(task, TaskStatus.RUNNING, push=False))
@@ -162,6 +178,15 @@ class TaskActivities:
         # A slow report (the initiator's site briefly away) must not look like a dead worker, or
         # Temporal would run the finished component again.
         await _heartbeating(self._report(task, TaskStatus.SUCCESS, after=started))
+
+    async def _succeeded(self, task: RunTask) -> bool:
+        """Whether this party's row of the task already records its success."""
+        key = TaskKey(task.job_id, task.component, task.task_version, task.party.role, task.party.party_id)
+        try:
+            record = await asyncio.to_thread(self._tasks.get, key)
+        except RecordNotFound:
+            return False
+        return record.status == TaskStatus.SUCCESS
 
     async def _report(
         self,

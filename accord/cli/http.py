@@ -216,8 +216,18 @@ class Api:
         return response.content
 
     def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
+        # Encoded here, not by httpx: its encoder fails with a bare ValueError on NaN or Infinity (which
+        # Python reads from a DSL or conf file) and with UnicodeEncodeError on a lone surrogate ("\ud800"
+        # escaped in a file); ASCII escapes carry any string.
         try:
-            return self._client.post(path, json=body)
+            content = json.dumps(body, allow_nan=False, separators=(",", ":")).encode("ascii")
+        except ValueError:
+            raise ArgumentError(
+                f"the request to {path} holds NaN or Infinity, which JSON cannot carry",
+                hint="write a number or null instead in the DSL, conf or other file given",
+            ) from None
+        try:
+            return self._client.post(path, content=content, headers={"Content-Type": "application/json"})
         except (httpx.ConnectError, httpx.ConnectTimeout):
             raise ConnectionFailure(
                 f"cannot reach the accord server at {self.server}", hint=_UNREACHABLE_HINT

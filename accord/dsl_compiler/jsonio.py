@@ -20,6 +20,10 @@ def parse_json_text(text: str, what: str) -> dict[str, Any]:
             line=exc.lineno,
             column=exc.colno,
         ) from None
+    except RecursionError:
+        raise JsonSyntaxError(
+            f"{what}: the JSON is nested too deeply to read", hint="no DSL or conf nests this deep"
+        ) from None
     if not isinstance(value, dict):
         raise JsonSyntaxError(
             f"{what}: the top level must be a JSON object, found {type(value).__name__}",

@@ -97,6 +97,8 @@ class TaskReport(_Message):
     status: TaskStatus
     error: str = ""
     elapsed_ms: int | None = None
+    # The run was cut off (its worker lost), not failed by its component: the job runs it again.
+    lost: bool = False
 
 
 class QueryStatus(_Message):

@@ -260,6 +260,11 @@ class ModelService:
                 f"cannot read the model archive {str(path)!r}: {error.strerror or error}",
                 hint="pass the path of a file `accord model export` wrote",
             ) from None
+        except ValueError as error:  # a path no file can have, such as one with a NUL byte
+            raise InputFileError(
+                f"cannot read the model archive {str(path)!r}: {error}",
+                hint="pass the path of a file `accord model export` wrote",
+            ) from None
         return self.import_bytes(data, force=force, source=str(path))
 
     def import_bytes(

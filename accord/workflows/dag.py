@@ -17,6 +17,9 @@ from accord.workflows.spec import JobSpec
 _DONE = frozenset({TaskStatus.SUCCESS, TaskStatus.PASS})
 # FATE's precedence when parties disagree: the worst interruption wins.
 _INTERRUPTED = (TaskStatus.FAILED, TaskStatus.TIMEOUT, TaskStatus.CANCELED)
+# Runs of one component cut off by lost workers that are run again under a new version, whatever the
+# job's auto_retries: a worker dying is the site's doing, not the component's.
+MAX_LOST_RUNS = 20
 
 
 def party_key(party: Party) -> str:
@@ -33,6 +36,9 @@ class ComponentRun(BaseModel):
     party_status: dict[str, TaskStatus] = Field(default_factory=dict)
     retries_used: int = 0
     error: str = ""
+    # The current version was cut off by a lost worker (see MAX_LOST_RUNS); how often that happened.
+    lost: bool = False
+    lost_runs: int = 0
 
 
 class DagState(BaseModel):
@@ -91,6 +97,7 @@ class Dag:
         run.status = TaskStatus.RUNNING
         run.party_status = {party_key(p): TaskStatus.RUNNING for p in self.spec.component(name).parties}
         run.error = ""
+        run.lost = False
         return run
 
     def apply(self, report: TaskReport) -> Outcome | None:
@@ -102,6 +109,8 @@ class Dag:
         if run.party_status[key].is_end and not report.status.is_end:
             return None  # a late "running" after the end
         run.party_status[key] = report.status
+        if report.lost and not run.status.is_end:
+            run.lost = True
         if report.error and not run.error:
             run.error = f"{report.party}: {report.error}"
         before = run.status
@@ -111,12 +120,19 @@ class Dag:
         return Outcome(report.component, TaskStatus(run.status), run.status != before)
 
     def can_retry(self, name: str) -> bool:
-        return self.run(name).retries_used < self.spec.auto_retries
+        run = self.run(name)
+        if run.lost and run.lost_runs < MAX_LOST_RUNS:
+            return True
+        return run.retries_used < self.spec.auto_retries
 
     def retry(self, name: str) -> ComponentRun:
         run = self.run(name)
         run.version += 1
-        run.retries_used += 1
+        if run.lost and run.lost_runs < MAX_LOST_RUNS:
+            run.lost_runs += 1
+        else:
+            run.retries_used += 1
+        run.lost = False
         run.status = TaskStatus.WAITING
         run.party_status = {}
         return run

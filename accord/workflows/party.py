@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from accord.activities.messages import ReportTask, RunTask
-    from accord.activities.tasks import COMPONENT_FAILURE, TaskActivities
+    from accord.activities.tasks import COMPONENT_FAILURE, RUN_LOST, TaskActivities
     from accord.federation.commands import Party, StartTask, StopTask, TaskReport
     from accord.status import JobStatus, TaskStatus
 
@@ -27,7 +27,7 @@ TASK_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_interval=timedelta(seconds=5),
     maximum_attempts=20,
-    non_retryable_error_types=[COMPONENT_FAILURE],
+    non_retryable_error_types=[COMPONENT_FAILURE, RUN_LOST],
 )
 REPORT_TIMEOUT = timedelta(seconds=30)
 
@@ -85,6 +85,7 @@ class PartyWorkflow:
 
     async def _run_task(self, command: StartTask) -> None:
         key = (command.component, command.task_version)
+        lost = False
         try:
             # The activity reports its own start and outcome (running, success, component failure).
             await workflow.execute_activity_method(
@@ -110,12 +111,17 @@ class PartyWorkflow:
                 return
             if isinstance(cause, CancelledError):
                 status, error = self._stop_status.get(key, TaskStatus.CANCELED), ""
+            elif isinstance(cause, ApplicationError) and cause.type == RUN_LOST:
+                # The job runs the task again on every party under a new version.
+                status, error, lost = TaskStatus.FAILED, cause.message, True
             else:
                 # Timed out or out of retries: the worker, not the component, gave up.
                 status, error = TaskStatus.FAILED, str(cause or failure)
-        await self._report(command, status, error)
+        await self._report(command, status, error, lost=lost)
 
-    async def _report(self, command: StartTask, status: TaskStatus, error: str = "") -> None:
+    async def _report(
+        self, command: StartTask, status: TaskStatus, error: str = "", *, lost: bool = False
+    ) -> None:
         report = TaskReport(
             job_id=command.job_id,
             party=command.party,
@@ -123,6 +129,7 @@ class PartyWorkflow:
             task_version=command.task_version,
             status=status,
             error=error,
+            lost=lost,
         )
         await workflow.execute_local_activity_method(
             TaskActivities.report_task,

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest_asyncio
-import uvicorn
 
 from accord.api.app import create_app
+from tests.http_server import serve_http
 from tests.scheduling.harness import RunningSite
 
 
@@ -25,17 +25,6 @@ async def api(site: RunningSite) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def server(site: RunningSite) -> AsyncIterator[str]:
     """A real uvicorn on the site's free HTTP port, started the way ``accord server`` starts it."""
-    settings = site.settings
-    config = uvicorn.Config(
-        create_app(site.site.jobs, tracking=site.site.tracking, tables=site.site.tables),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    http = uvicorn.Server(config)
-    config.load()
-    http.lifespan = config.lifespan_class(config)
-    await http.startup()
-    yield settings.http_address
-    await http.shutdown()
+    app = create_app(site.site.jobs, tracking=site.site.tracking, tables=site.site.tables)
+    async with serve_http(app, site.settings.http_host, site.settings.http_port) as address:
+        yield address

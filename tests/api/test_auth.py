@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 
 from accord.api.app import create_app
 from accord.api.auth import (
@@ -40,6 +39,7 @@ from accord.cli.http import (
 from accord.cli.transfer import TransferApi
 from accord.errors import ArgumentError, AuthenticationFailed, ResourceInsufficient, exit_code
 from tests.api.helpers import accord
+from tests.http_server import serve_http
 from tests.scheduling.harness import RunningSite
 from tests.support import free_port
 
@@ -76,15 +76,9 @@ async def signed_api(site: RunningSite) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def auth_server(site: RunningSite) -> AsyncIterator[str]:
     """A real uvicorn on a free port requiring signatures, started as ``accord server`` starts it."""
-    port = free_port()
     app = create_app(site.site.jobs, tables=site.site.tables, authenticator=_authenticator())
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    http = uvicorn.Server(config)
-    config.load()
-    http.lifespan = config.lifespan_class(config)
-    await http.startup()
-    yield f"http://127.0.0.1:{port}"
-    await http.shutdown()
+    async with serve_http(app, "127.0.0.1", free_port()) as address:
+        yield address
 
 
 def _signed(

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from openapi_spec_validator import validate
 
 from accord.api.app import create_app
 from accord.api.tables import NDJSON
 from tests.api.helpers import accord, post, write_json
 from tests.corpus import FATE_ROOT
+from tests.http_server import serve_http
 from tests.scheduling.harness import RunningSite
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -42,20 +42,9 @@ async def tables_api(site: RunningSite) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture(loop_scope="session")
 async def tables_server(site: RunningSite) -> AsyncIterator[str]:
     """A real uvicorn serving the site with its tables, as ``accord server`` does."""
-    settings = site.settings
-    config = uvicorn.Config(
-        create_app(site.site.jobs, tables=site.site.tables),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    http = uvicorn.Server(config)
-    config.load()
-    http.lifespan = config.lifespan_class(config)
-    await http.startup()
-    yield settings.http_address
-    await http.shutdown()
+    app = create_app(site.site.jobs, tables=site.site.tables)
+    async with serve_http(app, site.settings.http_host, site.settings.http_port) as address:
+        yield address
 
 
 def _generated(path: Path, rows: int) -> Path:

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-import uvicorn
 
 from accord.api.app import create_app
 from accord.errors import ConflictError, DataFormatError, RecordNotFound
 from accord.model_store import ModelKey
 from tests.api.helpers import accord
+from tests.http_server import serve_http
 from tests.scheduling.harness import RunningSite
 
 from .support import MODEL_ID, VERSION, rewrite
@@ -29,20 +29,9 @@ IDENTITY = ("--model-id", MODEL_ID, "--model-version", VERSION)
 @pytest_asyncio.fixture(loop_scope="session")
 async def models_server(site: RunningSite) -> AsyncIterator[str]:
     """A real uvicorn serving the site's models, as ``accord server`` does."""
-    settings = site.settings
-    config = uvicorn.Config(
-        create_app(site.site.jobs, models=site.site.models),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    http = uvicorn.Server(config)
-    config.load()
-    http.lifespan = config.lifespan_class(config)
-    await http.startup()
-    yield settings.http_address
-    await http.shutdown()
+    app = create_app(site.site.jobs, models=site.site.models)
+    async with serve_http(app, site.settings.http_host, site.settings.http_port) as address:
+        yield address
 
 
 async def test_model_commands(site: RunningSite, models_server: str, tmp_path: Path) -> None:

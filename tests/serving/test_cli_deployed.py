@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from accord.api.app import create_app
 from accord.errors import RecordNotFound
 from accord.storage import UploadConf
 from tests.api.helpers import accord
+from tests.http_server import serve_http
 from tests.pipeline.test_hetero_lr_examples import DATA
 from tests.serving.conftest import GUEST, HOST, Trained
 
@@ -23,26 +22,10 @@ CPN_LIST = "reader_0,data_transform_0,intersection_0,hetero_lr_0"
 SUBSET_ROWS = 100
 
 
-@asynccontextmanager
-async def http_server(trained: Trained) -> AsyncIterator[str]:
+def http_server(trained: Trained) -> AbstractAsyncContextManager[str]:
     """A real uvicorn serving the site's API with online inference, as ``accord server`` does."""
-    settings = trained.site.settings
-    site = trained.site.site
-    config = uvicorn.Config(
-        create_app(site.jobs, serving=site.serving),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    http = uvicorn.Server(config)
-    config.load()
-    http.lifespan = config.lifespan_class(config)
-    await http.startup()
-    try:
-        yield settings.http_address
-    finally:
-        await http.shutdown()
+    settings, site = trained.site.settings, trained.site.site
+    return serve_http(create_app(site.jobs, serving=site.serving), settings.http_host, settings.http_port)
 
 
 async def test_deployed_version_with_a_smaller_host_table(trained: Trained, tmp_path: Path) -> None:

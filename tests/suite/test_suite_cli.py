@@ -7,17 +7,15 @@ behind a real uvicorn HTTP server; ``accord suite`` runs in a child process as a
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from accord.api.app import create_app
 from tests.api.helpers import Run, accord
 from tests.corpus import DSL_V2, FATE_ROOT
+from tests.http_server import full_app, serve_http
 from tests.pipeline.test_hetero_lr_examples import AUC_TOLERANCE, sklearn_auc
 from tests.scheduling.harness import RunningSite
 
@@ -28,28 +26,9 @@ INTERSECT_SUITE = DSL_V2 / "intersect" / "intersect_testsuite.json"
 SUITE_TIMEOUT_S = 900.0
 
 
-@asynccontextmanager
-async def http_server(running: RunningSite) -> AsyncIterator[str]:
+def http_server(running: RunningSite) -> AbstractAsyncContextManager[str]:
     """The site's whole API on a real uvicorn, as ``accord server`` serves it."""
-    site = running.site
-    app = create_app(
-        site.jobs, tracking=site.tracking, tables=site.tables, deployment=site.deployment, models=site.models
-    )
-    config = uvicorn.Config(
-        app,
-        host=running.settings.http_host,
-        port=running.settings.http_port,
-        log_level="warning",
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    config.load()
-    server.lifespan = config.lifespan_class(config)
-    await server.startup()
-    try:
-        yield running.settings.http_address
-    finally:
-        await server.shutdown()
+    return serve_http(full_app(running.site), running.settings.http_host, running.settings.http_port)
 
 
 async def run_suite(server: str, home: Path, *args: str) -> tuple[Run, dict[str, Any]]:

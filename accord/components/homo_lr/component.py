@@ -1,0 +1,108 @@
+"""HomoLR: horizontally federated logistic regression over guests, hosts and an arbiter.
+
+Every guest and host holds the same features for different rows and trains locally; the arbiter
+averages their models (weighted by row count) through secure aggregation and decides convergence.
+Each client's model is the aggregated one, saved with its header; the arbiter keeps the loss history.
+Predicting needs no other party: each client scores its own rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from accord.components.hetero_lr import common
+from accord.components.homo_lr.arbiter import ArbiterTrainer
+from accord.components.homo_lr.client import ClientTrainer
+from accord.components.homo_lr.params import HomoLRParam
+from accord.components.homo_lr.params import check_supported as refuse_unsupported
+from accord.components.homo_lr.secure_aggregation import clients_of
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError
+
+_META_FIELDS = (
+    "penalty",
+    "tol",
+    "alpha",
+    "optimizer",
+    "batch_size",
+    "learning_rate",
+    "max_iter",
+    "early_stop",
+    "decay",
+    "decay_sqrt",
+    "aggregate_iters",
+    "use_proximal",
+    "mu",
+)
+
+
+class HomoLR(ComponentBase[HomoLRParam]):
+    params = HomoLRParam
+    roles: ClassVar[frozenset[str]] = frozenset({"guest", "host", "arbiter"})
+
+    def check_supported(self, params: HomoLRParam, component: str) -> None:
+        if params.need_run:
+            refuse_unsupported(params, component)
+
+    def fit(self, ctx: ComponentContext[HomoLRParam]) -> None:
+        if not ctx.params.need_run:
+            dataset = ctx.first_dataset("train_data", "data")
+            if dataset is not None:
+                ctx.save_data(dataset)
+            return
+        if len(clients_of(ctx.plan.roles)) < 2:
+            raise ComponentParameterError(
+                f"{ctx.component}: HomoLR with a single guest or host is not supported: secure aggregation "
+                "needs at least two clients to hide each one's model",
+                hint="add a host (or a guest) to the job's roles",
+            )
+        if ctx.role == "arbiter":
+            learned = ArbiterTrainer(ctx).fit()
+            ctx.save_data(common.empty_predictions())
+        else:
+            learned = ClientTrainer(ctx).fit()
+        meta: dict[str, Any] = {name: getattr(ctx.params, name) for name in _META_FIELDS}
+        meta.update(
+            module="HomoLR",
+            fit_intercept=ctx.params.fit_intercept,
+            threshold=ctx.params.predict_param.threshold,
+            need_one_vs_rest=False,
+        )
+        ctx.save_model({"meta": meta, "param": learned})
+        ctx.tracker.set_summary(
+            {key: learned[key] for key in ("iters", "is_converged", "loss_history") if key in learned}
+        )
+
+    def predict(self, ctx: ComponentContext[HomoLRParam]) -> None:
+        models = ctx.input_models()
+        if not models:
+            raise DataFormatError(
+                f"{ctx.component} predicts but has no model input", hint="wire a model input"
+            )
+        if ctx.role == "arbiter":
+            ctx.save_data(common.empty_predictions())
+            return
+        slot = "test_data" if ctx.input_data("test_data") else "data"
+        dataset = ctx.input_dataset(slot)
+        if dataset is None:
+            raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
+        model = models[0]
+        scores = predict_scores(model, dataset, ctx.component)
+        threshold = float(model["meta"].get("threshold", 0.5))
+        data_type = common.TEST if slot == "test_data" else common.PREDICT
+        ctx.save_data(common.predictions(dataset, scores, threshold, data_type))
+
+
+def predict_scores(model: dict[str, Any], dataset: Dataset, component: str) -> np.ndarray:
+    param = model["param"]
+    weight: dict[str, float] = param.get("weight", {})
+    if set(weight) != set(dataset.header) or len(weight) != len(dataset.header):
+        raise DataMismatchError(
+            f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
+            f"{list(dataset.header)[:8]}...",
+            hint="predict on data transformed like the training data (same DataTransform and FeatureScale)",
+        )
+    coef = np.array([weight[name] for name in dataset.header], dtype=np.float64)
+    return common.sigmoid(dataset.features() @ coef + float(param.get("intercept", 0.0)))

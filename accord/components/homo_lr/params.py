@@ -1,0 +1,135 @@
+"""HomoLR's parameters: the names and defaults of FATE's HomoLogisticParam.
+
+FATE 1.11's HomoLogisticParam adds ``aggregate_iters`` to LogisticParam; FATE 1.9's also had
+``re_encrypt_batches``, ``use_proximal`` and ``mu``, which confs written for it still carry, so they are
+accepted too (``use_proximal`` turns on FedProx's proximal term). ``encrypt_param.method`` defaults to
+null: models are protected by secure aggregation, not by Paillier. What Accord does not do is refused by
+:func:`check_supported`, naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from accord.components.hetero_lr.params import (
+    CallbackParam,
+    CrossValidationParam,
+    EncryptParam,
+    InitParam,
+    PredictParam,
+    StepwiseParam,
+)
+from accord.errors import ComponentFeatureUnsupported
+
+
+class HomoEncryptParam(EncryptParam):
+    method: Literal["Paillier", "paillier"] | None = None
+
+
+class HomoLRParam(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    penalty: Literal["L1", "L2", "NONE"] | None = "L2"
+    tol: float = 1e-4
+    alpha: float = Field(default=1.0, ge=0)
+    optimizer: Literal["sgd", "rmsprop", "adam", "adagrad", "nesterov_momentum_sgd", "sqn"] = "rmsprop"
+    batch_size: int = -1
+    batch_strategy: Literal["full", "random"] = "full"
+    # FATE documents shuffle and masked_rate as hetero-only; accepted here and not acted on.
+    shuffle: bool = True
+    masked_rate: float = Field(default=5, ge=0)
+    learning_rate: float = Field(default=0.01, gt=0)
+    init_param: InitParam = InitParam()
+    max_iter: int = Field(default=100, ge=1)
+    early_stop: Literal["diff", "weight_diff", "abs"] = "diff"
+    encrypt_param: HomoEncryptParam = HomoEncryptParam()
+    re_encrypt_batches: int = Field(default=2, ge=0)
+    predict_param: PredictParam = PredictParam()
+    cv_param: CrossValidationParam = CrossValidationParam()
+    decay: float = Field(default=1.0, ge=0)
+    decay_sqrt: bool = True
+    aggregate_iters: int = Field(default=1, ge=1)
+    multi_class: Literal["ovr"] = "ovr"
+    validation_freqs: int | list[int] | None = None
+    early_stopping_rounds: int | None = Field(default=None, ge=1)
+    metrics: list[str] = ["auc", "ks"]
+    use_first_metric_only: bool = False
+    use_proximal: bool = False
+    mu: float = Field(default=0.1, ge=0)
+    floating_point_precision: int | None = Field(default=23, ge=0, le=63)
+    stepwise_param: StepwiseParam = StepwiseParam()
+    callback_param: CallbackParam = CallbackParam()
+    need_run: bool = True
+
+    @field_validator("penalty", mode="before")
+    @classmethod
+    def _upper_penalty(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("optimizer", "early_stop", "multi_class", "batch_strategy", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("batch_size")
+    @classmethod
+    def _batch_size(cls, value: int) -> int:
+        if value != -1 and value < 10:
+            raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
+        return value
+
+    @property
+    def fit_intercept(self) -> bool:
+        return self.init_param.fit_intercept
+
+    @property
+    def validation_every(self) -> int | None:
+        freqs = self.callback_param.validation_freqs or self.validation_freqs
+        return freqs if isinstance(freqs, int) and freqs > 0 else None
+
+    @property
+    def validation_metrics(self) -> list[str]:
+        chosen = self.callback_param.metrics or self.metrics or ["auc", "ks"]
+        return [name for name in chosen if name in ("auc", "ks")] or ["auc"]
+
+
+def check_supported(param: HomoLRParam, component: str) -> None:
+    """Refuse, naming the field, what FATE's HomoLR offers and Accord's does not do."""
+    rounds = param.early_stopping_rounds or param.callback_param.early_stopping_rounds
+    freqs = param.callback_param.validation_freqs or param.validation_freqs
+    refusals = {
+        "optimizer": (
+            param.optimizer == "sqn",
+            "the sqn optimizer is not supported by HomoLR (nor by FATE's); use sgd, rmsprop, adam, "
+            "adagrad or nesterov_momentum_sgd",
+        ),
+        "encrypt_param.method": (
+            param.encrypt_param.method is not None,
+            "Paillier encryption of the model is not supported for HomoLR: Accord protects each party's "
+            "model with secure aggregation (pairwise X25519 masks) instead; set method to null",
+        ),
+        "cv_param.need_cv": (param.cv_param.need_cv, "cross validation is not supported; set it false"),
+        "stepwise_param.need_stepwise": (
+            param.stepwise_param.need_stepwise,
+            "stepwise is not supported for HomoLR; set it false",
+        ),
+        "early_stopping_rounds": (
+            rounds is not None,
+            "early stopping on validation metrics is not supported for HomoLR; use early_stop and tol",
+        ),
+        "validation_freqs": (
+            isinstance(freqs, list),
+            "validation_freqs as a list is not supported; give an integer (validate every N epochs)",
+        ),
+        "batch_strategy": (
+            param.batch_strategy == "random",
+            "batch_strategy random is not supported for HomoLR; each epoch walks the rows in full batches",
+        ),
+    }
+    for field, (refused, hint) in refusals.items():
+        if refused:
+            raise ComponentFeatureUnsupported(
+                f"{component}: HomoLR's {field} asks for what is not supported", hint=hint, field=field
+            )
