@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import socket
 import sys
+import threading
 import time
 
 from accord.settings import Settings
@@ -20,7 +21,19 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen()
+    # Accept and drop every connection, as a real server answers: connections never accepted fill the
+    # listen backlog, and once it is full every readiness check of the supervisor fails.
+    threading.Thread(target=_drain, args=(sock,), daemon=True).start()
     return sock
+
+
+def _drain(sock: socket.socket) -> None:
+    while True:
+        try:
+            connection, _ = sock.accept()
+        except OSError:
+            return
+        connection.close()
 
 
 def main(role: str) -> None:

@@ -142,30 +142,38 @@ def _restarted(stack: Stack, name: str, old_pid: int | None) -> bool:
 
 def test_foreground_up_restarts_what_dies_and_stops_the_stack_on_sigterm(site: Settings) -> None:
     env = {**os.environ, **settings_env(site)}
-    process = subprocess.Popen(
-        [sys.executable, "-c", FOREGROUND, str(site.home)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # Files, not pipes: a failure can then show what the foreground loop said while it waited.
+    out_path, err_path = site.home.parent / "up.out", site.home.parent / "up.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-c", FOREGROUND, str(site.home)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=err,
+            text=True,
+        )
+
+    def said() -> str:
+        return f"stdout:\n{out_path.read_text()}\nstderr:\n{err_path.read_text()}"
+
     try:
         stack = Stack(site)
-        wait_until(lambda: stack.status().all_ready, 30, "stack ready")
+        wait_until(lambda: stack.status().all_ready, 30, "stack ready", said)
         first = {p.state.name: p.state.pid for p in stack.status().processes}
 
         os.kill(first["worker"] or 0, signal.SIGKILL)
         assert wait_gone(first["worker"] or 0)
         # The old record may still read "ready" until the foreground loop notices the death.
-        wait_until(lambda: _restarted(stack, "worker", first["worker"]), 60, "worker restarted")
+        wait_until(lambda: _restarted(stack, "worker", first["worker"]), 60, "worker restarted", said)
 
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=30)
+        process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+    stdout, stderr = out_path.read_text(), err_path.read_text()
     assert process.returncode == 0, stderr
     assert "worker died; restarting" in stderr and "stopping the stack" in stderr
     assert "Ctrl-C stops the stack" in stdout
