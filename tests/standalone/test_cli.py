@@ -159,7 +159,10 @@ def test_foreground_up_restarts_what_dies_and_stops_the_stack_on_sigterm(site: S
 
     try:
         stack = Stack(site)
-        wait_until(lambda: stack.status().all_ready, 30, "stack ready", said)
+        # Not just the processes' readiness: `up` itself must have seen them ready and begun watching,
+        # or the kill below lands while it still waits and fails its start instead of its watch.
+        wait_until(lambda: "Ctrl-C stops the stack" in out_path.read_text(), 60, "foreground watching", said)
+        assert stack.status().all_ready
         first = {p.state.name: p.state.pid for p in stack.status().processes}
 
         os.kill(first["worker"] or 0, signal.SIGKILL)
