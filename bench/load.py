@@ -42,7 +42,7 @@ from accord.status import JobStatus  # noqa: E402
 from accord.temporal_client import connect  # noqa: E402
 from accord.workflows.job import JobWorkflow  # noqa: E402
 from tests.scheduling.jobs import chain_dsl, conf  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.support import loopback_settings  # noqa: E402
 
 COMPONENTS = ("c0", "c1")
 PARTIES = frozenset({("guest", 9999), ("host", 10000)})
@@ -105,12 +105,8 @@ def percentile(ordered: list[float], fraction: float) -> float:
 
 def load_settings(home: Path, *, max_concurrent_jobs: int = DEFAULT_MAX_CONCURRENT) -> Settings:
     """A standalone site on free ports running the test components, with cores for every running job."""
-    return Settings(
-        home=home,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        http_port=free_port(),
-        federation_port=free_port(),
+    return loopback_settings(
+        home,
         task_queue=f"load-{os.getpid()}-{time.monotonic_ns() % 10**9}",
         component_modules=("tests.scheduling.components",),
         max_concurrent_jobs=max_concurrent_jobs,

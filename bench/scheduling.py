@@ -38,7 +38,7 @@ from accord.standalone.stack import Stack  # noqa: E402
 from accord.status import JobStatus  # noqa: E402
 from accord.temporal_client import connect  # noqa: E402
 from accord.workflows.job import JobWorkflow  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.support import loopback_settings  # noqa: E402
 
 
 def chain(stages: int) -> dict[str, Any]:
@@ -117,12 +117,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        settings = Settings(
-            home=Path(home),
-            temporal_address=f"127.0.0.1:{free_port()}",
-            temporal_ui_port=free_port(),
-            http_port=free_port(),
-            federation_port=free_port(),
+        settings = loopback_settings(
+            Path(home),
             component_modules=("bench.noop_components",),
             max_concurrent_jobs=max(args.jobs, 5),
             computing_cores_per_node=4 * args.jobs,

@@ -34,10 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from accord.serving import InferenceClient  # noqa: E402
-from accord.settings import Settings  # noqa: E402
 from accord.standalone.stack import Stack  # noqa: E402
 from bench.hetero_lr import EXAMPLES, breast, call, upload  # noqa: E402
-from tests.support import free_port  # noqa: E402
+from tests.support import loopback_settings  # noqa: E402
 
 SERVICE_ID = "breast"
 Row = tuple[str, dict[str, float]]
@@ -135,14 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        settings = Settings(
-            home=Path(home),
-            temporal_address=f"127.0.0.1:{free_port()}",
-            temporal_ui_port=free_port(),
-            http_port=free_port(),
-            federation_port=free_port(),
-            serving_port=free_port(),
-        )
+        settings = loopback_settings(Path(home))
         stack = Stack(settings)
         stack.up()
         try:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+
+from accord.settings import Settings
 
 T = TypeVar("T")
 _POLL_S = 0.1
@@ -19,6 +22,18 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def loopback_settings(home: Path, **overrides: Any) -> Settings:
+    """A standalone site's settings, every port it listens on a free loopback one (``overrides`` win)."""
+    ports: dict[str, Any] = {
+        "temporal_address": f"127.0.0.1:{free_port()}",
+        "temporal_ui_port": free_port(),
+        "http_port": free_port(),
+        "federation_port": free_port(),
+        "serving_port": free_port(),
+    }
+    return Settings(home=home, **{**ports, **overrides})
 
 
 def wait_until(

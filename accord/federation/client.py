@@ -11,6 +11,7 @@ import grpc
 
 from accord.errors import ArgumentError, ConnectionFailure, FederatedError
 from accord.federation import tracing, wire
+from accord.federation.channels import Channels
 from accord.federation.commands import (
     Ack,
     ApplyResource,
@@ -40,13 +41,6 @@ _TRANSIENT = frozenset(
     {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.RESOURCE_EXHAUSTED}
 )
 _MAX_BACKOFF_S = 5.0
-# gRPC's reconnect backoff starts at 1 s; a restarted peer should be found again sooner than that.
-_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 2000),
-    *wire.MESSAGE_OPTIONS,
-)
 # Ping names only a party id; the envelope still needs parties, so it carries these placeholders.
 _NO_ROLE = ""
 _SITE_SOURCE = Party(role=_NO_ROLE, party_id=0)
@@ -76,8 +70,7 @@ class FederationClient:
         self.timeout_s = timeout_s
         self.attempts = attempts
         self.backoff_s = backoff_s
-        self._credentials = tls.channel_credentials() if tls is not None else None
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._channels = Channels(tls)
         self._stubs: dict[str, pb_grpc.FederationControlStub] = {}
         self._data_stubs: dict[str, pb_grpc.FederationDataStub] = {}
 
@@ -90,11 +83,9 @@ class FederationClient:
         await self.close()
 
     async def close(self) -> None:
-        channels = list(self._channels.values())
-        self._channels.clear()
         self._stubs.clear()
         self._data_stubs.clear()
-        await asyncio.gather(*(channel.close() for channel in channels))
+        await self._channels.close()
 
     # ---- commands -----------------------------------------------------------------------------
 
@@ -188,27 +179,17 @@ class FederationClient:
 
     # ---- transport ----------------------------------------------------------------------------
 
-    def _channel(self, address: str) -> grpc.aio.Channel:
-        channel = self._channels.get(address)
-        if channel is None:
-            if self._credentials is None:
-                channel = grpc.aio.insecure_channel(address, options=list(_CHANNEL_OPTIONS))
-            else:
-                channel = grpc.aio.secure_channel(address, self._credentials, options=list(_CHANNEL_OPTIONS))
-            self._channels[address] = channel
-        return channel
-
     def _stub(self, address: str) -> pb_grpc.FederationControlStub:
         stub = self._stubs.get(address)
         if stub is None:
-            channel = self._channel(address)
+            channel = self._channels.get(address)
             stub = self._stubs[address] = pb_grpc.FederationControlStub(channel)  # type: ignore[no-untyped-call]
         return stub
 
     def _data_stub(self, address: str) -> pb_grpc.FederationDataStub:
         stub = self._data_stubs.get(address)
         if stub is None:
-            channel = self._channel(address)
+            channel = self._channels.get(address)
             stub = self._data_stubs[address] = pb_grpc.FederationDataStub(channel)  # type: ignore[no-untyped-call]
         return stub
 

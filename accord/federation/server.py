@@ -175,30 +175,20 @@ class FederationServer:
         """Binds and starts serving; returns the bound port (the picked one when constructed with 0)."""
         if self._server is not None:
             raise OperatingError(f"the federation server on {self.address} is already started")
-        # Without this gRPC sets SO_REUSEPORT and a second site on the same port would silently share it.
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *wire.MESSAGE_OPTIONS])
+        server = wire.new_server()
         # The generated module is untyped; _Servicer's own methods are typed.
         pb_grpc.add_FederationControlServicer_to_server(_Servicer(self), server)  # type: ignore[no-untyped-call]
         if self._data_plane is not None:
             pb_grpc.add_FederationDataServicer_to_server(self._data_plane, server)  # type: ignore[no-untyped-call]
         if self._serving is not None:
             serving_grpc.add_FederationServingServicer_to_server(self._serving, server)  # type: ignore[no-untyped-call]
-        target = f"{self._host}:{self._port}"
-        bound: int
-        try:
-            if self._tls is None:
-                bound = server.add_insecure_port(target)
-            else:
-                bound = server.add_secure_port(target, self._tls.server_credentials())
-        except RuntimeError as error:
-            bound, reason = 0, str(error)
-        else:
-            reason = "the port may be in use"
-        if not bound:
-            raise OperatingError(
-                f"the federation server cannot listen on {target}: {reason}",
-                hint="free the port or set another federation_port",
-            )
+        bound = wire.listen(
+            server,
+            f"{self._host}:{self._port}",
+            None if self._tls is None else self._tls.server_credentials(),
+            what="the federation server",
+            hint="free the port or set another federation_port",
+        )
         await server.start()
         self._server, self._port = server, bound
         log.info("federation server listening on %s", self.address)

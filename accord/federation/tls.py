@@ -41,10 +41,10 @@ class TlsMaterial:
             key=_read(settings.tls_key_file, "tls_key_file", "this site's private key"),
         )
 
-    def server_credentials(self) -> grpc.ServerCredentials:
+    def server_credentials(self, *, require_client_auth: bool = True) -> grpc.ServerCredentials:
         # require_client_auth: a caller without a certificate from our CA never reaches a handler.
         credentials: grpc.ServerCredentials = grpc.ssl_server_credentials(  # type: ignore[no-untyped-call]
-            [(self.key, self.cert)], root_certificates=self.ca, require_client_auth=True
+            [(self.key, self.cert)], root_certificates=self.ca, require_client_auth=require_client_auth
         )
         return credentials
 

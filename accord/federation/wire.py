@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 import grpc
 from pydantic import BaseModel, ValidationError
 
-from accord.errors import AccordError, ArgumentError, error_from_code, grpc_status_name
+from accord.errors import AccordError, ArgumentError, OperatingError, error_from_code, grpc_status_name
 from accord.federation.commands import (
     Ack,
     ApplyResource,
@@ -159,3 +159,28 @@ def error_from_metadata(
         return None
     retmsg = unquote(values.get(RETMSG_KEY, ""), errors="replace") or details
     return error_from_code(int(raw_code), retmsg)
+
+
+def new_server() -> grpc.aio.Server:
+    # Without so_reuseport 0 gRPC sets SO_REUSEPORT, and a second site on the same port would silently
+    # share it.
+    server: grpc.aio.Server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *MESSAGE_OPTIONS])
+    return server
+
+
+def listen(
+    server: grpc.aio.Server, target: str, credentials: grpc.ServerCredentials | None, *, what: str, hint: str
+) -> int:
+    """Bind ``server`` to ``target`` (TLS with ``credentials``); the bound port, or a coded error."""
+    try:
+        if credentials is None:
+            bound = server.add_insecure_port(target)
+        else:
+            bound = server.add_secure_port(target, credentials)
+    except RuntimeError as error:
+        bound, reason = 0, str(error)
+    else:
+        reason = "the port may be in use"
+    if not bound:
+        raise OperatingError(f"{what} cannot listen on {target}: {reason}", hint=hint)
+    return bound

@@ -22,7 +22,7 @@ from accord.model_store.storage import LocalDirectoryStorage, ModelStorage
 from accord.persistence import ModelRecord, ModelRepository, NewModelVersion
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class VersionKey:
     """One party's part of a model version: what an export archive holds."""
 
@@ -33,6 +33,9 @@ class VersionKey:
 
     def __str__(self) -> str:
         return f"model {self.model_id} version {self.model_version} of {self.role} {self.party_id}"
+
+    def component(self, name: str) -> ModelKey:
+        return ModelKey(self.model_id, self.model_version, self.role, self.party_id, name)
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ class ModelStore:
         rows: dict[str, tuple[str, str]] = {}
         try:
             for component, body in models.items():
-                location = blob_key(ModelKey(*_version_fields(version), component))
+                location = blob_key(version.component(component))
                 written[location] = _previous(self.storage, location)
                 self.storage.put(location, body)
                 rows[component] = (location, sha256(body))

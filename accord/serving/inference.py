@@ -89,13 +89,6 @@ class InferenceServicer(pb_grpc.InferenceServicer):
         raise AssertionError("context.abort returned")
 
 
-def server_credentials(tls: TlsMaterial) -> grpc.ServerCredentials:
-    credentials: grpc.ServerCredentials = grpc.ssl_server_credentials(  # type: ignore[no-untyped-call]
-        [(tls.key, tls.cert)], root_certificates=tls.ca, require_client_auth=False
-    )
-    return credentials
-
-
 class ServingServer:
     """Serves Inference on ``host:port``; port 0 picks a free one."""
 
@@ -129,22 +122,16 @@ class ServingServer:
     async def start(self) -> int:
         if self._server is not None:
             raise OperatingError(f"the serving endpoint on {self.address} is already started")
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0), *wire.MESSAGE_OPTIONS])
+        server = wire.new_server()
         pb_grpc.add_InferenceServicer_to_server(InferenceServicer(self._service), server)  # type: ignore[no-untyped-call]
-        target = f"{self._host}:{self._port}"
-        bound: int
-        try:
-            if self._tls is None:
-                bound = server.add_insecure_port(target)
-            else:
-                bound = server.add_secure_port(target, server_credentials(self._tls))
-        except RuntimeError:
-            bound = 0
-        if not bound:
-            raise OperatingError(
-                f"the online inference endpoint cannot listen on {target}: the port may be in use",
-                hint="free the port or set another serving_port (ACCORD_SERVING_PORT)",
-            )
+        bound = wire.listen(
+            server,
+            f"{self._host}:{self._port}",
+            # Applications are not federation sites: they need the CA, not a certificate of their own.
+            None if self._tls is None else self._tls.server_credentials(require_client_auth=False),
+            what="the online inference endpoint",
+            hint="free the port or set another serving_port (ACCORD_SERVING_PORT)",
+        )
         await server.start()
         self._server, self._port = server, bound
         log.info("online inference listening on %s", self.address)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from accord.errors import ArgumentError, ConnectionFailure, FederatedError
 from accord.federation import wire
+from accord.federation.channels import Channels
 from accord.federation.commands import Party
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_serving_pb2_grpc as serving_grpc
@@ -30,12 +31,6 @@ SCORE_TIMEOUT_S = 3.0
 LOAD_TIMEOUT_S = 300.0
 _RETRY_AFTER_S = 0.05
 _TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
-_CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 2000),
-    *wire.MESSAGE_OPTIONS,
-)
 
 
 class ServingPeers:
@@ -50,8 +45,7 @@ class ServingPeers:
         self.routes = routes
         self.score_timeout_s = score_timeout_s
         self.load_timeout_s = load_timeout_s
-        self._credentials = tls.channel_credentials() if tls is not None else None
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self._channels = Channels(tls)
         self._stubs: dict[str, serving_grpc.FederationServingStub] = {}
 
     @classmethod
@@ -59,10 +53,8 @@ class ServingPeers:
         return cls(RouteTable.from_settings(settings), tls=TlsMaterial.from_settings(settings))
 
     async def close(self) -> None:
-        channels = list(self._channels.values())
-        self._channels.clear()
         self._stubs.clear()
-        await asyncio.gather(*(channel.close() for channel in channels))
+        await self._channels.close()
 
     async def load_part(self, command: LoadPart, *, source: Party) -> PartLoaded:
         return await self._call("LoadModel", command, PartLoaded, source, command.party, self.load_timeout_s)
@@ -82,13 +74,7 @@ class ServingPeers:
     def _stub(self, address: str) -> serving_grpc.FederationServingStub:
         stub = self._stubs.get(address)
         if stub is None:
-            options = list(_CHANNEL_OPTIONS)
-            channel = (
-                grpc.aio.insecure_channel(address, options=options)
-                if self._credentials is None
-                else grpc.aio.secure_channel(address, self._credentials, options=options)
-            )
-            self._channels[address] = channel
+            channel = self._channels.get(address)
             stub = self._stubs[address] = serving_grpc.FederationServingStub(channel)  # type: ignore[no-untyped-call]
         return stub
 

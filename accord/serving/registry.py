@@ -13,25 +13,15 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.errors import DataFormatError
+from accord.model_store import VersionKey
 from accord.serving.messages import TableName
 from accord.serving.parts import LinearPart
 
 FORMAT = 1
-
-
-class PartKey(NamedTuple):
-    model_id: str
-    model_version: str
-    role: str
-    party_id: int
-
-    def __str__(self) -> str:
-        return f"model {self.model_id} version {self.model_version} of {self.role} {self.party_id}"
 
 
 class _Record(BaseModel):
@@ -47,8 +37,8 @@ class PublishedEntry(_Record):
     table: TableName | None = None
 
     @property
-    def key(self) -> PartKey:
-        return PartKey(self.model_id, self.model_version, self.role, self.party_id)
+    def key(self) -> VersionKey:
+        return VersionKey(self.model_id, self.model_version, self.role, self.party_id)
 
 
 class Binding(_Record):
@@ -79,10 +69,10 @@ class Registry:
     def __init__(self, home: Path, roles: Collection[str]) -> None:
         self.path = home / "serving" / "published.json"
         self.roles = frozenset(roles)
-        self.parts: dict[PartKey, PublishedPart] = {}
+        self.parts: dict[VersionKey, PublishedPart] = {}
         self.services: dict[str, Binding] = {}
         # Published entries whose part could not be rebuilt at the last restore, with the reason.
-        self.broken: dict[PartKey, str] = {}
+        self.broken: dict[VersionKey, str] = {}
 
     def read(self) -> PublishedFile:
         try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from accord.dsl_compiler import ComponentPlan, JobPlan, compile_job
 from accord.errors import ArgumentError, RecordNotFound
-from accord.model_store import ModelKey, ModelStore
+from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving.messages import TableName
 from accord.site.deploy import PIPELINE
@@ -43,10 +43,10 @@ def resolve_part(
     models: ModelStore,
     records: ModelRepository,
     jobs: JobRepository,
-    key: tuple[str, str, str, int],
+    key: VersionKey,
 ) -> PartSource:
-    """The components of ``(model_id, model_version, role, party_id)`` that online inference uses."""
-    model_id, model_version, role, party_id = key
+    """The components of one party's model version that online inference uses."""
+    model_id, model_version, role, party_id = key.model_id, key.model_version, key.role, key.party_id
     stored = {
         record.component_name
         for record in records.find(model_id, model_version=model_version, role=role, party_id=party_id)
@@ -85,10 +85,10 @@ def resolve_part(
 
 
 def _training_plan(
-    models: ModelStore, jobs: JobRepository, key: tuple[str, str, str, int], *, has_pipeline: bool
+    models: ModelStore, jobs: JobRepository, key: VersionKey, *, has_pipeline: bool
 ) -> JobPlan:
-    model_id, model_version, role, party_id = key
-    pipeline = models.load(ModelKey(*key, PIPELINE)) if has_pipeline else None
+    model_id, model_version, role, party_id = key.model_id, key.model_version, key.role, key.party_id
+    pipeline = models.load(key.component(PIPELINE)) if has_pipeline else None
     training_job = str(pipeline.get("parent_model_version") or model_version) if pipeline else model_version
     found = jobs.parties(training_job, role=role, party_id=party_id)
     if found and found[0].plan:

@@ -18,12 +18,12 @@ import numpy as np
 
 from accord.errors import AccordError, ArgumentError, ConflictError, PermissionDenied, RecordNotFound
 from accord.federation.commands import Party
-from accord.model_store import ModelKey, ModelStore
+from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving.messages import LoadPart, Partials, PartialScore, PartLoaded, TableName
 from accord.serving.parts import LinearPart, lookup_partials
 from accord.serving.peers import ServingPeers
-from accord.serving.registry import Binding, PartKey, PublishedEntry, PublishedPart, Registry
+from accord.serving.registry import Binding, PublishedEntry, PublishedPart, Registry
 from accord.serving.resolve import PartSource, resolve_part
 from accord.settings import Settings
 from accord.storage import TableStore
@@ -147,7 +147,7 @@ class ServingService:
         mtime = self.registry.mtime()
         published = await asyncio.to_thread(self.registry.read)
         parts: list[PublishedPart] = []
-        broken: dict[PartKey, str] = {}
+        broken: dict[VersionKey, str] = {}
         for entry in published.models:
             if entry.role not in self.registry.roles:
                 continue
@@ -190,7 +190,7 @@ class ServingService:
 
     def _build(self, entry: PublishedEntry, source: PartSource | None = None) -> PublishedPart:
         source = source or self._resolve(entry)
-        key = ModelKey(entry.model_id, entry.model_version, entry.role, entry.party_id, source.logistic)
+        key = entry.key.component(source.logistic)
         linear = LinearPart.of(self._models.load(key), source.logistic)
         if entry.role != HOST:
             return PublishedPart(entry, linear, source.guests, source.hosts)
@@ -200,9 +200,7 @@ class ServingService:
                 f"{entry.key}: the training conf names no table for its reader, so there is no lookup table",
                 hint="give the host's table when loading (--host-table PARTY_ID=NAMESPACE.NAME)",
             )
-        transform = self._models.load(
-            ModelKey(entry.model_id, entry.model_version, entry.role, entry.party_id, source.transform)
-        )
+        transform = self._models.load(entry.key.component(source.transform))
         partials = lookup_partials(self._tables, table, transform, linear)
         published = entry.model_copy(update={"table": table})
         return PublishedPart(published, linear, source.guests, source.hosts, partials)
@@ -236,7 +234,7 @@ class ServingService:
         )
 
     async def partial_score(self, command: PartialScore, source: Party) -> Partials:
-        key = PartKey(command.model_id, command.model_version, command.party.role, command.party.party_id)
+        key = VersionKey(command.model_id, command.model_version, command.party.role, command.party.party_id)
         part = self.registry.parts.get(key)
         if part is None:
             reason = self.registry.broken.get(key)
@@ -344,7 +342,7 @@ class ServingService:
         )
 
 
-def _check_guest(key: PartKey, guests: Sequence[int], source: Party, what: str) -> None:
+def _check_guest(key: VersionKey, guests: Sequence[int], source: Party, what: str) -> None:
     if source.role != GUEST or source.party_id not in guests:
         raise PermissionDenied(
             f"{source} may not {what} {key}: only its guests ({', '.join(map(str, guests))}) may",

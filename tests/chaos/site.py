@@ -21,7 +21,7 @@ import pytest
 from accord.persistence import Database, ResourceRepository
 from accord.settings import ENV_PREFIX, Settings
 from accord.standalone.stack import Stack, StackStatus
-from tests.support import free_port, wait_until
+from tests.support import loopback_settings, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = "tests.scheduling.components"
@@ -37,12 +37,8 @@ _LOG_TAIL_LINES = 40
 
 def chaos_settings(home: Path) -> Settings:
     """A site on free ports and its own task queue, running the test components."""
-    return Settings(
-        home=home,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        http_port=free_port(),
-        federation_port=free_port(),
+    return loopback_settings(
+        home,
         task_queue=f"chaos-{uuid.uuid4().hex[:10]}",
         component_modules=(COMPONENTS,),
     )

@@ -43,7 +43,7 @@ from accord.persistence import Database
 from accord.settings import Settings
 from accord.standalone.stack import Stack
 from tests.chaos.site import ChaosSite, child_environment
-from tests.support import free_port, wait_until
+from tests.support import loopback_settings, wait_until
 
 # Fixed so a failure can be replayed; CHAOS_SEED picks other moments when hunting for races.
 SEED = int(os.environ.get("CHAOS_SEED", "20240612"))
@@ -73,12 +73,8 @@ pytestmark = [
 
 def lr_settings(home: Path) -> Settings:
     """A site on free ports and its own task queue, running the real (default) components."""
-    return Settings(
-        home=home,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        http_port=free_port(),
-        federation_port=free_port(),
+    return loopback_settings(
+        home,
         task_queue=f"chaos-lr-{random.Random().getrandbits(40):010x}",
     )
 

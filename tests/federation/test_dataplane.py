@@ -107,7 +107,7 @@ async def test_an_unreachable_peer_fails_with_its_address(tmp_path: Path) -> Non
 
 async def test_a_stream_cut_short_leaves_nothing(endpoint: Endpoint, tmp_path: Path) -> None:
     chunks = chunks_of(key("cut"), b"x" * (CHUNK_BYTES + 10), "r")
-    channel = endpoint.client._channel(endpoint.client.routes.default)
+    channel = endpoint.client._channels.get(endpoint.client.routes.default)
     stub = pb_grpc.FederationDataStub(channel)  # type: ignore[no-untyped-call]
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.Push(iter(chunks[:1]))

@@ -12,11 +12,10 @@ import pytest
 from accord.errors import ArgumentError, ConflictError, PermissionDenied, RecordNotFound
 from accord.federation.commands import Party
 from accord.federation.routes import RouteTable
-from accord.model_store import ModelStore
+from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving import Sample, ServingPeers, ServingService
 from accord.serving.messages import PartialScore
-from accord.serving.registry import PartKey
 from accord.storage import TableStore
 from tests.serving.conftest import GUEST, HOST, SERVICE_ID, Trained, call
 
@@ -125,11 +124,11 @@ async def test_a_restarted_service_serves_the_published_models(trained: Trained)
     try:
         await again.restore()
         keys = {
-            PartKey(trained.model_id, trained.job_id, role, party)
+            VersionKey(trained.model_id, trained.job_id, role, party)
             for role, party in (("guest", GUEST), ("host", HOST))
         }
         assert keys <= set(again.registry.parts)
-        host = PartKey(trained.model_id, trained.job_id, "host", HOST)
+        host = VersionKey(trained.model_id, trained.job_id, "host", HOST)
         assert again.registry.parts[host].partials == site.serving.registry.parts[host].partials
         assert again.registry.services[SERVICE_ID].model_version == trained.job_id
         sample = next(iter(trained.rows))

@@ -10,7 +10,7 @@ import pytest
 
 from accord.settings import Settings
 from accord.standalone.stack import Stack
-from tests.support import free_port
+from tests.support import loopback_settings
 from tests.temporal_env import temporal_env  # noqa: F401  (the session fixture)
 
 STANDINS = str(Path(__file__).with_name("standins.py"))
@@ -19,14 +19,7 @@ WORKER_ARGV = [sys.executable, STANDINS, "worker"]
 
 
 def site_settings(home: Path, **overrides: object) -> Settings:
-    return Settings(
-        home=home,
-        temporal_address=f"127.0.0.1:{free_port()}",
-        temporal_ui_port=free_port(),
-        http_port=free_port(),
-        federation_port=free_port(),
-        **overrides,
-    )
+    return loopback_settings(home, **overrides)
 
 
 def standin_stack(settings: Settings) -> Stack:

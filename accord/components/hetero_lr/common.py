@@ -5,12 +5,27 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from accord.components.hetero_lr.params import HeteroLRParam, InitParam
-from accord.components.sdk import Dataset
+from accord.components.sdk import ComponentContext, Dataset
 from accord.errors import ComponentFeatureUnsupported, DataFormatError, DataMismatchError
+
+# LogisticParam fields a logistic model's meta records (HomoLR adds its aggregation settings).
+META_FIELDS = (
+    "penalty",
+    "tol",
+    "alpha",
+    "optimizer",
+    "batch_size",
+    "learning_rate",
+    "max_iter",
+    "early_stop",
+    "decay",
+    "decay_sqrt",
+)
 
 TRAIN, VALIDATE, TEST, PREDICT = "train", "validate", "test", "predict"
 _DEFAULT_SHUFFLE_SEED = 0
@@ -125,3 +140,10 @@ def empty_predictions() -> Dataset:
         predict_detail=[],
         data_type=TRAIN,
     )
+
+
+def pass_through(ctx: ComponentContext[Any]) -> None:
+    """need_run false: the training rows go on unchanged (and nothing is learned)."""
+    dataset = ctx.first_dataset("train_data", "data")
+    if dataset is not None:
+        ctx.save_data(dataset)

@@ -15,19 +15,6 @@ from accord.components.hetero_lr.params import check_supported as refuse_unsuppo
 from accord.components.sdk import ComponentBase, ComponentContext, Dataset
 from accord.errors import DataFormatError, DataMismatchError
 
-_META_FIELDS = (
-    "penalty",
-    "tol",
-    "alpha",
-    "optimizer",
-    "batch_size",
-    "learning_rate",
-    "max_iter",
-    "early_stop",
-    "decay",
-    "decay_sqrt",
-)
-
 
 class HeteroLR(ComponentBase[HeteroLRParam]):
     params = HeteroLRParam
@@ -39,7 +26,7 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
 
     def fit(self, ctx: ComponentContext[HeteroLRParam]) -> None:
         if not ctx.params.need_run:
-            _pass_through(ctx)
+            common.pass_through(ctx)
             return
         if ctx.role == "guest":
             learned = GuestTrainer(ctx).fit()
@@ -49,7 +36,7 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
             learned = ArbiterTrainer(ctx).fit()
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
-        meta = {name: getattr(ctx.params, name) for name in _META_FIELDS}
+        meta = {name: getattr(ctx.params, name) for name in common.META_FIELDS}
         meta["fit_intercept"] = ctx.params.init_param.fit_intercept
         meta["threshold"] = ctx.params.predict_param.threshold
         meta["key_length"] = ctx.params.encrypt_param.key_length
@@ -98,9 +85,3 @@ def _coefficients(model: dict[str, Any], dataset: Dataset, component: str) -> np
             hint="predict on data transformed like the training data (same DataTransform model)",
         )
     return np.array([weight[name] for name in dataset.header], dtype=np.float64)
-
-
-def _pass_through(ctx: ComponentContext[HeteroLRParam]) -> None:
-    dataset = ctx.first_dataset("train_data", "data")
-    if dataset is not None:
-        ctx.save_data(dataset)

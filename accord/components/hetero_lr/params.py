@@ -77,7 +77,9 @@ class EncryptedModeCalculatorParam(_Section):
     re_encrypted_rate: float = 1.0
 
 
-class HeteroLRParam(_Section):
+class LogisticParam(_Section):
+    """What FATE's LogisticParam gives HeteroLR and HomoLR alike: names, defaults and their checks."""
+
     penalty: Literal["L1", "L2", "NONE"] | None = "L2"
     tol: float = 1e-4
     alpha: float = 1.0
@@ -90,13 +92,10 @@ class HeteroLRParam(_Section):
     init_param: InitParam = InitParam()
     max_iter: int = Field(default=100, ge=1)
     early_stop: Literal["diff", "weight_diff", "abs"] = "diff"
-    encrypt_param: EncryptParam = EncryptParam()
-    encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam()
     predict_param: PredictParam = PredictParam()
     cv_param: CrossValidationParam = CrossValidationParam()
     decay: float = 1.0
     decay_sqrt: bool = True
-    sqn_param: StochasticQuasiNewtonParam = StochasticQuasiNewtonParam()
     multi_class: Literal["ovr"] = "ovr"
     validation_freqs: int | list[int] | None = None
     early_stopping_rounds: int | None = Field(default=None, ge=1)
@@ -105,7 +104,6 @@ class HeteroLRParam(_Section):
     floating_point_precision: int | None = Field(default=23, ge=0, le=63)
     stepwise_param: StepwiseParam = StepwiseParam()
     callback_param: CallbackParam = CallbackParam()
-    is_warm_start: bool = False
     need_run: bool = True
 
     @field_validator("penalty", mode="before")
@@ -124,6 +122,13 @@ class HeteroLRParam(_Section):
         if value != -1 and value < 10:
             raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
         return value
+
+
+class HeteroLRParam(LogisticParam):
+    encrypt_param: EncryptParam = EncryptParam()
+    encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam()
+    sqn_param: StochasticQuasiNewtonParam = StochasticQuasiNewtonParam()
+    is_warm_start: bool = False
 
     # ---- what the protocol uses ---------------------------------------------------------------
 

@@ -21,21 +21,7 @@ from accord.components.homo_lr.secure_aggregation import clients_of
 from accord.components.sdk import ComponentBase, ComponentContext, Dataset
 from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError
 
-_META_FIELDS = (
-    "penalty",
-    "tol",
-    "alpha",
-    "optimizer",
-    "batch_size",
-    "learning_rate",
-    "max_iter",
-    "early_stop",
-    "decay",
-    "decay_sqrt",
-    "aggregate_iters",
-    "use_proximal",
-    "mu",
-)
+_META_FIELDS = (*common.META_FIELDS, "aggregate_iters", "use_proximal", "mu")
 
 
 class HomoLR(ComponentBase[HomoLRParam]):
@@ -48,9 +34,7 @@ class HomoLR(ComponentBase[HomoLRParam]):
 
     def fit(self, ctx: ComponentContext[HomoLRParam]) -> None:
         if not ctx.params.need_run:
-            dataset = ctx.first_dataset("train_data", "data")
-            if dataset is not None:
-                ctx.save_data(dataset)
+            common.pass_through(ctx)
             return
         if len(clients_of(ctx.plan.roles)) < 2:
             raise ComponentParameterError(

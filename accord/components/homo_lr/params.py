@@ -11,16 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from accord.components.hetero_lr.params import (
-    CallbackParam,
-    CrossValidationParam,
-    EncryptParam,
-    InitParam,
-    PredictParam,
-    StepwiseParam,
-)
+from accord.components.hetero_lr.params import EncryptParam, LogisticParam
 from accord.errors import ComponentFeatureUnsupported
 
 
@@ -28,57 +21,21 @@ class HomoEncryptParam(EncryptParam):
     method: Literal["Paillier", "paillier"] | None = None
 
 
-class HomoLRParam(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    penalty: Literal["L1", "L2", "NONE"] | None = "L2"
-    tol: float = 1e-4
+class HomoLRParam(LogisticParam):
     alpha: float = Field(default=1.0, ge=0)
-    optimizer: Literal["sgd", "rmsprop", "adam", "adagrad", "nesterov_momentum_sgd", "sqn"] = "rmsprop"
-    batch_size: int = -1
-    batch_strategy: Literal["full", "random"] = "full"
     # FATE documents shuffle and masked_rate as hetero-only; accepted here and not acted on.
-    shuffle: bool = True
     masked_rate: float = Field(default=5, ge=0)
-    learning_rate: float = Field(default=0.01, gt=0)
-    init_param: InitParam = InitParam()
-    max_iter: int = Field(default=100, ge=1)
-    early_stop: Literal["diff", "weight_diff", "abs"] = "diff"
+    decay: float = Field(default=1.0, ge=0)
     encrypt_param: HomoEncryptParam = HomoEncryptParam()
     re_encrypt_batches: int = Field(default=2, ge=0)
-    predict_param: PredictParam = PredictParam()
-    cv_param: CrossValidationParam = CrossValidationParam()
-    decay: float = Field(default=1.0, ge=0)
-    decay_sqrt: bool = True
     aggregate_iters: int = Field(default=1, ge=1)
-    multi_class: Literal["ovr"] = "ovr"
-    validation_freqs: int | list[int] | None = None
-    early_stopping_rounds: int | None = Field(default=None, ge=1)
-    metrics: list[str] = ["auc", "ks"]
-    use_first_metric_only: bool = False
     use_proximal: bool = False
     mu: float = Field(default=0.1, ge=0)
-    floating_point_precision: int | None = Field(default=23, ge=0, le=63)
-    stepwise_param: StepwiseParam = StepwiseParam()
-    callback_param: CallbackParam = CallbackParam()
-    need_run: bool = True
 
-    @field_validator("penalty", mode="before")
+    @field_validator("multi_class", "batch_strategy", mode="before")
     @classmethod
-    def _upper_penalty(cls, value: Any) -> Any:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("optimizer", "early_stop", "multi_class", "batch_strategy", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
+    def _lower_homo(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch_size(cls, value: int) -> int:
-        if value != -1 and value < 10:
-            raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
-        return value
 
     @property
     def fit_intercept(self) -> bool:
