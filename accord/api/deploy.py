@@ -8,16 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from accord.api.schemas import Envelope, _Body
+from accord.api.schemas import Envelope, ModelVersionBody
 from accord.site.deploy import ModelDeployment
-
-_ModelId = Field(min_length=1, max_length=512)
-_Version = Field(min_length=1, max_length=128)
-
-
-class ModelVersionBody(_Body):
-    model_id: str = _ModelId
-    model_version: str = _Version
 
 
 class DeployBody(ModelVersionBody):

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import AliasChoices, Field, ValidationError
 
-from accord.api.schemas import Envelope, PartyId, Role, _Body
+from accord.api.schemas import Envelope, ModelId, ModelVersion, ModelVersionBody, PartyId, Role, _Body
 from accord.errors import ArgumentError
 from accord.model_store import ModelService
 from accord.model_store.store import sha256
@@ -26,11 +26,6 @@ ZIP = "application/zip"
 ARCHIVE_SHA_HEADER = "X-Archive-Sha256"
 # Far above any archive of JSON models; a body this big is not one.
 MAX_IMPORT_BYTES = 1 << 30
-
-ModelId = Annotated[str, Field(min_length=1, max_length=255, description="e.g. guest-9999#host-10000#model")]
-ModelVersion = Annotated[
-    str, Field(min_length=1, max_length=64, description="the training job's id, or a deployed version")
-]
 
 
 class ModelQueryBody(_Body):
@@ -43,16 +38,12 @@ class ModelQueryBody(_Body):
     )
 
 
-class PartyVersionBody(_Body):
-    model_id: ModelId
-    model_version: ModelVersion
+class PartyVersionBody(ModelVersionBody):
     role: Role
     party_id: PartyId
 
 
-class ModelDeleteBody(_Body):
-    model_id: ModelId
-    model_version: ModelVersion
+class ModelDeleteBody(ModelVersionBody):
     role: Role | None = Field(default=None, description="only this role's versions; all by default")
     party_id: PartyId | None = None
 

@@ -21,9 +21,20 @@ PartyId = Annotated[
 ]
 
 
+ModelId = Annotated[str, Field(min_length=1, max_length=255, description="e.g. guest-9999#host-10000#model")]
+ModelVersion = Annotated[
+    str, Field(min_length=1, max_length=64, description="the training job's id, or a deployed version")
+]
+
+
 class _Body(BaseModel):
     # A misspelt field would otherwise be ignored and the request silently mean something else.
     model_config = ConfigDict(extra="forbid")
+
+
+class ModelVersionBody(_Body):
+    model_id: ModelId
+    model_version: ModelVersion
 
 
 class SubmitBody(_Body):

@@ -7,16 +7,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from accord.api.schemas import Envelope, PartyId, _Body
+from accord.api.schemas import Envelope, ModelVersionBody, PartyId
 from accord.serving import ServingService, TableName
 
-_ModelId = Field(min_length=1, max_length=512)
-_Version = Field(min_length=1, max_length=128)
 
-
-class LoadBody(_Body):
-    model_id: str = _ModelId
-    model_version: str = _Version
+class LoadBody(ModelVersionBody):
     tables: dict[PartyId, TableName] | None = Field(
         default=None,
         description="host party id → {namespace, name}: the table a host looks rows up in by sample "
@@ -24,10 +19,8 @@ class LoadBody(_Body):
     )
 
 
-class BindBody(_Body):
+class BindBody(ModelVersionBody):
     service_id: str = Field(min_length=1, max_length=128)
-    model_id: str = _ModelId
-    model_version: str = _Version
 
 
 def serving_router(serving: ServingService, errors: dict[int | str, dict[str, Any]]) -> APIRouter:
