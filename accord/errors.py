@@ -239,6 +239,24 @@ class ComponentFeatureUnsupported(ComponentParameterError):
     code = 10127
 
 
+class RequestTooLarge(ArgumentError):
+    """A request body, upload or value over a size limit of the site (the message names the limit)."""
+
+    code = 10128
+
+
+class JobTooLarge(ArgumentError):
+    """A job with more components than the site's ``max_job_components``."""
+
+    code = 10129
+
+
+class NameInvalid(ArgumentError):
+    """A name (table, namespace, tag, key) that is too long or not text the site can store."""
+
+    code = 10130
+
+
 # ---- data (102xx) ---------------------------------------------------------------------------
 
 
@@ -299,6 +317,51 @@ class JobStateError(OperatingError):
     """An operation the job's current state does not allow (stop an ended job, rerun a running one)."""
 
     code = 10304
+
+
+class TransferQuotaExceeded(OperatingError):
+    """A job's peers pushed more bytes to this site than ``transfer_quota_bytes`` allows."""
+
+    code = 10305
+
+
+# ---- permission (108xx) ---------------------------------------------------------------------
+
+
+class PathNotAllowed(PermissionDenied):
+    """A server-side path outside the site's ``upload_roots``, or any path the server must not write."""
+
+    code = 10801
+
+
+class PartyImpersonation(PermissionDenied):
+    """A party that speaks for another: reports another party's task, or sets a job it did not start."""
+
+    code = 10802
+
+
+class TableNotGranted(PermissionDenied):
+    """A job initiated by another party reads a table that does not grant that party."""
+
+    code = 10803
+
+
+class UntrustedArchive(PermissionDenied):
+    """A model archive whose signature is missing, broken or from a signer the site does not trust."""
+
+    code = 10804
+
+
+class NotAPartyOfJob(PermissionDenied):
+    """A federation call or push for a job this site is not a party of, or from a party not in it."""
+
+    code = 10805
+
+
+class HostNotAllowed(PermissionDenied):
+    """A request whose Host header is not one of the site's ``allowed_hosts`` (DNS rebinding)."""
+
+    code = 10806
 
 
 class RecordNotFound(NotFound):

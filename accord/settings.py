@@ -59,6 +59,28 @@ class Settings(BaseModel):
     http_auth: bool = False
     app_credentials: dict[str, str] = Field(default_factory=dict, description="app key → app secret")
     auth_max_skew_s: float = Field(default=60.0, gt=0)
+    # Standalone: every request carries the random local credential `accord up` writes under the home
+    # (``local_token_file``), and the Host header must be one of ``allowed_hosts``. ``insecure_open``
+    # switches both off (with a warning at every start).
+    insecure_open: bool = False
+    allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
+    # Server-side files an upload or a table bind may name: only below these directories (symlinks
+    # resolved). Empty (the default): the client always streams the file's content.
+    upload_roots: tuple[Path, ...] = ()
+    # Bounds at the HTTP edge: a JSON body's bytes and nesting depth; an upload's streamed bytes.
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_json_depth: int = Field(default=64, ge=8)
+    max_upload_bytes: int = Field(default=64 * 1024**3, ge=1024)
+    # A job's size at submit: more components than this are refused (workflow state stays bounded).
+    max_job_components: int = Field(default=500, ge=1)
+    # Federation data plane: bytes one job's peers may push to this site before pushes are refused.
+    transfer_quota_bytes: int = Field(default=16 * 1024**3, ge=1024 * 1024)
+    # How long a job's exchanged values stay under <home>/transfer after it ends there (debugging).
+    transfer_retention_s: float = Field(default=0.0, ge=0)
+    # How often the worker returns the queue slots and cores of jobs whose workflows are closed.
+    reconcile_interval_s: float = Field(default=60.0, gt=0)
+    # Model archives: PEM certificates (or the federation CA) whose signatures an import trusts.
+    model_trust_files: tuple[Path, ...] = ()
 
     max_concurrent_jobs: int = Field(default=5, ge=1)
     # Longest time a job may wait in the site's queue before it ends with status timeout.
@@ -85,6 +107,11 @@ class Settings(BaseModel):
         if self.http_auth and not self.app_credentials:
             raise ValueError("http_auth needs at least one app key in app_credentials")
         return self
+
+    @property
+    def local_token_file(self) -> Path:
+        """The standalone site's local credential (0600), written by `accord up`."""
+        return self.home / "local_token"
 
     @property
     def federation_tls(self) -> bool:
@@ -140,7 +167,17 @@ class Settings(BaseModel):
         return env
 
 
-_STRUCTURED = frozenset({"routes", "local_party_ids", "component_modules", "app_credentials"})
+_STRUCTURED = frozenset(
+    {
+        "routes",
+        "local_party_ids",
+        "component_modules",
+        "app_credentials",
+        "allowed_hosts",
+        "upload_roots",
+        "model_trust_files",
+    }
+)
 
 
 def _parse_env_value(name: str, raw: str) -> Any:

@@ -35,6 +35,9 @@ class HttpSection(_Section):
     port: int | None = None
     auth: bool | None = None
     app_credentials: dict[str, str] | None = None
+    allowed_hosts: list[str] | None = None
+    max_request_bytes: int | None = None
+    max_upload_bytes: int | None = None
 
 
 class TlsSection(_Section):
@@ -77,6 +80,12 @@ class SiteFile(_Section):
     max_concurrent_jobs: int | None = None
     transfer_timeout_s: float | None = None
     component_modules: list[str] | None = None
+    # Server-side directories an upload or table bind may read from (empty: clients stream files).
+    upload_roots: list[Path] | None = None
+    max_job_components: int | None = None
+    transfer_quota_bytes: int | None = None
+    transfer_retention_s: float | None = None
+    model_trust_files: list[Path] | None = None
 
     def settings_values(self, base: Path) -> dict[str, Any]:
         def resolved(path: Path) -> Path:
@@ -106,6 +115,20 @@ class SiteFile(_Section):
             "max_concurrent_jobs": self.max_concurrent_jobs,
             "transfer_timeout_s": self.transfer_timeout_s,
             "component_modules": tuple(self.component_modules) if self.component_modules else None,
+            "allowed_hosts": tuple(self.http.allowed_hosts) if self.http.allowed_hosts is not None else None,
+            "max_request_bytes": self.http.max_request_bytes,
+            "max_upload_bytes": self.http.max_upload_bytes,
+            "upload_roots": (
+                tuple(resolved(root) for root in self.upload_roots) if self.upload_roots is not None else None
+            ),
+            "max_job_components": self.max_job_components,
+            "transfer_quota_bytes": self.transfer_quota_bytes,
+            "transfer_retention_s": self.transfer_retention_s,
+            "model_trust_files": (
+                tuple(resolved(f) for f in self.model_trust_files)
+                if self.model_trust_files is not None
+                else None
+            ),
         }
         tls = self.federation.tls
         if tls is not None:
