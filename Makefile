@@ -3,14 +3,14 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test install lint typecheck unit bench demo clean
+.PHONY: test install lint typecheck unit bench demo clean board-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,3 +43,7 @@ clean:
 # FATE's hetero-LR example, unchanged, on a fresh standalone site: upload, train, evaluate, stop.
 demo: install
 	$(BIN)/accord demo --examples ../shared/fate/examples
+
+# The board in Debian's Chromium on a real standalone stack; screenshots in $ACCORD_TEST_ARTIFACTS/board.
+board-test: install
+	timeout --kill-after=30s 15m $(BIN)/pytest -q tests/board

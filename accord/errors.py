@@ -257,6 +257,12 @@ class NameInvalid(ArgumentError):
     code = 10130
 
 
+class ComponentRolesMismatch(ArgumentError):
+    """A component class whose ``roles`` disagree with its module's spec (the catalog's or its own)."""
+
+    code = 10131
+
+
 # ---- data (102xx) ---------------------------------------------------------------------------
 
 
@@ -407,8 +413,12 @@ _GRPC_STATUS: dict[RetCode, str] = {
 }
 
 
+# Codes whose HTTP status is more precise than their family's.
+_HTTP_STATUS_OF_CODE: dict[int, int] = {RequestTooLarge.code: 413}
+
+
 def http_status(error: AccordError) -> int:
-    return _HTTP_STATUS.get(error.family, 500)
+    return _HTTP_STATUS_OF_CODE.get(error.code) or _HTTP_STATUS.get(error.family, 500)
 
 
 def exit_code(error: AccordError) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace import TracerProvider
 from temporalio.client import Client
@@ -17,13 +18,14 @@ from accord.federation.dataplane import DataPlaneServicer
 from accord.federation.mailbox import Mailbox
 from accord.federation.server import FederationServer
 from accord.federation.tls import TlsMaterial
-from accord.model_store import ModelService, ModelStore
+from accord.model_store import ArchiveSigning, ModelService, ModelStore
 from accord.persistence import (
     Database,
     JobRepository,
     MetricRepository,
     ModelRepository,
     ResourceRepository,
+    TableGrantRepository,
     TaskRepository,
 )
 from accord.serving import ServingPeers, ServingServer, ServingService
@@ -37,6 +39,10 @@ from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect
 from accord.worker import federation_client
+
+if TYPE_CHECKING:
+    from accord.api.edge import EdgePolicy
+    from accord.board.sessions import BoardSessions
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,7 @@ class Site:
 
     async def stop(self) -> None:
         await self.federation.stop(grace=1.0)
+        await self.control.transfers.stop()
         await self.client.close()
         await self.serving.close()
         self.database.dispose()
@@ -89,9 +96,15 @@ async def start_site(
     control = SiteControl(settings, client, jobs, tasks, resources, models)
     tls = TlsMaterial.from_settings(settings)
     data_plane = DataPlaneServicer(
-        Mailbox(settings.home / "transfer"), settings.hosts_party, secure=tls is not None
+        Mailbox(settings.home / "transfer"),
+        settings.hosts_party,
+        secure=tls is not None,
+        members=control.job_members,
+        quota_bytes=settings.transfer_quota_bytes,
     )
     tables = TableStore.for_site(settings, database)
+    # Uploads a crash cut short left their bytes in the spool; none of this server's has started yet.
+    await asyncio.to_thread(tables.clear_spool)
     serving = ServingService(
         settings, models, model_records, jobs, tables, ServingPeers.from_settings(settings)
     )
@@ -107,6 +120,8 @@ async def start_site(
         tls=tls,
     )
     await federation.start()
+    # Values of jobs that ended before a restart, or while their retention ran, go on the next sweep.
+    control.transfers.start()
     tracking = TrackingService(
         settings.home,
         jobs,
@@ -132,8 +147,40 @@ async def start_site(
         tables,
         deployment,
         peers,
-        ModelService(models, jobs, hosts_party=settings.hosts_party),
+        ModelService(
+            models, jobs, signing=ArchiveSigning.for_site(settings), hosts_party=settings.hosts_party
+        ),
         serving,
+    )
+
+
+def edge_policy(settings: Settings, *, sessions: BoardSessions | None = None) -> EdgePolicy:
+    """What the HTTP edge checks on this site: signatures in cluster mode, else the local credential."""
+    from accord.api.auth import RequestAuthenticator
+    from accord.api.edge import EdgePolicy
+    from accord.security.local_token import ensure_local_token
+
+    authenticator = None
+    if settings.http_auth:
+        authenticator = RequestAuthenticator(
+            settings.app_credentials,
+            max_skew_s=settings.auth_max_skew_s,
+            nonce_file=settings.home / "auth_nonces",
+        )
+    local_token = None
+    if settings.insecure_open:
+        log.warning(
+            "insecure_open: the HTTP API on %s takes requests from anyone who can reach it, from any "
+            "Host, without the local credential; drop --insecure-open unless that is meant",
+            settings.http_address,
+        )
+    elif not settings.http_auth:
+        local_token = ensure_local_token(settings.home)
+    return EdgePolicy.of(
+        settings,
+        local_token=local_token,
+        authenticator=authenticator,
+        sessions=sessions.valid if sessions is not None else None,
     )
 
 
@@ -142,16 +189,19 @@ async def run_server(settings: Settings) -> None:
     import uvicorn
 
     from accord.api.app import create_app
-    from accord.api.auth import RequestAuthenticator
+    from accord.board.router import site_board
+    from accord.board.sessions import BoardSessions
+    from accord.security.private import private_process
 
+    # Before anything is written: keys, tables, models and exchanged values are the site's alone.
+    private_process(settings.home)
     # Built before the site starts, so bad credentials stop the server before anything runs.
-    authenticator = (
-        RequestAuthenticator(settings.app_credentials, max_skew_s=settings.auth_max_skew_s)
-        if settings.http_auth
-        else None
-    )
+    # Cluster mode: the board logs in once with a signed request and holds a session cookie.
+    sessions = BoardSessions() if settings.http_auth else None
+    edge = edge_policy(settings, sessions=sessions)
     tracing = configure_tracing(settings, "accord-server")
     site = await start_site(settings)
+    board = site_board(site, sessions)
     config = uvicorn.Config(
         create_app(
             site.jobs,
@@ -160,7 +210,10 @@ async def run_server(settings: Settings) -> None:
             deployment=site.deployment,
             models=site.models,
             serving=site.serving,
-            authenticator=authenticator,
+            grants=TableGrantRepository(site.database),
+            edge=edge,
+            upload_roots=settings.upload_roots,
+            board=board,
         ),
         host=settings.http_host,
         port=settings.http_port,
@@ -194,6 +247,7 @@ async def run_server(settings: Settings) -> None:
     log.info("HTTP API on %s, federation on %s", settings.http_address, site.federation.address)
     await stop.wait()
     await inference.stop(grace=1.0)
+    board.close()  # open boards' event streams end, so the shutdown does not wait for them
     await http.shutdown()
     await site.stop()
     if tracing is not None:

@@ -29,6 +29,11 @@ class Settings(BaseModel):
     # Engine sizes of this site, the counterpart of FATE-Flow's service_conf engine registration.
     computing_nodes: int = Field(default=1, ge=1)
     computing_cores_per_node: int = Field(default=16, ge=1)
+    # Computing engine SPARK: the master jobs run on (local[N], spark://host:port, yarn, k8s://...)
+    # and where its tables live (a local path for local[N]; a path every executor reaches, or
+    # hdfs://..., for a cluster). Unset: a temporary directory, for local[N] only.
+    spark_master: str = "local[2]"
+    spark_table_root: str | None = None
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from accord.activities.federation import FederationActivities
 from accord.activities.queue import QueueActivities
+from accord.activities.services import SiteEngines
 from accord.activities.tasks import ServiceParts, TaskActivities
 from accord.components import ComponentRegistry
 from accord.federation.client import FederationClient
@@ -25,20 +26,24 @@ from accord.persistence import (
     JobRepository,
     MetricRepository,
     ModelRepository,
+    ResourceRepository,
+    TableGrantRepository,
     TableMetaRepository,
     TaskRepository,
 )
 from accord.settings import Settings
+from accord.site.reconcile import Reconciler
 from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect, workflow_runner
+from accord.workflows.delivery import JobEndDeliveryWorkflow
 from accord.workflows.job import JobWorkflow
 from accord.workflows.party import PartyWorkflow
 from accord.workflows.queue import JobQueueWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS = [JobWorkflow, PartyWorkflow, JobQueueWorkflow]
+WORKFLOWS = [JobWorkflow, PartyWorkflow, JobQueueWorkflow, JobEndDeliveryWorkflow]
 
 
 @dataclass
@@ -66,6 +71,21 @@ def service_parts(settings: Settings, database: Database) -> ServiceParts:
         metrics=MetricRepository(database),
         models=ModelStore(settings.home / "models", ModelRepository(database)),
         transfer_timeout_s=settings.transfer_timeout_s,
+        local_party_ids=settings.local_party_ids,
+        grants=TableGrantRepository(database),
+        engines=SiteEngines(settings, work_dir=settings.home / "computing"),
+    )
+
+
+def build_reconciler(deps: WorkerDeps) -> Reconciler:
+    """Returns the queue slots and cores of jobs whose workflow was ended outside Accord."""
+    return Reconciler(
+        deps.temporal,
+        deps.settings.task_queue,
+        JobRepository(deps.database),
+        ResourceRepository(deps.database),
+        deps.federation,
+        interval_s=deps.settings.reconcile_interval_s,
     )
 
 
@@ -93,9 +113,11 @@ def build_worker(deps: WorkerDeps) -> Worker:
             federation.stop_tasks,
             federation.update_job_status,
             federation.query_task_status,
+            federation.deliver_job_end,
             tasks.run_task,
             tasks.report_task,
             queue.enqueue_job,
+            queue.search_attributes_ready,
         ],
         workflow_runner=workflow_runner(),
         # Components block in threads; the activity coroutines only heartbeat around them.
@@ -105,6 +127,10 @@ def build_worker(deps: WorkerDeps) -> Worker:
 
 async def run_worker(settings: Settings) -> None:
     """``accord worker``: serve this site's task queue until SIGTERM or SIGINT."""
+    from accord.security.private import private_process
+
+    # Before anything is written: tables, models and exchanged values are the site's alone.
+    private_process(settings.home)
     tracing = configure_tracing(settings, "accord-worker")
     database = Database.from_settings(settings)
     database.migrate()
@@ -125,7 +151,12 @@ async def run_worker(settings: Settings) -> None:
         ready.parent.mkdir(parents=True, exist_ok=True)
         ready.write_text("ready\n")
         log.info("worker polling task queue %s", settings.task_queue)
+        reconciling = asyncio.create_task(build_reconciler(deps).run(stop))
         await stop.wait()
+        # Every step of a pass is idempotent: one cut short here is completed by the next worker's.
+        reconciling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reconciling
     with contextlib.suppress(FileNotFoundError):
         ready.unlink()
     await deps.federation.close()

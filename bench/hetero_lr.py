@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from accord.standalone.stack import Stack  # noqa: E402
-from tests.support import loopback_settings  # noqa: E402
+from tests.support import local_credential, loopback_settings  # noqa: E402
 
 EXAMPLES = ROOT.parent / "shared" / "fate" / "examples"
 LR = EXAMPLES / "dsl" / "v2" / "hetero_logistic_regression"
@@ -128,11 +128,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        settings = loopback_settings(Path(home))
+        # The site reads FATE's example files itself: they lie under its upload_roots.
+        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
         stack = Stack(settings)
         stack.up()
         try:
-            with httpx.Client(base_url=settings.http_address, timeout=120) as http:
+            with httpx.Client(
+                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
+            ) as http:
                 for name in ("breast_hetero_guest", "breast_hetero_host"):
                     upload(http, name)
                 job_id, wall = breast(http, 10)

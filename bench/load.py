@@ -42,7 +42,7 @@ from accord.status import JobStatus  # noqa: E402
 from accord.temporal_client import connect  # noqa: E402
 from accord.workflows.job import JobWorkflow  # noqa: E402
 from tests.scheduling.jobs import chain_dsl, conf  # noqa: E402
-from tests.support import loopback_settings  # noqa: E402
+from tests.support import local_credential, loopback_settings  # noqa: E402
 
 COMPONENTS = ("c0", "c1")
 PARTIES = frozenset({("guest", 9999), ("host", 10000)})
@@ -150,7 +150,9 @@ async def submit_all(settings: Settings, jobs: int) -> LoadReport:
     """Submit ``jobs`` jobs at one moment over HTTP and wait for each to end."""
     temporal = await connect(settings)
     limits = httpx.Limits(max_connections=jobs, max_keepalive_connections=jobs)
-    async with httpx.AsyncClient(base_url=settings.http_address, timeout=120, limits=limits) as http:
+    async with httpx.AsyncClient(
+        base_url=settings.http_address, timeout=120, limits=limits, headers=local_credential(settings)
+    ) as http:
         start = asyncio.Event()
         submissions = [Submission(sent=0.0) for _ in range(jobs)]
         running = [asyncio.create_task(_one(http, temporal, start, record)) for record in submissions]
@@ -168,7 +170,7 @@ def check(settings: Settings, report: LoadReport) -> LoadReport:
     report.lost += [s.error or "no job id" for s in report.submissions if s.job_id is None]
     report.lost += [f"{s.job_id}: {s.error}" for s in report.submissions if s.job_id and s.error]
     report.duplicated += [f"job id {i} given {n} times" for i, n in Counter(ids).items() if n > 1]
-    with httpx.Client(base_url=settings.http_address, timeout=60) as http:
+    with httpx.Client(base_url=settings.http_address, timeout=60, headers=local_credential(settings)) as http:
         listed = http.post("/v1/job/list/job", json={"limit": 1000}).json()["data"]["jobs"]
     rows = Counter((row["f_job_id"], row["f_role"], row["f_party_id"]) for row in listed)
     for job_id in set(ids):

@@ -38,7 +38,7 @@ from accord.standalone.stack import Stack  # noqa: E402
 from accord.status import JobStatus  # noqa: E402
 from accord.temporal_client import connect  # noqa: E402
 from accord.workflows.job import JobWorkflow  # noqa: E402
-from tests.support import loopback_settings  # noqa: E402
+from tests.support import local_credential, loopback_settings  # noqa: E402
 
 
 def chain(stages: int) -> dict[str, Any]:
@@ -82,7 +82,9 @@ def stage_times(settings: Settings, job_id: str, stages: int) -> list[float]:
 
 async def measure(settings: Settings, stages: int, jobs: int, rounds: int) -> dict[str, float]:
     temporal = await connect(settings)
-    async with httpx.AsyncClient(base_url=settings.http_address, timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=settings.http_address, timeout=60, headers=local_credential(settings)
+    ) as http:
         await run_job(http, temporal, chain(2))  # warm-up: the queue workflow, caches, connections
         samples: list[float] = []
         chain_walls: list[float] = []

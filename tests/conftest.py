@@ -1,4 +1,4 @@
-"""Fixtures shared by every test folder: PostgreSQL, the Temporal dev server, whole sites."""
+"""Fixtures shared by every test folder: PostgreSQL, the Temporal dev server, whole sites, engines."""
 
 from __future__ import annotations
 
@@ -10,11 +10,20 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from tests.engines import engine, local_engine, spark_engine
 from tests.pg_server import PostgresServer, PostgresUnavailable, find_bin_dir
 from tests.scheduling.harness import RunningSite, site_settings, start_running_site, stop_running_site
 from tests.temporal_env import temporal_env
 
-__all__ = ["make_site", "postgres_server", "site", "temporal_env"]
+__all__ = [
+    "engine",
+    "local_engine",
+    "make_site",
+    "postgres_server",
+    "site",
+    "spark_engine",
+    "temporal_env",
+]
 
 SiteFactory = Callable[..., Awaitable[RunningSite]]
 

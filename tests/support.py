@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from accord.security.local_token import ensure_local_token
 from accord.settings import Settings
 
 T = TypeVar("T")
@@ -34,6 +35,11 @@ def loopback_settings(home: Path, **overrides: Any) -> Settings:
         "serving_port": free_port(),
     }
     return Settings(home=home, **{**ports, **overrides})
+
+
+def local_credential(settings: Settings) -> dict[str, str]:
+    """The header that lets a client into a standalone site's HTTP API (what the accord CLI sends)."""
+    return {"Authorization": f"Bearer {ensure_local_token(settings.home)}"}
 
 
 def wait_until(

@@ -41,6 +41,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from accord.settings import Settings
 from accord.standalone.temporal_server import DEV_SERVER_TUNING, dev_server_args, temporal_binary
+from accord.workflows.visibility import dev_server_flags
 from tests.support import free_port
 
 START_TIMEOUT_S = 30.0
@@ -58,7 +59,8 @@ async def temporal_environment(
     options.setdefault("data_converter", pydantic_data_converter)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(temporal_binary()),
-        dev_server_extra_args=[*DEV_SERVER_TUNING, *extra_args],
+        # Accord's search attributes, as the standalone site's server registers them.
+        dev_server_extra_args=[*DEV_SERVER_TUNING, *dev_server_flags(), *extra_args],
         dev_server_startup_timeout=timedelta(seconds=START_TIMEOUT_S),
         ui=False,
         **options,

@@ -68,11 +68,19 @@ def load_site(party_id: int) -> Any:
 # ---- compose.yaml ------------------------------------------------------------------------------
 
 
-def test_compose_has_five_services_per_party() -> None:
+def test_compose_has_six_services_per_party() -> None:
+    # temporal-attributes: a one-off that registers the job search attributes on the site's Temporal.
     expected = {
         f"{kind}-{party}"
         for party in PARTIES
-        for kind in ("postgres", "temporal", "temporal-ui", "accord-server", "accord-worker")
+        for kind in (
+            "postgres",
+            "temporal",
+            "temporal-attributes",
+            "temporal-ui",
+            "accord-server",
+            "accord-worker",
+        )
     }
     assert set(services()) == expected
 
@@ -229,9 +237,9 @@ def dockerfile() -> list[tuple[str, str]]:
 def test_dockerfile_installs_the_project_as_the_makefile_does() -> None:
     instructions = dockerfile()
     assert instructions[0] == ("FROM", "python:3.11-slim")
-    # The Makefile: pip install of the project root (editable, with the dev extras).
+    # The Makefile: pip install of the project root (editable, with the dev and Spark extras).
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"-m pip install .*'\.\[dev\]'", makefile)
+    assert re.search(r"-m pip install .*'\.\[dev,spark\]'", makefile)
 
     copied: dict[str, str] = {}  # repository path -> path in the image
     for instruction, arguments in instructions:

@@ -8,8 +8,16 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from accord.activities.messages import JobParties, JobStatusFanout, ResourceClaims, StatusQuery, TaskFanout
+from accord.activities.messages import (
+    JobEndDelivery,
+    JobParties,
+    JobStatusFanout,
+    ResourceClaims,
+    StatusQuery,
+    TaskFanout,
+)
 from accord.dsl_compiler.plan import JobPlan
 from accord.errors import AccordError
 from accord.federation.client import FederationClient
@@ -182,6 +190,27 @@ class FederationActivities:
                 request_id=command_request_id(p),
             ),
         )
+
+    @activity.defn(name="deliver_job_end")
+    async def deliver_job_end(self, end: JobEndDelivery, party: Party) -> None:
+        """Return the party's cores and tell it the job's end; raises (and is retried) until it answers."""
+        try:
+            if party in end.held:
+                await self._client.return_resource(
+                    ReturnResource(job_id=end.job_id, party=party),
+                    source=end.initiator,
+                    request_id=command_request_id(party, "/return"),
+                )
+            await self._client.update_job_status(
+                UpdateJobStatus(job_id=end.job_id, party=party, status=end.status, reason=end.reason),
+                source=end.initiator,
+                request_id=command_request_id(party, "/status"),
+            )
+        except AccordError as error:
+            if error.retryable:
+                raise
+            # The party answered, and refused: asking again cannot change its answer.
+            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from None
 
     @activity.defn(name="query_task_status")
     async def query_task_status(self, query: StatusQuery, source: Party) -> list[TaskReport]:

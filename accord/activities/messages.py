@@ -34,6 +34,18 @@ class JobStatusFanout(_Frozen):
     reason: str = ""
 
 
+class JobEndDelivery(_Frozen):
+    """A job's end, for the parties it could not reach when it ended."""
+
+    job_id: str
+    initiator: Party
+    parties: tuple[Party, ...]
+    # Of those, the parties that still hold cores for the job.
+    held: tuple[Party, ...]
+    status: JobStatus
+    reason: str = ""
+
+
 class ResourceClaim(_Frozen):
     party: Party
     engine: str

@@ -11,26 +11,35 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from accord.activities.federation import command_request_id
 from accord.activities.messages import ReportTask, RunTask
+from accord.activities.services import FederatedExchange, RepositoryMetrics, SiteTables, StoredModels
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
-from accord.components.sdk import layout
-from accord.components.sdk.services import TaskServices
+from accord.components.sdk import ComponentBase, layout
+from accord.components.sdk.services import EngineSource, TaskServices
 from accord.dsl_compiler.plan import JobPlan
-from accord.errors import RecordNotFound, StatusTransitionError
+from accord.errors import AccordError, RecordNotFound, StatusTransitionError, TableNotGranted
 from accord.federation.client import FederationClient
 from accord.federation.commands import TaskReport
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.model_store import ModelStore
-from accord.persistence import JobRepository, MetricRepository, NewTask, TaskKey, TaskRepository
+from accord.persistence import (
+    JobRepository,
+    MetricRepository,
+    NewTask,
+    TableGrantRepository,
+    TaskKey,
+    TaskRepository,
+)
 from accord.status import TaskStatus
 from accord.storage import TableStore
 
@@ -65,6 +74,45 @@ class ServiceParts:
     metrics: MetricRepository
     models: ModelStore
     transfer_timeout_s: float
+    # Cluster mode: the site's parties, and the grants that let other parties' jobs read its tables.
+    local_party_ids: tuple[int, ...] = ()
+    grants: TableGrantRepository | None = None
+    # Block-table engines for components that compute on them (accord.activities.services.SiteEngines).
+    engines: EngineSource | None = None
+
+
+def check_table_grant(parts: ServiceParts, task: RunTask, parameters: Mapping[str, Any]) -> None:
+    """Refuse a task reading one of this site's tables for a job another party initiated, ungranted.
+
+    The table is the one a Reader (or any component taking ``table: {namespace, name}``) names. In
+    standalone, or for a job one of this site's own parties initiated, there is nothing to check.
+    """
+    table = parameters.get("table")
+    initiator = task.initiator.party_id
+    if parts.grants is None or not parts.local_party_ids or initiator in parts.local_party_ids:
+        return
+    if not isinstance(table, Mapping):
+        return
+    namespace, name = table.get("namespace"), table.get("name")
+    if not isinstance(namespace, str) or not isinstance(name, str):
+        return
+    if parts.grants.allows(namespace, name, initiator):
+        return
+    log.warning(
+        "refused job %s of %s %s the table %s.%s on %s: not granted",
+        task.job_id,
+        task.initiator.role,
+        initiator,
+        namespace,
+        name,
+        task.party,
+    )
+    raise TableNotGranted(
+        f"job {task.job_id} was initiated by {task.initiator.role} {initiator}, and table "
+        f"{namespace}.{name} of {task.party.role} {task.party.party_id} is not granted to party {initiator}",
+        hint=f"if party {initiator} may read it, its owner grants it on the site of party "
+        f"{task.party.party_id}: `accord table grant -n {namespace} -t {name} --party {initiator}`",
+    )
 
 
 class TaskActivities:
@@ -111,12 +159,12 @@ class TaskActivities:
             return asyncio.run_coroutine_threadsafe(client.push_value(key, data, request_id=request_id), loop)
 
         return TaskServices(
-            tables=parts.tables,
-            mailbox=parts.mailbox,
-            send=send,
-            metrics=parts.metrics,
-            models=parts.models,
+            tables=SiteTables(parts.tables),
+            exchange=FederatedExchange(parts.mailbox, send),
+            metrics=RepositoryMetrics(parts.metrics),
+            models=StoredModels(parts.models),
             transfer_timeout_s=parts.transfer_timeout_s,
+            engines=parts.engines,
         )
 
     @activity.defn(name="run_task")
@@ -159,7 +207,9 @@ class TaskActivities:
         component = self._registry.create(module)
         # A thread of our own per component: components of one job wait on each other over the data
         # plane, so queueing them behind each other in a small shared pool could deadlock a job.
-        running = asyncio.get_running_loop().run_in_executor(self._components, component.run, ctx)
+        running = asyncio.get_running_loop().run_in_executor(
+            self._components, self._run, component, ctx, task
+        )
         try:
             await _heartbeating(running)
         except asyncio.CancelledError:
@@ -172,12 +222,19 @@ class TaskActivities:
             raise asyncio.CancelledError() from None
         except Exception as exc:
             log.exception("component %s of job %s failed on %s", task.component, task.job_id, task.party)
-            message = f"{module} failed: {type(exc).__name__}: {exc}"
+            code = f" ({exc.code})" if isinstance(exc, AccordError) else ""
+            message = f"{module} failed: {type(exc).__name__}{code}: {exc}"
             await _heartbeating(self._report(task, TaskStatus.FAILED, message, after=started))
             raise ApplicationError(message, type=COMPONENT_FAILURE, non_retryable=True) from exc
         # A slow report (the initiator's site briefly away) must not look like a dead worker, or
         # Temporal would run the finished component again.
         await _heartbeating(self._report(task, TaskStatus.SUCCESS, after=started))
+
+    def _run(self, component: ComponentBase[Any], ctx: TaskContext, task: RunTask) -> None:
+        # Checked in the component's thread, so a refusal fails the task like the component failing.
+        if self._parts is not None:
+            check_table_grant(self._parts, task, ctx.parameters)
+        component.run(ctx)
 
     async def _succeeded(self, task: RunTask) -> bool:
         """Whether this party's row of the task already records its success."""

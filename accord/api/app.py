@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,8 +19,10 @@ from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from accord import __version__
-from accord.api.auth import RequestAuthenticator, SignatureMiddleware
+from accord.api.auth import RequestAuthenticator
 from accord.api.deploy import deploy_router
+from accord.api.edge import EdgeMiddleware, EdgePolicy
+from accord.api.grants import grant_router
 from accord.api.models import model_router
 from accord.api.schemas import (
     Envelope,
@@ -40,8 +43,11 @@ from accord.api.schemas import (
 from accord.api.serving import serving_router
 from accord.api.tables import table_router
 from accord.api.tracking import tracking_router
+from accord.board.docs import install_docs
+from accord.board.router import Board
 from accord.errors import AccordError, JsonSyntaxError, RecordNotFound, RetCode, http_status
 from accord.model_store import ModelService
+from accord.persistence import TableGrantRepository
 from accord.serving import ServingService
 from accord.site.deploy import ModelDeployment
 from accord.site.jobs import JobService
@@ -160,21 +166,30 @@ def create_app(
     deployment: ModelDeployment | None = None,
     models: ModelService | None = None,
     serving: ServingService | None = None,
+    grants: TableGrantRepository | None = None,
     authenticator: RequestAuthenticator | None = None,
+    edge: EdgePolicy | None = None,
+    upload_roots: Sequence[Path] = (),
+    board: Board | None = None,
 ) -> FastAPI:
-    """The API; with ``authenticator`` every request but the documentation pages must be signed."""
+    """The API behind :mod:`accord.api.edge`'s checks (``edge``; by default only its size limits).
+
+    With ``authenticator`` (and no ``edge``) every request but the documentation pages must be signed.
+    """
     app = FastAPI(
         title="Accord",
         version=__version__,
         description="FATE-Flow compatible job API: POST JSON, replies in FATE-Flow's envelope.",
+        # Served from the package by install_docs: FastAPI's own pages load Swagger UI from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    if authenticator is not None:
-        # Added before the error handlers' middleware, which then wraps it, so even a failure while
-        # checking a signature still answers with an envelope.
-        docs = (app.openapi_url, app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
-        app.add_middleware(
-            SignatureMiddleware, authenticator=authenticator, open_paths=[p for p in docs if p]
-        )
+    policy = edge or EdgePolicy(authenticator=authenticator)
+    # Added before the error handlers' middleware, which then wraps it, so even a failure while
+    # checking a request still answers with an envelope.
+    docs = [p for p in (app.openapi_url,) if p] + install_docs(app)
+    open_paths = docs + (board.open_paths() if board is not None else [])
+    app.add_middleware(EdgeMiddleware, policy=policy, open_paths=open_paths)
     _install_error_handlers(app)
 
     @app.post("/v1/job/submit", responses=_errors(400))
@@ -258,10 +273,14 @@ def create_app(
         app.include_router(tracking_router(tracking, _errors(400, 404)))
     if tables is not None:
         app.include_router(table_router(tables))
+    if tables is not None and grants is not None:
+        app.include_router(grant_router(grants, tables, _errors(400, 404)))
     if deployment is not None:
         app.include_router(deploy_router(deployment, _errors(400, 404, 409)))
     if models is not None:
-        app.include_router(model_router(models, _errors(400, 404, 409)))
+        app.include_router(model_router(models, _errors(400, 404, 409), upload_roots=upload_roots))
     if serving is not None:
         app.include_router(serving_router(serving, _errors(400, 404, 409)))
+    if board is not None:
+        app.include_router(board.router())
     return app

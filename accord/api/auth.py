@@ -1,41 +1,50 @@
-"""Signed HTTP requests: FATE-Flow 1.x's app key / secret scheme, checked before any route runs.
+"""Signed HTTP requests: an app key / secret scheme in the manner of FATE-Flow 1.x, checked at the edge.
 
 In cluster mode (``http_auth``) the site answers only requests signed with an app key it knows
-(``app_credentials``: app key → app secret). Standalone sites run without it, open on loopback.
+(``app_credentials``: app key → app secret); :mod:`accord.api.edge` runs the checks before any route.
 
 Headers, all four required on every request::
 
-    TIMESTAMP   milliseconds since the Unix epoch, decimal digits, e.g. 1634890066095; it may be at
-                most ``auth_max_skew_s`` (default 60 s) before or after the server's clock
-    NONCE       a string used once per app key, 1 to 128 printable ASCII characters (a UUID does)
-    APP_KEY     the app key
-    SIGNATURE   base64 (standard alphabet, with padding) of HMAC-SHA256(app secret, signed string)
+    TIMESTAMP       milliseconds since the Unix epoch, decimal digits, e.g. 1634890066095; it may be
+                    at most ``auth_max_skew_s`` (default 60 s) before or after the server's clock
+    NONCE           a string used once per app key, 1 to 128 printable ASCII characters (a UUID does)
+    APP_KEY         the app key
+    SIGNATURE       base64 (standard alphabet, with padding) of HMAC-SHA256(app secret, signed string)
 
-The signed string is six byte strings joined with one newline (0x0A) each, in this order::
+and, for a streamed upload (``/v1/data/upload…``), whose body the site cannot hold before checking::
+
+    X-Content-SHA256  the lower-case hex SHA-256 of the body; the site hashes the bytes as they arrive
+                      and refuses the upload at its last byte if they differ
+
+The signed string is seven byte strings joined with one newline (0x0A) each, in this order::
 
     TIMESTAMP   the header's value
     NONCE       the header's value
     APP_KEY     the header's value
+    method      the HTTP method in capitals: ``POST``, ``GET``
     target      the request path as sent on the wire (percent-encoded), then ``?`` and the query
                 string when there is one: ``/v1/job/query``, ``/v1/table/list?x=1``
-    body        the exact bytes of the request body; empty when there is none
-    (empty)     FATE-Flow signs form fields here; Accord takes no forms, so it is always empty
+    body hash   the lower-case hex SHA-256 of the exact body bytes (of the empty string when there is
+                no body: ``e3b0c442…52b855``)
+    (empty)
 
 so it always ends with a newline. The app secret is the HMAC key, as UTF-8 bytes. For app key
 ``my-app`` with secret ``s3cret`` signing ``POST /v1/job/list/job`` with body ``{"limit": 5}``::
 
-    $ printf '1634890066095\\nnonce-1\\nmy-app\\n/v1/job/list/job\\n{"limit": 5}\\n' \\
+    $ body_hash=$(printf '{"limit": 5}' | sha256sum | cut -d' ' -f1)
+    $ printf '1634890066095\\nnonce-1\\nmy-app\\nPOST\\n/v1/job/list/job\\n%s\\n' "$body_hash" \\
         | openssl dgst -sha256 -hmac s3cret -binary | base64
-    3vF7eY5072WfKJTv3/aWBAQ6IasT0ZCrg8fbVnZV0C8=
+    41dFiw6TeRs4/7Te3FN0GPj25GyRl8nyGl83H9UZcHA=
 
-This is FATE-Flow 1.x's layout (its flow client and server sign exactly these elements), so a
-signature made with HMAC-SHA1 instead, as FATE-Flow 1.x clients make it, is accepted too; the two
-are told apart by length (28 base64 characters for SHA-1, 44 for SHA-256).
+The layout is FATE-Flow 1.x's (timestamp, nonce, app key, path, body) with the method added and the
+body replaced by its hash, so a signature cannot be moved to another method, nor a body swapped on
+the way, and a streamed upload can be signed before it is sent.
 
 A refused request gets HTTP 401 and the envelope ``{"retcode": 109, "retmsg": ..., "data": null,
-"jobId": null}`` whose message says what is wrong and how to fix it; the refusal is logged on
-``accord.api.auth``. A replayed (APP_KEY, NONCE) pair is refused for as long as its TIMESTAMP is
-fresh; after that the timestamp check refuses it. The API's own documentation pages stay open.
+"jobId": null}`` whose message says what is wrong and how to fix it; the refusal is logged. A replayed
+(APP_KEY, NONCE) pair is refused for as long as its TIMESTAMP is fresh, also across a restart of the
+server: fresh nonces are kept in a file under the site's home (``auth_nonces``, 0600). After that the
+timestamp check refuses it. The API's own documentation pages stay open.
 
 Proxies in front of the site must pass headers with underscores (nginx drops them unless
 ``underscores_in_headers on``) and must not rewrite the path or the body.
@@ -44,20 +53,18 @@ Proxies in front of the site must pass headers with underscores (nginx drops the
 from __future__ import annotations
 
 import base64
+import hashlib
 import heapq
 import hmac
-import json
 import logging
+import os
 import time
 import uuid
-from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, NamedTuple
-from urllib.parse import quote
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import NamedTuple
 
-from accord.errors import AccordError, ArgumentError, AuthenticationFailed, ResourceInsufficient, http_status
-
-if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from accord.errors import ArgumentError, AuthenticationFailed, ResourceInsufficient
 
 log = logging.getLogger(__name__)
 
@@ -66,54 +73,53 @@ NONCE = "NONCE"
 APP_KEY = "APP_KEY"
 SIGNATURE = "SIGNATURE"
 HEADERS = (TIMESTAMP, NONCE, APP_KEY, SIGNATURE)
+BODY_SHA256 = "X-Content-SHA256"
 
 MAX_NONCE_CHARS = 128
 # Room for some 1,500 signed requests a second at the default skew, in a few tens of MB at most.
 DEFAULT_MAX_NONCES = 100_000
-_SHA1_SIGNATURE_CHARS = 28  # len(base64 of a 20-byte digest)
-_CHALLENGE = b'Signature realm="accord", headers="TIMESTAMP NONCE APP_KEY SIGNATURE"'
 _FIX = (
     "sign every request with an app key the site lists in app_credentials and its secret (accord CLI: "
     "`accord init --app-key KEY --app-secret SECRET`, or ACCORD_APP_KEY and ACCORD_APP_SECRET)"
 )
 
 
-def signed_string(timestamp: str, nonce: str, app_key: str, target: bytes, body: bytes) -> bytes:
+def body_digest(body: bytes) -> str:
+    """The body hash a signature covers: lower-case hex SHA-256."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def signed_string(timestamp: str, nonce: str, app_key: str, method: str, target: bytes, digest: str) -> bytes:
     """The bytes a signature covers; see the module docstring."""
-    return b"\n".join([timestamp.encode(), nonce.encode(), app_key.encode(), target, body, b""])
+    parts = [timestamp.encode(), nonce.encode(), app_key.encode(), method.upper().encode(), target]
+    return b"\n".join([*parts, digest.encode(), b""])
 
 
 def signature(
-    secret: str,
-    timestamp: str,
-    nonce: str,
-    app_key: str,
-    target: bytes,
-    body: bytes,
-    *,
-    digest: str = "sha256",
+    secret: str, timestamp: str, nonce: str, app_key: str, method: str, target: bytes, digest: str
 ) -> str:
-    message = signed_string(timestamp, nonce, app_key, target, body)
-    return base64.b64encode(hmac.new(secret.encode(), message, digest).digest()).decode("ascii")
+    message = signed_string(timestamp, nonce, app_key, method, target, digest)
+    return base64.b64encode(hmac.new(secret.encode(), message, "sha256").digest()).decode("ascii")
 
 
 def signed_headers(
     app_key: str,
     secret: str,
+    method: str,
     target: bytes,
-    body: bytes,
+    digest: str,
     *,
     now: float | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """The four headers that sign a request to ``target`` (path and query) carrying ``body``."""
+    """The four headers that sign ``method target`` carrying a body whose SHA-256 is ``digest``."""
     timestamp = str(round((time.time() if now is None else now) * 1000))
     nonce = nonce or str(uuid.uuid4())
     return {
         TIMESTAMP: timestamp,
         NONCE: nonce,
         APP_KEY: app_key,
-        SIGNATURE: signature(secret, timestamp, nonce, app_key, target, body),
+        SIGNATURE: signature(secret, timestamp, nonce, app_key, method, target, digest),
     }
 
 
@@ -127,12 +133,67 @@ class Claim(NamedTuple):
     sent_at_s: float
 
 
+class NonceFile:
+    """Fresh nonces on disk, so a restart of the server does not reopen their requests to replay.
+
+    One line per accepted nonce (``expiry app_key nonce``), appended and flushed to disk before the
+    request runs; rewritten without the stale lines when it has grown well past the live ones.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lines = 0
+
+    def load(self, now: float) -> list[tuple[float, str, str]]:
+        """The entries still fresh at ``now``; the file is rewritten with only them."""
+        entries: list[tuple[float, str, str]] = []
+        try:
+            text = self.path.read_text(encoding="ascii", errors="replace")
+        except FileNotFoundError:
+            text = ""
+        for line in text.splitlines():
+            expiry, _, rest = line.partition(" ")
+            app_key, _, nonce = rest.partition(" ")
+            try:
+                expires = float(expiry)
+            except ValueError:
+                continue  # a line cut short by a crash
+            if expires >= now and app_key and nonce:
+                entries.append((expires, app_key, nonce))
+        self.rewrite(entries)
+        return entries
+
+    def rewrite(self, entries: list[tuple[float, str, str]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.part")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as out:
+            out.writelines(f"{expires!r} {key} {nonce}\n" for expires, key, nonce in entries)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, self.path)
+        self._lines = len(entries)
+
+    def append(self, expires: float, app_key: str, nonce: str) -> None:
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a", encoding="ascii") as out:
+            out.write(f"{expires!r} {app_key} {nonce}\n")
+            out.flush()
+            os.fsync(out.fileno())
+        self._lines += 1
+
+    @property
+    def lines(self) -> int:
+        return self._lines
+
+
 class RequestAuthenticator:
     """Checks the four signature headers and remembers nonces for as long as a replay could pass.
 
     ``clock`` gives seconds since the epoch (``time.time``); tests pass their own. At most
     ``max_nonces`` nonces are remembered: when that many fresh ones are held, further requests are
     refused until some age out, since forgetting a fresh nonce would let its request be replayed.
+    With ``nonce_file`` the fresh nonces also outlive the process.
     """
 
     def __init__(
@@ -142,6 +203,7 @@ class RequestAuthenticator:
         max_skew_s: float = 60.0,
         clock: Callable[[], float] = time.time,
         max_nonces: int = DEFAULT_MAX_NONCES,
+        nonce_file: Path | None = None,
     ) -> None:
         if not credentials:
             raise ArgumentError(
@@ -165,6 +227,10 @@ class RequestAuthenticator:
         # time so the stale ones are dropped cheaply.
         self._nonces: dict[tuple[str, str], float] = {}
         self._expiry: list[tuple[float, tuple[str, str]]] = []
+        self._file = NonceFile(nonce_file) if nonce_file is not None else None
+        if self._file is not None:
+            for expires, app_key, nonce in self._file.load(self._clock()):
+                self._remember((app_key, nonce), expires)
 
     def check_headers(self, headers: Mapping[str, str]) -> Claim:
         """The request's claim, refused early when headers are missing, malformed, stale or unknown.
@@ -206,16 +272,15 @@ class RequestAuthenticator:
             raise AuthenticationFailed(f"unknown APP_KEY {app_key[:64]!r}", hint=_FIX)
         return Claim(raw_time, nonce, app_key, headers[SIGNATURE], sent_at_s)
 
-    def verify(self, claim: Claim, target: bytes, body: bytes) -> None:
+    def verify(self, claim: Claim, method: str, target: bytes, digest: str) -> None:
         """Accept the request, remembering its nonce, or refuse a bad signature or a replay."""
         secret = self._secrets[claim.app_key]
-        digest = "sha1" if len(claim.signature) == _SHA1_SIGNATURE_CHARS else "sha256"
-        expected = signature(secret, claim.timestamp, claim.nonce, claim.app_key, target, body, digest=digest)
+        expected = signature(secret, claim.timestamp, claim.nonce, claim.app_key, method, target, digest)
         if not hmac.compare_digest(expected.encode(), claim.signature.encode()):
             raise AuthenticationFailed(
                 f"header SIGNATURE does not match the request for app key {claim.app_key!r}",
-                hint="sign with that key's secret over the exact path, query and body bytes sent "
-                "(see accord.api.auth for the signed string)",
+                hint="sign with that key's secret over the method, the exact path and query, and the "
+                "SHA-256 of the body bytes sent (see accord.api.auth for the signed string)",
             )
         now = self._clock()
         self._forget_stale(now)
@@ -233,138 +298,30 @@ class RequestAuthenticator:
             )
         # Fresh until its timestamp is refused anyway.
         expires = claim.sent_at_s + self.max_skew_s
-        self._nonces[key] = expires
-        heapq.heappush(self._expiry, (expires, key))
+        self._remember(key, expires)
+        if self._file is not None:
+            if self._file.lines > 2 * len(self._nonces) + 1000:
+                self._file.rewrite([(at, k, n) for (k, n), at in self._nonces.items()])
+            else:
+                self._file.append(expires, *key)
 
-    def authenticate(self, headers: Mapping[str, str], target: bytes, body: bytes) -> str:
+    def authenticate(self, headers: Mapping[str, str], method: str, target: bytes, body: bytes) -> str:
         """Both checks at once; the app key the request was signed with."""
         claim = self.check_headers(headers)
-        self.verify(claim, target, body)
+        self.verify(claim, method, target, body_digest(body))
         return claim.app_key
+
+    def _remember(self, key: tuple[str, str], expires: float) -> None:
+        self._nonces[key] = expires
+        heapq.heappush(self._expiry, (expires, key))
 
     def _forget_stale(self, now: float) -> None:
         # Kept through the very instant its timestamp still passes (|skew| equal to the limit).
         while self._expiry and self._expiry[0][0] < now:
-            # A nonce is only remembered again once this entry is gone, so each has one entry.
-            del self._nonces[heapq.heappop(self._expiry)[1]]
+            expires, key = heapq.heappop(self._expiry)
+            if self._nonces.get(key) == expires:
+                del self._nonces[key]
 
 
 def _printable_ascii(value: str) -> bool:
     return value.isascii() and value.isprintable() and " " not in value
-
-
-class SignatureMiddleware:
-    """ASGI middleware refusing every request not signed per :class:`RequestAuthenticator`.
-
-    The body is read once here to check the signature, then handed to the app unchanged.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, authenticator: RequestAuthenticator, open_paths: Collection[str] = ()
-    ) -> None:
-        self.app = app
-        self.authenticator = authenticator
-        self.open_paths = frozenset(open_paths)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            # The API has no websockets; an unauthenticated one must not reach the router either.
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
-            await self.app(scope, receive, send)
-            return
-        target = _target(scope)
-        headers, repeated = _headers(scope)
-        claim: Claim | None = None
-        try:
-            if repeated:
-                # Two values would leave it open which one was signed.
-                raise AuthenticationFailed(
-                    f"header{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} sent more than once",
-                    hint="send each signature header once",
-                )
-            claim = self.authenticator.check_headers(headers)
-            body, complete = await _read_body(receive)
-            if not complete:
-                return  # the client went away; nobody to answer
-            self.authenticator.verify(claim, target, body)
-        except AccordError as error:
-            app_key = claim.app_key if claim else headers.get(APP_KEY, "")
-            log.warning(
-                "refused %s %s from %s (app key %r): %s",
-                scope["method"],
-                target.decode("ascii", "replace"),
-                _client(scope),
-                app_key[:64],
-                error.message,
-            )
-            await _refuse(send, error)
-            return
-        await self.app(scope, _replay(body, receive), send)
-
-
-def _target(scope: Scope) -> bytes:
-    # raw_path is what the client sent and signed; a server that gives none gets the path re-encoded.
-    raw_path = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
-    query: bytes = scope.get("query_string", b"")
-    return bytes(raw_path) + b"?" + query if query else bytes(raw_path)
-
-
-def _headers(scope: Scope) -> tuple[dict[str, str], list[str]]:
-    """The signature headers by their upper-case names, and those of them sent more than once."""
-    wanted = {name.lower().encode(): name for name in HEADERS}
-    found: dict[str, str] = {}
-    repeated: list[str] = []
-    for raw_name, raw_value in scope["headers"]:
-        name = wanted.get(bytes(raw_name).lower())
-        if name is None:
-            continue
-        if name in found and name not in repeated:
-            repeated.append(name)
-        # HTTP header bytes are Latin-1 by definition; anything beyond ASCII is refused later.
-        found[name] = bytes(raw_value).decode("latin-1")
-    return found, repeated
-
-
-def _client(scope: Scope) -> str:
-    client = scope.get("client")
-    return f"{client[0]}:{client[1]}" if client else "an unknown address"
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, bool]:
-    """The whole request body, and whether it arrived before the client disconnected."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"", False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive channel that gives the app the already read body, then the client's later events."""
-    pending = True
-
-    async def replayed() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": False}
-        # Streaming replies listen here for the client going away.
-        return await receive()
-
-    return replayed
-
-
-async def _refuse(send: Send, error: AccordError) -> None:
-    content = {"retcode": error.code, "retmsg": error.retmsg, "data": None, "jobId": None}
-    payload = json.dumps(content).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    if isinstance(error, AuthenticationFailed):
-        # RFC 9110 wants a challenge with every 401; this one names the scheme's headers.
-        headers.append((b"www-authenticate", _CHALLENGE))
-    await send({"type": "http.response.start", "status": http_status(error), "headers": headers})
-    await send({"type": "http.response.body", "body": payload})

@@ -1,13 +1,15 @@
 """FATE-Flow's ``/v1/model/{query,export,import,delete}`` over :class:`~accord.model_store.ModelService`.
 
 ``/v1/model/import`` takes the archive itself as the request body (``application/zip`` or
-``application/octet-stream``, ``?force=true`` to replace), or, like ``/v1/data/upload``, a JSON body
-naming a ``file`` on the site.
+``application/octet-stream``, ``?force=true`` to replace, ``?trust_unsigned=true`` to accept an
+unsigned archive or one from a signer the site does not trust), or, like ``/v1/data/upload``, a JSON
+body naming a ``file`` on the site (with ``force`` and ``trust_unsigned`` fields).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -21,6 +23,7 @@ from accord.api.schemas import Envelope, ModelId, ModelVersion, ModelVersionBody
 from accord.errors import ArgumentError
 from accord.model_store import ModelService
 from accord.model_store.store import sha256
+from accord.storage.intake import server_file
 
 ZIP = "application/zip"
 ARCHIVE_SHA_HEADER = "X-Archive-Sha256"
@@ -55,13 +58,20 @@ class ModelImportBody(_Body):
         validation_alias=AliasChoices("force", "force_update"),
         description="replace the version if the site already holds it",
     )
+    trust_unsigned: bool = Field(
+        default=False,
+        description="accept an unsigned archive, or one signed by a site this one does not trust "
+        "(logged as a warning)",
+    )
 
 
 def _archive_name(body: PartyVersionBody) -> str:
     return quote(f"{body.model_id}_{body.model_version}_{body.role}_{body.party_id}.zip", safe="")
 
 
-def model_router(models: ModelService, errors: dict[int | str, dict[str, Any]]) -> APIRouter:
+def model_router(
+    models: ModelService, errors: dict[int | str, dict[str, Any]], *, upload_roots: Sequence[Path] = ()
+) -> APIRouter:
     router = APIRouter(prefix="/v1/model", responses=errors)
 
     @router.post("/query")
@@ -100,7 +110,7 @@ def model_router(models: ModelService, errors: dict[int | str, dict[str, Any]]) 
         },
     )
     async def export(body: PartyVersionBody) -> Response:
-        """One party's version as a portable, checksummed archive."""
+        """One party's version as a portable, checksummed archive signed by this site."""
         data = await asyncio.to_thread(
             models.export_bytes, body.model_id, body.model_version, body.role, body.party_id
         )
@@ -127,8 +137,16 @@ def model_router(models: ModelService, errors: dict[int | str, dict[str, Any]]) 
         force: Annotated[
             bool, Query(description="with an archive body: replace the version if the site holds it")
         ] = False,
+        trust_unsigned: Annotated[
+            bool,
+            Query(
+                description="with an archive body: accept it unsigned or from a signer the site does "
+                "not trust"
+            ),
+        ] = False,
     ) -> Envelope[dict[str, Any]]:
-        """Import an archive `export` wrote: every checksum is verified, and nothing is kept on error."""
+        """Import an archive `export` wrote: every checksum and the exporting site's signature are
+        verified, and nothing is kept on error."""
         if request.headers.get("content-type", "").startswith("application/json"):
             try:
                 conf = ModelImportBody.model_validate_json(await request.body())
@@ -136,8 +154,11 @@ def model_router(models: ModelService, errors: dict[int | str, dict[str, Any]]) 
                 raise RequestValidationError(
                     [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
                 ) from None
-            path = Path(conf.file)
-            info = await asyncio.to_thread(lambda: models.import_(path, force=conf.force))
+            # As for uploads: a file of the site's own only below upload_roots, never a client's pick.
+            path = await asyncio.to_thread(server_file, conf.file, upload_roots)
+            info = await asyncio.to_thread(
+                lambda: models.import_(path, force=conf.force, trust_unsigned=conf.trust_unsigned)
+            )
             return Envelope(data=info.to_dict())
         declared = int(request.headers.get("content-length") or 0)
         if declared > MAX_IMPORT_BYTES:
@@ -153,7 +174,9 @@ def model_router(models: ModelService, errors: dict[int | str, dict[str, Any]]) 
                 "a file on the site",
             )
         info = await asyncio.to_thread(
-            lambda: models.import_bytes(data, force=force, source="the uploaded archive")
+            lambda: models.import_bytes(
+                data, force=force, trust_unsigned=trust_unsigned, source="the uploaded archive"
+            )
         )
         return Envelope(data=info.to_dict())
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from accord.dsl_compiler.jsonio import check_document
+from accord.errors import ArgumentError
+from accord.names import text_problem
 from accord.persistence import JobRecord, TaskRecord
 from accord.site.jobs import SubmitResult
 from accord.status import JobStatus, TaskStatus
@@ -14,7 +17,25 @@ from accord.workflows.job import JobView
 
 T = TypeVar("T")
 
-JobId = Annotated[str, Field(min_length=1, max_length=128, description="a job id as submit returned it")]
+
+def _name_text(value: str) -> str:
+    # A lone surrogate or a control character would fail deep in a query or a path: refuse it here.
+    problem = text_problem(value, max_chars=128)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+JobId = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="a job id as submit returned it"),
+    AfterValidator(_name_text),
+]
+ComponentName = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="a component of the job's DSL"),
+    AfterValidator(_name_text),
+]
 Role = Literal["guest", "host", "arbiter", "local"]
 PartyId = Annotated[
     int, Field(ge=0, le=2**63 - 1, description="a party id; FATE clients may send it as a string")
@@ -67,7 +88,7 @@ class StopBody(_Body):
 
 class RerunBody(_Body):
     job_id: JobId
-    component_name: str | None = Field(
+    component_name: ComponentName | None = Field(
         default=None, description="rerun from this component and everything downstream of it"
     )
     force: bool = Field(default=False, description="rerun components that already succeeded too")
@@ -75,7 +96,7 @@ class RerunBody(_Body):
 
 class TaskQueryBody(_Body):
     job_id: JobId
-    component_name: str | None = None
+    component_name: ComponentName | None = None
     role: Role | None = None
     party_id: PartyId | None = None
     status: TaskStatus | None = None
@@ -98,6 +119,23 @@ class ErrorEnvelope(BaseModel):
     retmsg: str
     data: dict[str, Any] | None = None
     jobId: str | None = None
+
+
+# Stored documents deeper than this are not shown: the reply holding them would fail to serialize.
+_SHOWN_DEPTH = 128
+
+
+def _shown_document(document: dict[str, Any], what: str) -> dict[str, Any]:
+    """A stored DSL or conf as it can be shown; a note in its place if it cannot be.
+
+    Jobs stored before submit checked documents may hold one no reply can carry (too deep, a lone
+    surrogate): that must not turn every `job query` and `job list` into a 500.
+    """
+    try:
+        check_document(document, what, max_depth=_SHOWN_DEPTH)
+    except ArgumentError as error:
+        return {"accord_unshown": f"the stored {error.message}; it cannot be shown"}
+    return document
 
 
 def _ms(moment: datetime | None) -> int | None:
@@ -151,8 +189,8 @@ class JobRow(BaseModel):
             f_model_id=record.model_id,
             f_model_version=record.model_version,
             f_description=record.description,
-            f_dsl=record.dsl,
-            f_runtime_conf=record.runtime_conf,
+            f_dsl=_shown_document(record.dsl, "dsl"),
+            f_runtime_conf=_shown_document(record.runtime_conf, "conf"),
             f_create_time=_ms(record.create_time),
             f_update_time=_ms(record.update_time),
             f_start_time=_ms(record.start_time),
@@ -211,6 +249,7 @@ class VersionData(BaseModel):
 
 
 __all__ = [
+    "ComponentName",
     "Envelope",
     "ErrorEnvelope",
     "JobIdBody",

@@ -40,12 +40,13 @@ class ArchiveApi(Api):
             )
         return data
 
-    def send_archive(self, data: bytes, *, force: bool) -> dict[str, Any]:
+    def send_archive(self, data: bytes, *, force: bool, trust_unsigned: bool = False) -> dict[str, Any]:
         """POST the archive itself; the checked envelope of the import."""
+        flags = {"force": force, "trust_unsigned": trust_unsigned}
         response = self._send(
             IMPORT_PATH,
             content=data,
-            params={"force": "true"} if force else None,
+            params={name: "true" for name, given in flags.items() if given} or None,
             headers={"Content-Type": "application/zip"},
         )
         return self._checked(self._envelope(response))

@@ -1,15 +1,18 @@
 """``accord data upload`` and ``accord data download``: FATE-Flow's data commands over the HTTP API.
 
-Upload sends the conf with ``file`` made absolute (searched next to the conf, then in the current
-directory); the site reads the file itself, as FATE-Flow does with ``use_local_data: 0``, so the file
-must be readable where the site runs. The site streams its progress back, drawn on stderr. Download
-streams the table's text from the site into a local file.
+Upload streams the conf's ``file`` (searched next to the conf, then in the current directory) from
+this machine to the site, FATE-Flow's default (``use_local_data: 1``): a bar while the bytes go, then
+the site's progress as it stores the table, drawn on stderr. With ``use_local_data: 0`` the site reads
+``file`` on its own disk instead, which it allows only below the directories its operator lists in
+``upload_roots``. Download streams the table's text from the site into a local file; the site never
+writes a file for a client.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,23 +39,52 @@ def data() -> None:
 def upload(conf_path: Path, drop: bool, progress: bool | None, server: str | None) -> None:
     """Upload the file an upload conf names into a table; rows merge by id unless drop is 1."""
     from accord.cli.transfer import ProgressDisplay, TransferApi
+    from accord.dsl_compiler import read_json_file
     from accord.storage import UploadConf
 
-    conf = UploadConf.load(conf_path)
-    source = conf.resolve_file([conf_path.parent, Path.cwd()])
-    body = {**conf.to_fate(), "file": str(source)}
+    raw = read_json_file(conf_path, "upload conf")
+    conf = UploadConf.parse(raw, source=f"upload conf {conf_path.name}")
+    body = conf.to_fate()
     if drop:
         body["drop"] = 1
     terminal = sys.stderr.isatty()
-    display = ProgressDisplay(f"uploading {source.name}", sys.stderr, bar=terminal)
     show = terminal if progress is None else progress
     api = TransferApi.connect(server)
+    if _server_side(raw):
+        display = ProgressDisplay(f"storing {conf.file}", sys.stderr, bar=terminal)
+        try:
+            with api:
+                envelope = api.upload_server_file(body, display.update if show else lambda _: None)
+        finally:
+            display.close()
+        emit(envelope)
+        return
+    source = conf.resolve_file([conf_path.parent, Path.cwd()])
+    sending = ProgressDisplay(f"sending {source.name}", sys.stderr, bar=terminal)
+    storing = ProgressDisplay(f"storing {source.name}", sys.stderr, bar=terminal)
+
+    def sent(done: int, total: int) -> None:
+        sending.update({"bytes_read": done, "total_bytes": total})
+        if done >= total:
+            sending.close()
+
     try:
         with api:
-            envelope = api.upload(body, display.update if show else lambda _: None)
+            envelope = api.upload_file(
+                body,
+                source,
+                on_sent=sent if show else lambda done, total: None,
+                on_progress=storing.update if show else lambda _: None,
+            )
     finally:
-        display.close()
+        sending.close()
+        storing.close()
     emit(envelope)
+
+
+def _server_side(raw: Any) -> bool:
+    """FATE's ``use_local_data: 0``: the file is on the site, not here."""
+    return isinstance(raw, dict) and str(raw.get("use_local_data", 1)).strip() in ("0", "false", "False")
 
 
 @data.command("download")

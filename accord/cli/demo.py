@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from accord.board.links import board_link
 from accord.cli.job import follow, remote
 from accord.errors import ArgumentError, JobStateError
 from accord.settings import Settings
@@ -42,11 +43,15 @@ def _read(path: Path) -> dict[str, Any]:
     default=None,
     help="the site's home (default: $ACCORD_HOME or ~/.accord)",
 )
-@click.option("--keep/--down", default=False, help="leave the stack running afterwards (default: stop it)")
+@click.option(
+    "--keep/--down",
+    default=True,
+    help="leave the site running so the printed board link works (default), or stop it at the end",
+)
 @remote
 def demo(examples: Path, home: Path | None, keep: bool) -> None:
     """Start a standalone site, upload the breast tables, run hetero_lr_normal, print AUC and KS."""
-    from accord.cli.http import Api
+    from accord.cli.transfer import TransferApi
 
     dsl = _read(examples / _EXAMPLE / "hetero_lr_normal_dsl.json")
     conf = _read(examples / _EXAMPLE / "hetero_lr_normal_conf.json")
@@ -55,17 +60,18 @@ def demo(examples: Path, home: Path | None, keep: bool) -> None:
     click.echo(f"starting the standalone site in {settings.home} ...", err=True)
     stack.up()
     try:
-        with Api(settings.http_address, timeout_s=300) as api:
+        with TransferApi(settings.http_address, timeout_s=300) as api:
             for table in _TABLES:
+                # FATE's example files are on this machine: their bytes go to the site, not their path.
+                source = (examples / "data" / f"{table}.csv").resolve()
                 upload = {
-                    "file": str((examples / "data" / f"{table}.csv").resolve()),
                     "table_name": table,
                     "namespace": "experiment",
                     "head": 1,
                     "partition": 4,
                     "drop": 1,
                 }
-                count = api.call("/v1/data/upload", upload)["data"].get("count")
+                count = api.upload_file(upload, source)["data"].get("count")
                 click.echo(f"uploaded experiment.{table} ({count} rows)", err=True)
             job_id = str(api.call("/v1/job/submit", {"job_dsl": dsl, "job_runtime_conf": conf})["jobId"])
             click.echo(f"submitted FATE's hetero_lr_normal example as job {job_id}", err=True)
@@ -83,6 +89,13 @@ def demo(examples: Path, home: Path | None, keep: bool) -> None:
         click.echo(
             f"  metrics: accord component metric-all -j {job_id} -r guest -p {_GUEST} -cpn evaluation_0"
         )
+        # Last, so it is what the user sees: the job's graph, loss and ROC curves in the browser.
+        board = board_link(settings, job_id)
+        if keep:
+            click.echo(f"  board: {board}")
+            click.echo(f"the site keeps running; stop it with `accord down --home {settings.home}`")
+        else:
+            click.echo(f"  board: {board}  (the site stops now; `accord demo --keep` leaves it running)")
     finally:
         if not keep:
             click.echo("stopping the standalone site ...", err=True)

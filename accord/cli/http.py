@@ -2,7 +2,9 @@
 
 With an app key and secret configured (``$ACCORD_APP_KEY`` and ``$ACCORD_APP_SECRET``, else what
 ``accord init --app-key --app-secret`` saved) every request is signed as :mod:`accord.api.auth`
-describes, which cluster sites require.
+describes, which cluster sites require. Without them, a request to a site on this machine carries the
+standalone site's local credential (``$ACCORD_TOKEN``, else the ``local_token`` file in the site's home,
+``$ACCORD_HOME`` or ``~/.accord``); it is never sent to another machine.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from accord.api.auth import signed_headers
+from accord.api.auth import BODY_SHA256, body_digest, signed_headers
 from accord.errors import (
     AccordError,
     ArgumentError,
@@ -33,6 +35,9 @@ SERVER_ENV = "ACCORD_SERVER"
 CONF_ENV = "ACCORD_CLI_CONF"
 APP_KEY_ENV = "ACCORD_APP_KEY"
 APP_SECRET_ENV = "ACCORD_APP_SECRET"
+TOKEN_ENV = "ACCORD_TOKEN"
+HOME_ENV = "ACCORD_HOME"
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _UNREACHABLE_HINT = (
     "start a site with `accord up`, or point the CLI at its server with `accord init --ip IP --port PORT` "
     f"(or --server URL, or {SERVER_ENV})"
@@ -163,17 +168,75 @@ class RemoteError(Exception):
         super().__init__(self.error.retmsg)
 
 
-class _Signer(httpx.Auth):
-    """Signs each request just before it is sent, over the exact bytes httpx sends."""
+def _tokens_file() -> Path:
+    return conf_file().with_name("local_tokens.json")
 
-    requires_request_body = True
+
+def remember_local_token(server: str, token: str) -> None:
+    """Note the local credential of the site `accord up` started at ``server``, for later commands."""
+    known = _known_tokens()
+    known[check_url(server)] = token
+    try:
+        _tokens_file().parent.mkdir(parents=True, exist_ok=True)
+        _write_private(_tokens_file(), json.dumps(known, indent=4) + "\n")
+    except OSError as error:
+        raise InputFileError(
+            f"cannot write the CLI's local credentials {str(_tokens_file())!r}: {error.strerror}"
+        ) from None
+
+
+def _known_tokens() -> dict[str, str]:
+    try:
+        known = json.loads(_tokens_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(known, dict):
+        return {}
+    return {str(k): str(v) for k, v in known.items() if isinstance(v, str)}
+
+
+def local_token(server: str) -> str | None:
+    """The local credential for ``server`` if it is on this machine.
+
+    ``$ACCORD_TOKEN`` > what `accord up` noted for that address > the ``local_token`` file of the home
+    (``$ACCORD_HOME`` or ``~/.accord``).
+    """
+    if httpx.URL(server).host not in _LOOPBACK_HOSTS:
+        return None
+    from accord.security.local_token import read_local_token
+
+    token = os.environ.get(TOKEN_ENV) or _known_tokens().get(server.rstrip("/"))
+    if token:
+        return token.strip()
+    return read_local_token(Path(os.environ.get(HOME_ENV) or Path.home() / ".accord").expanduser())
+
+
+class _Signer(httpx.Auth):
+    """Signs each request just before it is sent, over its method, target and body hash.
+
+    A streamed body comes with its ``X-Content-SHA256`` header already set, so it is never read here.
+    """
 
     def __init__(self, credentials: AppCredentials) -> None:
         self._credentials = credentials
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         key, secret = self._credentials.app_key, self._credentials.app_secret
-        request.headers.update(signed_headers(key, secret, request.url.raw_path, request.content))
+        digest = request.headers.get(BODY_SHA256)
+        if digest is None:
+            digest = body_digest(request.read())
+            # Sent along: a site takes a streamed body (an upload, an archive) only with it.
+            request.headers[BODY_SHA256] = digest
+        request.headers.update(signed_headers(key, secret, request.method, request.url.raw_path, digest))
+        yield request
+
+
+class _LocalToken(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = f"Bearer {self._token}"
         yield request
 
 
@@ -181,7 +244,7 @@ class Api:
     """POST JSON to a site's v1 API; raise :class:`RemoteError` or a coded error, never httpx's.
 
     Requests are signed with ``credentials``, by default those :func:`configured_credentials` finds;
-    without any they go unsigned, as a standalone site takes them.
+    without any they carry the local credential of a standalone site on this machine, if there is one.
     """
 
     def __init__(
@@ -192,7 +255,11 @@ class Api:
         credentials = credentials or configured_credentials()
         # Refusals come at once; a short connect timeout makes a wrong address fail fast too.
         timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
-        auth = _Signer(credentials) if credentials else None
+        auth: httpx.Auth | None = None
+        if credentials:
+            auth = _Signer(credentials)
+        elif token := local_token(server):
+            auth = _LocalToken(token)
         self._client = httpx.Client(base_url=server, timeout=timeout, auth=auth)
 
     def __enter__(self) -> Api:

@@ -109,7 +109,7 @@ def query(
 def export(
     model_id: str, model_version: str, role: str, party_id: int, output: Path, server: str | None
 ) -> None:
-    """Write one party's model version to a checksummed zip archive."""
+    """Write one party's model version to a checksummed zip archive the site signs."""
     from accord.cli.archive import ArchiveApi
     from accord.cli.transfer import save_stream
 
@@ -134,10 +134,16 @@ def export(
     help="an archive `accord model export` wrote",
 )
 @click.option("--force", is_flag=True, help="replace the version if the site already holds it")
+@click.option(
+    "--trust-unsigned",
+    is_flag=True,
+    help="accept an archive that is unsigned or signed by a site this one does not trust (logged)",
+)
 @server_option
 @remote
-def import_(source: Path, force: bool, server: str | None) -> None:
-    """Import a model archive: every checksum is verified and nothing is kept if one fails."""
+def import_(source: Path, force: bool, trust_unsigned: bool, server: str | None) -> None:
+    """Import a model archive: every checksum and the exporting site's signature are verified, and
+    nothing is kept if one fails."""
     try:
         data = source.read_bytes()
     except OSError as error:
@@ -148,7 +154,7 @@ def import_(source: Path, force: bool, server: str | None) -> None:
 
     api = ArchiveApi.connect(server)
     with api:
-        emit(api.send_archive(data, force=force))
+        emit(api.send_archive(data, force=force, trust_unsigned=trust_unsigned))
 
 
 @model.command("delete")

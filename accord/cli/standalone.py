@@ -9,8 +9,10 @@ from types import FrameType
 
 import click
 
+from accord.cli.http import remember_local_token
 from accord.cli.root import coded_errors, emit
 from accord.errors import AccordError
+from accord.security.local_token import TOKEN_FILE, read_local_token
 from accord.settings import Settings
 from accord.standalone.stack import DEFAULT_START_TIMEOUT_S, Stack, StackStatus
 
@@ -26,8 +28,8 @@ home_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="print the result as JSON")
 
 
-def _stack(home: Path | None) -> Stack:
-    return Stack(Settings.from_env(home=home))
+def _stack(home: Path | None, *, insecure_open: bool = False) -> Stack:
+    return Stack(Settings.from_env(home=home, insecure_open=insecure_open or None))
 
 
 def render_status(status: StackStatus) -> str:
@@ -58,6 +60,9 @@ def render_status(status: StackStatus) -> str:
         f"HTTP API:         {status.http_address}",
         f"federation:       {status.federation_address}",
     ]
+    token = status.home / TOKEN_FILE
+    if token.exists():
+        lines.append(f"local credential: {token} (the accord CLI sends it when ACCORD_HOME is this home)")
     return "\n".join(lines)
 
 
@@ -92,11 +97,27 @@ def _echo_log_tail(error: AccordError) -> None:
     show_default=True,
     help="seconds each process may take to become ready",
 )
+@click.option(
+    "--insecure-open",
+    is_flag=True,
+    help="serve the HTTP API without the local credential and to any Host header: anyone who can "
+    "reach the port, and any web page the user opens, may drive the site (a warning at every start)",
+)
 @json_option
 @coded_errors
-def up(home: Path | None, detach: bool, timeout_s: float, as_json: bool) -> None:
-    """Start the Temporal dev server, the Accord server and the worker (what is not running yet)."""
-    stack = _stack(home)
+def up(home: Path | None, detach: bool, timeout_s: float, insecure_open: bool, as_json: bool) -> None:
+    """Start the Temporal dev server, the Accord server and the worker (what is not running yet).
+
+    The HTTP API takes only requests carrying the site's local credential (HOME/local_token, 0600),
+    which the accord CLI on this machine sends by itself.
+    """
+    stack = _stack(home, insecure_open=insecure_open)
+    if stack.settings.insecure_open:
+        click.echo(
+            "WARNING: --insecure-open: the HTTP API takes requests without the local credential, "
+            "from any Host; any local user or web page may drive this site",
+            err=True,
+        )
     if detach:
         _report(_up(stack, timeout_s), as_json)
         return
@@ -105,10 +126,15 @@ def up(home: Path | None, detach: bool, timeout_s: float, as_json: bool) -> None
 
 def _up(stack: Stack, timeout_s: float) -> StackStatus:
     try:
-        return stack.up(timeout_s=timeout_s)
+        status = stack.up(timeout_s=timeout_s)
     except AccordError as error:
         _echo_log_tail(error)
         raise
+    token = read_local_token(stack.settings.home)
+    if token is not None:
+        # Later commands find the credential by the server's address, whatever home it came from.
+        remember_local_token(stack.settings.http_address, token)
+    return status
 
 
 class _Stopper:

@@ -15,13 +15,13 @@ from accord.cli.root import coded_errors
 from accord.errors import AccordError, ArgumentError
 
 if TYPE_CHECKING:  # the module itself imports httpx only when the command runs
-    from accord.cli.http import Api
+    from accord.cli.transfer import TransferApi
 
 
 class _CheckedApi:
     """The CLI's Api, with a site's refusal raised as the coded error it carries."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: TransferApi) -> None:
         self._api = api
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +29,14 @@ class _CheckedApi:
 
         try:
             return self._api.call(path, body)
+        except RemoteError as failure:
+            raise failure.error from None
+
+    def upload(self, conf: dict[str, Any], source: Path) -> dict[str, Any]:
+        from accord.cli.http import RemoteError
+
+        try:
+            return self._api.upload_file(conf, source)
         except RemoteError as failure:
             raise failure.error from None
 
@@ -115,7 +123,8 @@ def suite(
     Exit status 1 if a task that the site supports failed; tasks using modules or options the site does
     not implement are reported as "not supported".
     """
-    from accord.cli.http import Api, resolve_server
+    from accord.cli.http import resolve_server
+    from accord.cli.transfer import TransferApi
     from accord.suite import Outcome, SuiteRunner, load_testsuite
     from accord.suite.testsuite import Testsuite
 
@@ -145,7 +154,7 @@ def suite(
         def site(role: str) -> _CheckedApi:
             url = urls.get(role, default)
             if url not in apis:
-                apis[url] = _CheckedApi(stack.enter_context(Api(url, timeout_s=300)))
+                apis[url] = _CheckedApi(stack.enter_context(TransferApi(url, timeout_s=300)))
             return apis[url]
 
         def progress(line: str) -> None:

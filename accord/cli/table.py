@@ -65,4 +65,46 @@ def delete(namespace: str, table_name: str, server: str | None) -> None:
     _call(server, "/v1/table/delete", {"namespace": namespace, "table_name": table_name})
 
 
+# ---- grants: which parties' jobs may read a table (cluster mode) -------------------------------
+
+party_option = click.option(
+    "--party",
+    required=True,
+    help="the party id whose jobs may read the table, or '*' for every party",
+)
+
+
+@table.command("grant")
+@namespace_option
+@name_option
+@party_option
+@server_option
+@remote
+def grant(namespace: str, table_name: str, party: str, server: str | None) -> None:
+    """Let jobs initiated by another party read this table (cluster mode; own jobs need no grant)."""
+    _call(server, "/v1/table/grant", {"namespace": namespace, "table_name": table_name, "party": party})
+
+
+@table.command("revoke")
+@namespace_option
+@name_option
+@party_option
+@server_option
+@remote
+def revoke(namespace: str, table_name: str, party: str, server: str | None) -> None:
+    """Withdraw a grant: that party's jobs can no longer read the table."""
+    _call(server, "/v1/table/revoke", {"namespace": namespace, "table_name": table_name, "party": party})
+
+
+@table.command("grants")
+@click.option("-n", "--namespace", help="only this namespace's grants")
+@click.option("-t", "--table-name", help="only this table's grants")
+@server_option
+@remote
+def grants(namespace: str | None, table_name: str | None, server: str | None) -> None:
+    """Print which parties each table is granted to."""
+    body = {"namespace": namespace, "table_name": table_name}
+    _call(server, "/v1/table/grant/list", {k: v for k, v in body.items() if v is not None})
+
+
 TABLE_COMMANDS = [table]

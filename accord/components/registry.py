@@ -8,60 +8,30 @@ component class) and from the modules named in ``Settings.component_modules``, e
 from __future__ import annotations
 
 import importlib
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
+from accord.components.sdk.base import ComponentBase, check_roles
+from accord.components.sdk.task import TaskCancelled, TaskContext
 from accord.dsl_compiler.catalog import ModuleSpec, lookup
-from accord.errors import ArgumentError, OperatingError
-from accord.federation.commands import Party
-
-if TYPE_CHECKING:
-    from accord.components.sdk.services import TaskServices
-    from accord.dsl_compiler.plan import JobPlan
+from accord.errors import ArgumentError, ComponentRolesMismatch, OperatingError
 
 ENTRY_POINT_GROUP = "accord.components"
 
+# Re-exported: plug-ins written before the SDK owned them import these from here.
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Component",
+    "ComponentFactory",
+    "ComponentRegistry",
+    "TaskCancelled",
+    "TaskContext",
+]
 
-class TaskCancelled(Exception):
-    """Raised inside a component when its task was stopped; the task ends as canceled."""
-
-
-@dataclass
-class TaskContext:
-    job_id: str
-    party: Party
-    component: str
-    module: str
-    task_version: int
-    parameters: Mapping[str, Any]
-    work_dir: Path
-    cancelled: threading.Event = field(default_factory=threading.Event)
-    # The job's plan and the worker's services; components built on the SDK need both.
-    plan: JobPlan | None = None
-    services: TaskServices | None = None
-
-    def check_cancelled(self) -> None:
-        """Components call this between steps so that a stop takes effect promptly."""
-        if self.cancelled.is_set():
-            raise TaskCancelled(
-                f"task {self.component} v{self.task_version} of job {self.job_id} was stopped"
-            )
-
-    def sleep(self, seconds: float) -> None:
-        """Wait, waking up at once if the task is stopped."""
-        if self.cancelled.wait(seconds):
-            self.check_cancelled()
-
-
-class Component(Protocol):
-    def run(self, ctx: TaskContext) -> None: ...
-
-
-ComponentFactory = Callable[[], Component]
+# The one component API; the name is kept for code that imported it from here.
+Component = ComponentBase
+ComponentFactory = Callable[[], ComponentBase[Any]]
 
 
 class ComponentRegistry:
@@ -70,12 +40,18 @@ class ComponentRegistry:
         self._specs: dict[str, ModuleSpec] = {}
 
     def register(self, module: str, factory: ComponentFactory, spec: ModuleSpec | None = None) -> None:
-        """Register ``factory`` for ``module``; a module FATE does not know needs its ``spec``."""
+        """Register ``factory`` for ``module``; a module FATE does not know needs its ``spec``.
+
+        A component class is checked now: it must subclass :class:`ComponentBase` and any ``roles`` it
+        declares must be its module's (ComponentRolesMismatch otherwise).
+        """
         if spec is None and lookup(module) is None:
             raise ArgumentError(
                 f"component module {module!r} is not a FATE module",
                 hint="pass a ModuleSpec (accord.dsl_compiler.catalog.make_spec) describing its roles and I/O",
             )
+        if isinstance(factory, type):
+            check_component_class(module, factory, spec)
         self._factories[module] = factory
         if spec is not None:
             self._specs[module] = spec
@@ -86,7 +62,7 @@ class ComponentRegistry:
     def extra_specs(self) -> dict[str, ModuleSpec]:
         return dict(self._specs)
 
-    def create(self, module: str) -> Component:
+    def create(self, module: str) -> ComponentBase[Any]:
         factory = self._factories.get(module)
         if factory is None:
             raise OperatingError(
@@ -96,14 +72,8 @@ class ComponentRegistry:
         return factory()
 
     def check_parameters(self, module: str, parameters: Any, *, component: str) -> None:
-        """Raise what a task of ``module`` would raise for ``parameters``, before any task runs.
-
-        Components without a ``check_parameters`` (plain :class:`Component` implementations) check
-        their parameters only when they run.
-        """
-        check = getattr(self.create(module), "check_parameters", None)
-        if check is not None:
-            check(parameters, component=component, module=module)
+        """Raise what a task of ``module`` would raise for ``parameters``, before any task runs."""
+        self.create(module).check_parameters(parameters, component=component, module=module)
 
     @classmethod
     def discover(cls, plugin_modules: Iterable[str] = ()) -> ComponentRegistry:
@@ -132,16 +102,30 @@ def _deferred(point: EntryPoint) -> ComponentFactory:
     """A factory that imports its class on first use: start-up stays fast and a broken plug-in only
     fails the jobs that use its module."""
 
-    def create() -> Component:
+    def create() -> ComponentBase[Any]:
         try:
             factory = point.load()
+            if isinstance(factory, type):
+                check_component_class(point.name, factory, None)
+        except ComponentRolesMismatch:
+            raise
         except Exception as exc:
             raise OperatingError(
                 f"the implementation of module {point.name!r} ({point.value}) cannot be loaded: "
                 f"{type(exc).__name__}: {exc}",
                 hint="reinstall the package that provides it",
             ) from None
-        component: Component = factory()
+        component: ComponentBase[Any] = factory()
         return component
 
     return create
+
+
+def check_component_class(module: str, factory: type[Any], spec: ModuleSpec | None) -> None:
+    if not issubclass(factory, ComponentBase):
+        raise ArgumentError(
+            f"the implementation of module {module!r} ({factory.__qualname__}) is not a ComponentBase",
+            hint="subclass accord.components.sdk.ComponentBase and implement fit and/or predict",
+            module=module,
+        )
+    check_roles(module, factory, spec)

@@ -21,6 +21,7 @@ import contextlib
 import io
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -135,7 +136,9 @@ def _current_executor() -> ProcessPoolExecutor | None:
         return None
     with _lock:
         if _executor is None:
-            _executor = ProcessPoolExecutor(max_workers=workers, mp_context=_WorkerContext())
+            _executor = ProcessPoolExecutor(
+                max_workers=workers, mp_context=WorkerContext(), initializer=exit_with_parent
+            )
         return _executor
 
 
@@ -209,5 +212,21 @@ class _WorkerProcess(context.SpawnProcess):
         return _WorkerPopen(process_obj)
 
 
-class _WorkerContext(context.SpawnContext):
+class WorkerContext(context.SpawnContext):
     Process = _WorkerProcess
+
+
+def exit_with_parent(poll_s: float = 1.0) -> None:
+    """Pool initializer: end this worker when the process that started it is gone.
+
+    A killed worker (SIGKILL, as the chaos tests do) cannot shut its pool down, and a pool worker
+    blocked on its task queue would otherwise live on for ever holding memory.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -16,7 +16,7 @@ from accord.dsl_compiler.jobparams import (
     resolve_job_parameters,
     unknown_key_warnings,
 )
-from accord.dsl_compiler.jsonio import read_json_file
+from accord.dsl_compiler.jsonio import MAX_DEPTH, check_document, read_json_file
 from accord.dsl_compiler.params import merge_all, ordered_sections
 from accord.dsl_compiler.plan import (
     ComponentPlan,
@@ -31,12 +31,14 @@ from accord.dsl_compiler.roles import check_initiator, check_roles, check_sectio
 from accord.dsl_compiler.schema import Dsl, RuntimeConf, parse_conf, parse_dsl
 from accord.errors import (
     ConfStructureError,
+    DslStructureError,
     JobParameterError,
     ModelInputError,
     PredictModelError,
     ReaderTableError,
     UnknownComponentParametersError,
 )
+from accord.names import check_name
 
 READER_MODULES = frozenset({"Reader"})
 
@@ -55,6 +57,13 @@ class CompileOptions(BaseModel):
     strict: bool = False
     # Modules that installed plug-ins add to FATE's catalog, by name.
     extra_modules: dict[str, ModuleSpec] = Field(default_factory=dict)
+    # Deeper documents are refused: the job could not be stored, sent to Temporal or shown.
+    max_depth: int = Field(default=MAX_DEPTH, ge=8)
+
+
+# Component and output names become task ids (a 128-character column), directories and table names.
+MAX_COMPONENT_NAME_CHARS = 128
+NAME_HINT = "use letters, digits and '_' as FATE's examples do (e.g. hetero_lr_0)"
 
 
 def model_id_for(roles: Mapping[str, tuple[int, ...]]) -> str:
@@ -75,8 +84,14 @@ def compile_job(
     options: CompileOptions | None = None,
 ) -> JobPlan:
     opts = options or CompileOptions()
+    # Checked before anything walks them recursively (parsing, the parameter merge).
+    raw_dsl = dsl.model_dump() if isinstance(dsl, Dsl) else dsl
+    raw_conf = conf.model_dump() if isinstance(conf, RuntimeConf) else conf
+    check_document(raw_dsl, "dsl", max_depth=opts.max_depth, error=DslStructureError)
+    check_document(raw_conf, "conf", max_depth=opts.max_depth, error=ConfStructureError)
     dsl_model = dsl if isinstance(dsl, Dsl) else parse_dsl(dict(dsl))
     conf_model = conf if isinstance(conf, RuntimeConf) else parse_conf(dict(conf))
+    _check_names(dsl_model)
     warnings: list[str] = []
     if conf_model.dsl_version is None:
         warnings.append("conf has no dsl_version; read as dsl_version 2")
@@ -202,6 +217,23 @@ def compile_job(
         model_version=model_version,
         warnings=tuple(warnings),
     )
+
+
+def _check_names(dsl: Dsl) -> None:
+    for name, cpn in dsl.components.items():
+        check_name(name, "dsl: component name", max_chars=MAX_COMPONENT_NAME_CHARS, hint=NAME_HINT)
+        for kind, outputs in (
+            ("data", cpn.output.data),
+            ("model", cpn.output.model),
+            ("cache", cpn.output.cache),
+        ):
+            for output in outputs:
+                check_name(
+                    output,
+                    f"dsl: component '{name}' output.{kind} name",
+                    max_chars=MAX_COMPONENT_NAME_CHARS,
+                    hint='name outputs as FATE does, e.g. "data" or "model"',
+                )
 
 
 def _runs_on(spec: ModuleSpec, roles: Mapping[str, tuple[int, ...]]) -> tuple[str, ...]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
-from accord.errors import InputFileError, JsonSyntaxError
+from accord.errors import ArgumentError, InputFileError, JsonSyntaxError
 
 
 def parse_json_text(text: str, what: str) -> dict[str, Any]:
@@ -50,3 +51,63 @@ def read_json_file(path: str | Path, what: str) -> dict[str, Any]:
             hint="save the file as UTF-8 JSON",
         ) from None
     return parse_json_text(text, f"{what} {file.name}")
+
+
+# Deep enough for any FATE DSL or conf (they nest under ten levels), shallow enough that the stored job,
+# its Temporal payloads and every reply holding it stay far below the serializers' own limits (pydantic
+# gives up near 255 levels, Python's json near 1,000).
+MAX_DEPTH = 64
+_PATH_SHOWN = 6
+
+
+def check_document(
+    document: Any, what: str, *, max_depth: int = MAX_DEPTH, error: type[ArgumentError] = ArgumentError
+) -> None:
+    """Refuse a parsed document the site could not store, send or show: too deep, a lone surrogate,
+    a number JSON cannot hold (NaN, Infinity). Iterative, so a document of any depth is safe to check.
+    """
+    stack: list[tuple[Any, tuple[str, ...]]] = [(document, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict | list):
+            if len(path) >= max_depth:
+                raise error(
+                    f"{what}: {_where(path)} is nested {len(path) + 1} levels deep, more than {max_depth}",
+                    hint="no DSL or conf needs this depth; flatten the value",
+                    field=_where(path),
+                )
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                if isinstance(key, str):
+                    _check_text(key, what, (*path, key), error)
+                elif not isinstance(node, list):
+                    raise error(f"{what}: {_where(path)} has a key that is not text: {key!r}")
+                stack.append((child, (*path, str(key))))
+        elif isinstance(node, str):
+            _check_text(node, what, path, error)
+        elif isinstance(node, float) and not math.isfinite(node):
+            raise error(
+                f"{what}: {_where(path)} is {node}, which JSON cannot hold",
+                hint="give a finite number",
+                field=_where(path),
+            )
+        elif node is not None and not isinstance(node, bool | int | float):
+            raise error(f"{what}: {_where(path)} holds a {type(node).__name__}, which is not JSON")
+
+
+def _check_text(text: str, what: str, path: tuple[str, ...], error: type[ArgumentError]) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as failure:
+        raise error(
+            f"{what}: {_where(path)} is not valid Unicode text (a lone surrogate at character "
+            f"{failure.start})",
+            hint="send UTF-8 text; \\ud800-\\udfff escapes must come in pairs",
+            field=_where(path),
+        ) from None
+
+
+def _where(path: tuple[str, ...]) -> str:
+    # A refused path may itself be hundreds of levels long or hold the bad text: show its start, escaped.
+    parts = [part.encode("utf-8", "backslashreplace").decode("utf-8")[:40] for part in path[:_PATH_SHOWN]]
+    return ".".join(parts) + (".…" if len(path) > _PATH_SHOWN else "") if parts else "<top level>"

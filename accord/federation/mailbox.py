@@ -7,6 +7,7 @@ includes the task version, so a value sent by an earlier run of a task is never 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -14,10 +15,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from accord.errors import ArgumentError, TransferTimeout
+from accord.errors import ArgumentError, NameInvalid, TransferTimeout
 from accord.federation.commands import Party
+from accord.names import MAX_NAME_BYTES, shown, text_problem
 
 _POLL_FIRST_S = 0.0005
 # A look is one failed open(); a short cap keeps each exchange of an iteration from waiting idle.
@@ -28,7 +30,18 @@ def _segment(value: str, what: str) -> str:
     # Keys come from the network: one path segment each, and never one that climbs out of the mailbox.
     if not value or value in (".", ".."):
         raise ArgumentError(f"a transfer has an empty or reserved {what}: {value!r}")
-    return quote(value, safe="-_.")
+    # Each is one file name: real text that fits once quoted, or the write fails deep inside (a 500).
+    problem = text_problem(value, max_chars=MAX_NAME_BYTES)
+    segment = quote(value, safe="-_.") if problem is None else ""
+    if problem is None and len(segment) > MAX_NAME_BYTES:
+        problem = f"takes {len(segment)} bytes as a file name, more than {MAX_NAME_BYTES}"
+    if problem is not None:
+        raise NameInvalid(
+            f"a transfer's {what} {shown(value)} {problem}",
+            hint=f"use a shorter {what} of letters, digits, '_', '-' and '.'",
+            field=what,
+        )
+    return segment
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,10 @@ class TransferKey:
     tag: str
     source: Party
     destination: Party
+
+    def __post_init__(self) -> None:
+        # Checked once, where a key is made: from a peer's header or by a sending component.
+        self.relative_path()
 
     def relative_path(self) -> Path:
         return (
@@ -113,3 +130,20 @@ class Mailbox:
 
     def purge(self, job_id: str) -> None:
         shutil.rmtree(self.root / _segment(job_id, "job id"), ignore_errors=True)
+
+    def job_bytes(self, job_id: str) -> int:
+        """What one job's values (and partial arrivals) take on disk here; 0 when it has none."""
+        total = 0
+        for folder, _, files in os.walk(self.root / _segment(job_id, "job id")):
+            for name in files:
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.stat(os.path.join(folder, name)).st_size
+        return total
+
+    def job_ids(self) -> list[str]:
+        """The jobs that have values here, by their job ids."""
+        try:
+            entries = list(self.root.iterdir())
+        except FileNotFoundError:
+            return []
+        return [unquote(entry.name) for entry in entries if entry.is_dir()]

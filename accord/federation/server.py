@@ -233,7 +233,12 @@ class FederationServer:
     ) -> bytes:
         source = wire.from_address(envelope, "source")
         destination = wire.from_address(envelope, "destination")
-        check_source(context, source.party_id, secure=self._tls is not None, what=f"{method.name} request")
+        check_source(
+            context,
+            source.party_id,
+            secure=self._tls is not None,
+            what=f"{method.name} request for job {envelope.job_id or '-'}",
+        )
         command = wire.decode(method.request, envelope.body, what=f"{method.name} from {source}")
         parent = tracing.incoming_context(context.invocation_metadata())
 

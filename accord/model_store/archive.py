@@ -4,10 +4,12 @@ A zip holding ``manifest.json`` (identity, the job's DSL and conf, each componen
 ``manifest.sha256`` (``sha256sum`` format, so ``sha256sum -c`` checks it by hand) and ``models/*.json``,
 the models' canonical bytes exactly as the store keeps them. The checksums chain: the manifest's own
 checksum vouches for the manifest, which vouches for every model file. They catch damage and edits, not
-forgery: whoever rewrites a model can rewrite both checksums too.
+forgery: whoever rewrites a model can rewrite both checksums too. That is what the exporting site's
+signature is for (``signature.json`` and ``signer.pem``, see :mod:`accord.model_store.signing`).
 
-Archives are deterministic (no times, fixed zip timestamps, sorted entries): exporting a version gives
-the same bytes on every site that holds it, so the archive's own sha256 identifies the version.
+Manifests are deterministic (sorted keys, no times), as are the zip's entries (fixed timestamps, sorted):
+the manifest's sha256 is the same on every site that exports a version, so it identifies the version;
+the archive's bytes differ only by the signature.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.errors import DataFormatError
+from accord.model_store.signing import SIGNATURE, SIGNER
 from accord.model_store.store import VersionKey, encode_model, sha256
 
 FORMAT: Literal["accord-model"] = "accord-model"
@@ -75,10 +79,27 @@ def entry(component: str, body: bytes) -> ComponentEntry:
     return ComponentEntry(name=component, file=model_file(component), sha256=sha256(body), size=len(body))
 
 
-def write_archive(manifest: Manifest, models: Mapping[str, bytes]) -> bytes:
-    """The archive of ``manifest`` and its ``models`` (component → canonical bytes)."""
+# Given the manifest's sha256, the members that sign it (see accord.model_store.signing).
+Sign = Callable[[str], Mapping[str, bytes]]
+
+
+@dataclass(frozen=True)
+class Archive:
+    """An archive whose checksums hold; its signature is still to be checked."""
+
+    manifest: Manifest
+    models: dict[str, bytes]
+    manifest_sha256: str
+    # signature.json and signer.pem, those of them the archive holds.
+    signature: dict[str, bytes]
+
+
+def write_archive(manifest: Manifest, models: Mapping[str, bytes], sign: Sign | None = None) -> bytes:
+    """The archive of ``manifest`` and its ``models`` (component → canonical bytes), signed by ``sign``."""
     body = json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True).encode() + b"\n"
     members = {MANIFEST: body, MANIFEST_CHECKSUM: f"{sha256(body)}  {MANIFEST}\n".encode()}
+    if sign is not None:
+        members.update(sign(sha256(body)))
     for component in manifest.components:
         members[component.file] = models[component.name]
     buffer = io.BytesIO()
@@ -91,8 +112,9 @@ def write_archive(manifest: Manifest, models: Mapping[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def read_archive(data: bytes, source: str) -> tuple[Manifest, dict[str, bytes], str]:
-    """The manifest, every model's bytes and the manifest's checksum, once every checksum holds.
+def read_archive(data: bytes, source: str) -> Archive:
+    """The manifest, every model's bytes, the manifest's checksum and the signature's members, once
+    every checksum holds.
 
     Anything wrong raises :class:`~accord.errors.DataFormatError` naming the file at fault.
     """
@@ -109,13 +131,14 @@ def read_archive(data: bytes, source: str) -> tuple[Manifest, dict[str, bytes], 
         models: dict[str, bytes] = {}
         for component in manifest.components:
             models[component.name] = _model(members, component, source)
-        listed = {MANIFEST, MANIFEST_CHECKSUM, *(c.file for c in manifest.components)}
+        listed = {MANIFEST, MANIFEST_CHECKSUM, SIGNATURE, SIGNER, *(c.file for c in manifest.components)}
         extra = sorted(set(members) - listed)
         if extra:
             raise DataFormatError(
                 f"{source} holds files its manifest does not list: {', '.join(extra)}", hint=_HINT
             )
-    return manifest, models, manifest_sha
+    signature = {name: members[name] for name in (SIGNATURE, SIGNER) if name in members}
+    return Archive(manifest, models, manifest_sha, signature)
 
 
 def _members(archive: zipfile.ZipFile, source: str) -> dict[str, bytes]:

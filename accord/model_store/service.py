@@ -8,10 +8,11 @@ described by its job row (DSL, runtime conf, plan); an imported one keeps the sa
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,12 @@ from accord.errors import (
     RecordNotFound,
 )
 from accord.model_store.archive import Manifest, entry, read_archive, write_archive
+from accord.model_store.signing import ArchiveSigning, Signer
 from accord.model_store.store import ModelKey, ModelStore, VersionKey
 from accord.persistence import JobRecord, JobRepository, ModelRecord, NewModelVersion
 from accord.status import JobStatus
+
+log = logging.getLogger(__name__)
 
 IMPORTED = "import"
 
@@ -50,9 +54,12 @@ class ModelVersionInfo:
     job_status: str | None
     job_type: str | None
     imported: bool
+    # Who signed the archive, on the answer to an import only (it is not kept).
+    signer: Signer | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        signed = {"signer": self.signer.to_dict()} if self.signer is not None else {}
+        return signed | {
             "model_id": self.key.model_id,
             "model_version": self.key.model_version,
             "role": self.key.role,
@@ -112,16 +119,21 @@ def _party_plan(job: JobRecord) -> dict[str, Any] | None:
 
 
 class ModelService:
-    """Model versions of the parties a site hosts; ``hosts_party`` refuses imports for other parties."""
+    """Model versions of the parties a site hosts; ``hosts_party`` refuses imports for other parties.
+
+    ``signing`` signs every export with the site's key and decides which imports it trusts.
+    """
 
     def __init__(
         self,
         store: ModelStore,
         jobs: JobRepository,
         *,
+        signing: ArchiveSigning,
         hosts_party: Callable[[int], bool] | None = None,
     ) -> None:
         self._store = store
+        self._signing = signing
         self._records = store.records
         self._jobs = jobs
         self._hosts_party = hosts_party
@@ -232,7 +244,7 @@ class ModelService:
             train_runtime_conf=files.runtime_conf,
             party_plan=files.party_plan,
         )
-        return write_archive(manifest, models)
+        return write_archive(manifest, models, self._signing.sign)
 
     def export(self, model_id: str, model_version: str, role: str, party_id: int, path: Path) -> Path:
         """Write the archive to ``path`` whole or not at all; the path written."""
@@ -251,7 +263,7 @@ class ModelService:
             ) from None
         return target
 
-    def import_(self, path: Path, *, force: bool = False) -> ModelVersionInfo:
+    def import_(self, path: Path, *, force: bool = False, trust_unsigned: bool = False) -> ModelVersionInfo:
         """Import the archive at ``path``; see :meth:`import_bytes`."""
         try:
             data = path.read_bytes()
@@ -265,16 +277,25 @@ class ModelService:
                 f"cannot read the model archive {str(path)!r}: {error}",
                 hint="pass the path of a file `accord model export` wrote",
             ) from None
-        return self.import_bytes(data, force=force, source=str(path))
+        return self.import_bytes(data, force=force, trust_unsigned=trust_unsigned, source=str(path))
 
     def import_bytes(
-        self, data: bytes, *, force: bool = False, source: str = "the model archive"
+        self,
+        data: bytes,
+        *,
+        force: bool = False,
+        trust_unsigned: bool = False,
+        source: str = "the model archive",
     ) -> ModelVersionInfo:
-        """Verify every checksum, then register the version: all of it, or nothing on any error.
+        """Verify every checksum and the signature, then register the version: all of it, or nothing.
 
-        An existing version is replaced only with ``force``, and never while its job runs here.
+        An archive that is unsigned or signed by a site this one does not trust is imported only with
+        ``trust_unsigned``. An existing version is replaced only with ``force``, and never while its job
+        runs here.
         """
-        manifest, models, manifest_sha = read_archive(data, source)
+        archive = read_archive(data, source)
+        manifest, models, manifest_sha = archive.manifest, archive.models, archive.manifest_sha256
+        signer = self._signing.verify(archive.signature, manifest_sha, source, trust_unsigned=trust_unsigned)
         key = manifest.version
         if self._hosts_party is not None and not self._hosts_party(key.party_id):
             raise PartyNotHosted(
@@ -309,12 +330,18 @@ class ModelService:
             party_plan=manifest.party_plan,
         )
         self._store.install(key, models, origin)
-        return self._info(
+        log.info(
+            "imported %s from %s, signed by %s",
             key,
-            self._records.find(
-                key.model_id, model_version=key.model_version, role=key.role, party_id=key.party_id
-            ),
+            source,
+            f"{signer.subject} ({signer.trusted_by or 'untrusted, accepted with trust_unsigned'})"
+            if signer
+            else "no one (accepted with trust_unsigned)",
         )
+        rows = self._records.find(
+            key.model_id, model_version=key.model_version, role=key.role, party_id=key.party_id
+        )
+        return replace(self._info(key, rows), signer=signer)
 
     # ---- deleting ---------------------------------------------------------------------------
 

@@ -232,3 +232,14 @@ class ModelVersionRow(Base):
     party_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     manifest_sha256: Mapped[str] = mapped_column(String(64))
     create_time: Mapped[datetime]
+
+
+class TableGrantRow(Base):
+    """A party allowed to read a table in jobs it initiates (cluster mode); ``party`` is an id or ``*``."""
+
+    __tablename__ = "table_grants"
+
+    namespace: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    party: Mapped[str] = mapped_column(String(32), primary_key=True)
+    create_time: Mapped[datetime]

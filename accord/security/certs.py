@@ -339,7 +339,8 @@ def _write(out_dir: Path, files: CertFiles, certificate: x509.Certificate, key: 
     cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
     staged: list[tuple[str, Path]] = []
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        # A new directory is its owner's alone: it holds a private key.
+        out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Both files are complete on disk before either replaces anything, so a failure midway never
         # leaves a certificate paired with some other key.
         staged.append((_stage(out_dir, key_pem, _KEY_MODE), files.key))

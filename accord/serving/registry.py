@@ -16,10 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from accord.components.sdk import PartyScorer
 from accord.errors import DataFormatError
 from accord.model_store import VersionKey
 from accord.serving.messages import TableName
-from accord.serving.parts import LinearPart
 
 FORMAT = 1
 
@@ -55,7 +55,8 @@ class PublishedFile(_Record):
 @dataclass(frozen=True)
 class PublishedPart:
     entry: PublishedEntry
-    linear: LinearPart
+    # The model component's scorer (ComponentBase.scorer).
+    scorer: PartyScorer
     # The model's guests (who may ask a host) and hosts (whom a guest asks).
     guests: tuple[int, ...]
     hosts: tuple[int, ...]

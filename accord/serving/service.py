@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from accord.components import ComponentRegistry
 from accord.errors import AccordError, ArgumentError, ConflictError, PermissionDenied, RecordNotFound
 from accord.federation.commands import Party
 from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving.messages import LoadPart, Partials, PartialScore, PartLoaded, TableName
-from accord.serving.parts import LinearPart, lookup_partials
+from accord.serving.parts import guest_partials, lookup_partials
 from accord.serving.peers import ServingPeers
 from accord.serving.registry import Binding, PublishedEntry, PublishedPart, Registry
 from accord.serving.resolve import PartSource, resolve_part
@@ -75,8 +76,11 @@ class ServingService:
         peers: ServingPeers,
         *,
         roles: Collection[str] = (GUEST, HOST),
+        components: ComponentRegistry | None = None,
     ) -> None:
         self._settings = settings
+        # Scoring is the model component's own (ComponentBase.scorer): serving reads no model file.
+        self._components = components or ComponentRegistry.discover(settings.component_modules)
         self._models = models
         self._records = records
         self._jobs = jobs
@@ -128,7 +132,7 @@ class ServingService:
             guest_id,
             len(hosts),
         )
-        guest = PartLoaded(party=source, component=part.linear.component, features=len(part.linear.header))
+        guest = PartLoaded(party=source, component=part.scorer.component, features=len(part.scorer.header))
         return Loaded(model_id, model_version, [guest, *hosts])
 
     async def bind(self, service_id: str, model_id: str, model_version: str) -> Binding:
@@ -191,9 +195,12 @@ class ServingService:
     def _build(self, entry: PublishedEntry, source: PartSource | None = None) -> PublishedPart:
         source = source or self._resolve(entry)
         key = entry.key.component(source.logistic)
-        linear = LinearPart.of(self._models.load(key), source.logistic)
+        module = source.plan.component(source.logistic).module
+        scorer = self._components.create(module).scorer(
+            self._models.load(key), role=entry.role, component=source.logistic
+        )
         if entry.role != HOST:
-            return PublishedPart(entry, linear, source.guests, source.hosts)
+            return PublishedPart(entry, scorer, source.guests, source.hosts)
         table = entry.table or source.reader_table
         if table is None:
             raise ArgumentError(
@@ -201,9 +208,9 @@ class ServingService:
                 hint="give the host's table when loading (--host-table PARTY_ID=NAMESPACE.NAME)",
             )
         transform = self._models.load(entry.key.component(source.transform))
-        partials = lookup_partials(self._tables, table, transform, linear)
+        partials = lookup_partials(self._tables, table, transform, scorer)
         published = entry.model_copy(update={"table": table})
-        return PublishedPart(published, linear, source.guests, source.hosts, partials)
+        return PublishedPart(published, scorer, source.guests, source.hosts, partials)
 
     def _resolve(self, entry: PublishedEntry) -> PartSource:
         return resolve_part(self._models, self._records, self._jobs, entry.key)
@@ -227,8 +234,8 @@ class ServingService:
         self.registry.publish(part)
         return PartLoaded(
             party=command.party,
-            component=part.linear.component,
-            features=len(part.linear.header),
+            component=part.scorer.component,
+            features=len(part.scorer.header),
             table=part.entry.table,
             rows=len(part.partials),
         )
@@ -271,7 +278,7 @@ class ServingService:
                 f"instance {empty[0]} has no sample_id",
                 hint="give each instance the id under which the hosts know the row",
             )
-        guest = part.linear.guest_partials([(sample.sample_id, sample.features) for sample in samples])
+        guest = guest_partials(part.scorer, [(sample.sample_id, sample.features) for sample in samples])
         entry = part.entry
         source = Party(role=GUEST, party_id=entry.party_id)
         sample_ids = [sample.sample_id for sample in samples]
@@ -292,7 +299,7 @@ class ServingService:
         totals = guest.copy()
         for reply in replies:
             totals = totals + np.asarray(reply.partials, dtype=np.float64)
-        scores, labels = part.linear.outcome(totals)
+        scores, labels = part.scorer.outcome(totals)
         parties = [source, *(Party(role=HOST, party_id=host) for host in part.hosts)]
         columns = [guest.tolist(), *(reply.partials for reply in replies)]
         predictions = [

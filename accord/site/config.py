@@ -9,6 +9,7 @@ so a site's folder can be moved as a whole.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,11 @@ class ComputingSection(_Section):
     cores_per_node: int | None = None
 
 
+class SparkSection(_Section):
+    master: str | None = None
+    table_root: str | None = None
+
+
 class SiteFile(_Section):
     """The file's schema; every section is optional."""
 
@@ -77,6 +83,7 @@ class SiteFile(_Section):
     # Party id → federation address of the site hosting it; the key "default" catches the rest.
     routes: dict[int | str, str] = Field(default_factory=dict)
     computing: ComputingSection = Field(default_factory=ComputingSection)
+    spark: SparkSection = Field(default_factory=SparkSection)
     max_concurrent_jobs: int | None = None
     transfer_timeout_s: float | None = None
     component_modules: list[str] | None = None
@@ -112,6 +119,8 @@ class SiteFile(_Section):
             "serving_port": self.serving.port,
             "computing_nodes": self.computing.nodes,
             "computing_cores_per_node": self.computing.cores_per_node,
+            "spark_master": self.spark.master,
+            "spark_table_root": _location(self.spark.table_root, resolved),
             "max_concurrent_jobs": self.max_concurrent_jobs,
             "transfer_timeout_s": self.transfer_timeout_s,
             "component_modules": tuple(self.component_modules) if self.component_modules else None,
@@ -140,6 +149,13 @@ class SiteFile(_Section):
         values["default_route"] = default
         values["routes"] = {_party_id(key): address for key, address in routes.items()}
         return {name: value for name, value in values.items() if value is not None}
+
+
+def _location(location: str | None, resolved: Callable[[Path], Path]) -> str | None:
+    """A URI as given; a path relative to the file, like the file's other paths."""
+    if location is None or "://" in location:
+        return location
+    return str(resolved(Path(location)))
 
 
 def _party_id(key: int | str) -> int:

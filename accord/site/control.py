@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable
 
 from temporalio.client import Client, WorkflowHandle
@@ -16,7 +15,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from accord import __version__
 from accord.errors import (
     ConnectionFailure,
+    NotAPartyOfJob,
     OperatingError,
+    PartyImpersonation,
     PermissionDenied,
     RecordNotFound,
     StatusTransitionError,
@@ -38,18 +39,19 @@ from accord.federation.commands import (
     TaskReport,
     UpdateJobStatus,
 )
+from accord.federation.dataplane import JobMembers
 from accord.model_store import ModelStore
 from accord.persistence import JobRepository, NewJob, NewTask, ResourceRepository, TaskKey, TaskRepository
 from accord.settings import Settings
+from accord.site.access import JobAccess, refuse
 from accord.site.deploy import deploy_party_models
 from accord.site.joblog import JobLog
+from accord.site.transfers import TransferJanitor
 from accord.status import JobStatus
 from accord.workflows.job import JobWorkflow
 from accord.workflows.party import PartyInput, PartyWorkflow, party_workflow_id
 
 log = logging.getLogger(__name__)
-
-_MEMBER_CACHE_SIZE = 4096
 
 # Accord computes EGGROLL and STANDALONE jobs itself, on one pool of cores per site.
 SITE_ENGINE = "STANDALONE"
@@ -66,54 +68,24 @@ class SiteControl:
         tasks: TaskRepository,
         resources: ResourceRepository,
         models: ModelStore | None = None,
+        transfers: TransferJanitor | None = None,
     ) -> None:
         self._settings = settings
+        self.transfers = transfers or TransferJanitor(settings, jobs)
         self._models = models
         self._temporal = temporal
         self._jobs = jobs
         self._tasks = tasks
         self._resources = resources
         self._log = JobLog(settings.home)
-        # Job id → its parties; a job's plan never changes, so an entry never goes stale.
-        self._members: OrderedDict[str, frozenset[tuple[str, int]]] = OrderedDict()
+        self._access = JobAccess(jobs)
+
+    async def job_members(self, job_id: str) -> JobMembers | None:
+        """For the data plane: see :meth:`JobAccess.members`."""
+        return await self._access.members(job_id)
 
     def _note(self, job_id: str, party: Party, message: str) -> None:
         self._log.write(job_id, party.role, party.party_id, message)
-
-    async def _check_member(self, job_id: str, source: Party, *, missing_ok: bool = False) -> bool:
-        """Whether the job is known here; refuses a sender that is not one of its parties.
-
-        A site acts only on jobs it is a party of, and only at the word of that job's parties. With
-        ``missing_ok`` an unknown job answers False (nothing to do) instead of RecordNotFound.
-        """
-        members = self._members.get(job_id)
-        if members is None:
-            records = await asyncio.to_thread(self._jobs.parties, job_id)
-            plan = next((record.plan for record in records if record.plan), None)
-            if plan is None:
-                if missing_ok:
-                    return False
-                raise RecordNotFound(
-                    f"job {job_id} is not known on this site",
-                    hint="the job may not have been created here yet, or was created on another site",
-                    job_id=job_id,
-                )
-            members = frozenset(
-                (role, int(party_id)) for role, ids in plan["roles"].items() for party_id in ids
-            )
-            self._members[job_id] = members
-            if len(self._members) > _MEMBER_CACHE_SIZE:
-                self._members.popitem(last=False)
-        if (source.role, source.party_id) not in members:
-            log.warning(
-                "refused a command for job %s from %s, which is not one of its parties", job_id, source
-            )
-            raise PermissionDenied(
-                f"{source} is not a party of job {job_id}",
-                hint="only the parties named in a job's runtime conf may act on it",
-                job_id=job_id,
-            )
-        return True
 
     def _check_hosted(self, party: Party) -> None:
         if not self._settings.hosts_party(party.party_id):
@@ -131,29 +103,33 @@ class SiteControl:
             ("this party", command.party),
         ):
             if party.party_id not in plan.roles.get(party.role, ()):
-                log.warning(
-                    "refused job %s from %s: %s %s is not one of its parties",
+                raise refuse(
+                    NotAPartyOfJob,
+                    "CreateJob",
                     command.job_id,
                     source,
-                    who,
-                    party,
-                )
-                raise PermissionDenied(
-                    f"job {command.job_id}: {who}, {party}, is not one of the job's parties",
-                    hint="a job is created by its initiator, on the parties of its runtime conf only",
-                    job_id=command.job_id,
+                    f"{who}, {party}, is not one of the job's parties",
+                    "a job is created by its initiator, on the parties of its runtime conf only",
                 )
         if source != command.initiator:
-            log.warning(
-                "refused job %s from %s: only its initiator %s creates it",
+            raise refuse(
+                PartyImpersonation,
+                "CreateJob",
                 command.job_id,
                 source,
-                command.initiator,
+                f"the job names {command.initiator} as initiator, but {source} sent it",
+                "a job is created on its parties by its initiator only",
             )
-            raise PermissionDenied(
-                f"job {command.job_id} names {command.initiator} as initiator, but {source} sent it",
-                hint="a job is created on its parties by its initiator only",
-                job_id=command.job_id,
+        existing = await self._access.parties_of(command.job_id)
+        if existing is not None and existing.initiator != command.initiator:
+            # A job id already taken here by another initiator's job: never let it be redefined.
+            raise refuse(
+                PartyImpersonation,
+                "CreateJob",
+                command.job_id,
+                source,
+                f"the job exists here, initiated by {existing.initiator}",
+                "job ids are unique; submit under a new one",
             )
         await asyncio.to_thread(
             self._jobs.create,
@@ -192,7 +168,7 @@ class SiteControl:
 
     async def apply_resource(self, command: ApplyResource, source: Party) -> ResourceReply:
         self._check_hosted(command.party)
-        await self._check_member(command.job_id, source)
+        await self._access.authorize("ApplyResource", command.job_id, source, command.party)
         party = command.party
         granted = await asyncio.to_thread(
             self._resources.apply, command.job_id, party.role, party.party_id, SITE_ENGINE, command.cores
@@ -207,7 +183,9 @@ class SiteControl:
 
     async def return_resource(self, command: ReturnResource, source: Party) -> Ack:
         self._check_hosted(command.party)
-        if not await self._check_member(command.job_id, source, missing_ok=True):
+        if not await self._access.authorize(
+            "ReturnResource", command.job_id, source, command.party, missing_ok=True
+        ):
             return Ack(detail="no such job here")
         party = command.party
         try:
@@ -223,7 +201,7 @@ class SiteControl:
 
     async def start_task(self, command: StartTask, source: Party) -> Ack:
         self._check_hosted(command.party)
-        await self._check_member(command.job_id, source)
+        await self._access.authorize("StartTask", command.job_id, source, command.party)
         key = TaskKey(
             command.job_id,
             command.component,
@@ -241,7 +219,7 @@ class SiteControl:
 
     async def stop_task(self, command: StopTask, source: Party) -> Ack:
         self._check_hosted(command.party)
-        await self._check_member(command.job_id, source)
+        await self._access.authorize("StopTask", command.job_id, source, command.party)
         await self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.stop_task, command)
         self._note(
             command.job_id,
@@ -251,7 +229,19 @@ class SiteControl:
         return Ack()
 
     async def report_status(self, command: TaskReport, source: Party) -> Ack:
-        if not await self._check_member(command.job_id, source, missing_ok=True):
+        if command.party != source:
+            # The envelope's source is the party the sender's certificate was checked against.
+            raise refuse(
+                PartyImpersonation,
+                "ReportStatus",
+                command.job_id,
+                source,
+                f"it reports a task of {command.party}",
+                "a party reports its own tasks only",
+            )
+        if not await self._access.authorize(
+            "ReportStatus", command.job_id, source, initiator_only=False, missing_ok=True
+        ):
             # The initiator's job workflow is not on this site: nobody here to tell.
             return Ack(detail="no such job here")
         handle = self._temporal.get_workflow_handle_for(JobWorkflow.run, command.job_id)
@@ -262,7 +252,9 @@ class SiteControl:
 
     async def query_status(self, command: QueryStatus, source: Party) -> StatusReply:
         self._check_hosted(command.party)
-        await self._check_member(command.job_id, source)
+        await self._access.authorize(
+            "QueryStatus", command.job_id, source, command.party, initiator_only=False
+        )
         records = await asyncio.to_thread(
             self._tasks.list_tasks, command.job_id, role=command.party.role, party_id=command.party.party_id
         )
@@ -284,7 +276,9 @@ class SiteControl:
 
     async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack:
         self._check_hosted(command.party)
-        if not await self._check_member(command.job_id, source, missing_ok=True):
+        if not await self._access.authorize(
+            "UpdateJobStatus", command.job_id, source, command.party, missing_ok=True
+        ):
             return Ack(detail="no such job here")
         party = command.party
         try:
@@ -311,11 +305,13 @@ class SiteControl:
         if command.status.is_end:
             signal = self._party_workflow(command.job_id, party).signal(PartyWorkflow.finish, command.status)
             await self._signal_unless_closed(signal, f"party workflow of {command.job_id} on {party}")
+            # Its tasks have ended or are being stopped: nothing here reads the job's values any more.
+            await self.transfers.job_ended(command.job_id)
         return Ack()
 
     async def deploy_model(self, command: DeployModel, source: Party) -> Ack:
         self._check_hosted(command.party)
-        await self._check_member(command.job_id, source)
+        await self._access.authorize("DeployModel", command.job_id, source, command.party)
         if self._models is None:
             raise OperatingError("this site keeps no models", hint="start the site with its model store")
         party = command.party

@@ -8,15 +8,17 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from accord.components import ComponentRegistry
-from accord.dsl_compiler import CompileOptions, JobDefaults, JobPlan, compile_job, parse_conf, parse_dsl
+from accord.dsl_compiler import CompileOptions, JobDefaults, JobPlan, compile_job
 from accord.errors import (
     ComponentNotImplemented,
     ConnectionFailure,
     EngineUnavailable,
     JobStateError,
+    JobTooLarge,
     PartyNotHosted,
     RecordNotFound,
 )
@@ -29,10 +31,14 @@ from accord.status import JobStatus
 from accord.workflows.dag import ComponentRun, DagState, combined_status
 from accord.workflows.job import JobInput, JobResult, JobView, JobWorkflow, RerunRequest
 from accord.workflows.spec import job_spec
+from accord.workflows.visibility import ENDING_MEMO, FAILURE_TYPES, JobEnding
 
 # Engines this site computes with itself; FATE's other engines need clusters it does not run.
 SUPPORTED_COMPUTING = frozenset({"STANDALONE", "EGGROLL"})
 SUPPORTED_FEDERATION = frozenset({"STANDALONE", "EGGROLL"})
+# Half of Temporal's 2 MB payload limit: the other half is for the state a running job carries when it
+# continues as new (each component's status and error, pending reports).
+MAX_SPEC_BYTES = 1 << 20
 
 
 class ModelInfo(BaseModel):
@@ -45,6 +51,8 @@ class SubmitResult(BaseModel):
     model_info: ModelInfo
     board_url: str
     logs_directory: str
+    # The job's workflow in the Temporal web UI, next to the board.
+    workflow_url: str = ""
 
 
 class JobService:
@@ -70,12 +78,15 @@ class JobService:
 
     def compile(self, dsl: dict[str, Any], conf: dict[str, Any], job_id: str) -> JobPlan:
         settings = self._settings
+        self._check_size(dsl)
         options = CompileOptions(
             job_id=job_id,
             defaults=JobDefaults(computing_nodes=settings.computing_nodes),
             extra_modules=self._registry.extra_specs(),
+            max_depth=settings.max_json_depth,
         )
-        plan = compile_job(parse_dsl(dsl), parse_conf(conf), options)
+        # The raw documents, so the compiler checks their depth and text before it parses them.
+        plan = compile_job(dsl, conf, options)
         missing = sorted({c.module for c in plan.components} - self._registry.modules())
         if missing:
             raise ComponentNotImplemented(
@@ -107,14 +118,9 @@ class JobService:
                 )
         return plan
 
-    async def submit(self, dsl: dict[str, Any], conf: dict[str, Any]) -> SubmitResult:
-        job_id = new_job_id()
-        plan = self.compile(dsl, conf, job_id)
-        if plan.job_type == "predict" and self._deployment is not None:
-            await asyncio.to_thread(self._deployment.check_predict, plan)
+    def _store(self, job_id: str, plan: JobPlan, dsl: dict[str, Any], conf: dict[str, Any]) -> None:
         init = plan.initiator
-        await asyncio.to_thread(
-            self._jobs.create,
+        self._jobs.create(
             NewJob(
                 job_id=job_id,
                 role=init.role,
@@ -124,20 +130,66 @@ class JobService:
                 dsl=dsl,
                 runtime_conf=conf,
                 is_initiator=True,
+                # Dumping a large plan takes a while too: this runs in a thread, off the event loop.
                 plan=plan.model_dump(mode="json"),
                 model_id=plan.model_id,
                 model_version=plan.model_version,
-            ),
+            )
         )
+
+    def _check_size(self, dsl: dict[str, Any]) -> None:
+        """Refuse, before compiling it, a job larger than its workflow can carry.
+
+        The job workflow's state (DAG, task reports) grows with the components; past the limit it no
+        longer fits Temporal's 2 MB payload when the workflow continues as new, and the job wedges.
+        """
+        components = dsl.get("components")
+        count = len(components) if isinstance(components, dict) else 0
+        limit = self._settings.max_job_components
+        if count > limit:
+            raise JobTooLarge(
+                f"dsl: the job has {count} components, more than this site's limit of {limit}",
+                hint="split the job, or raise the site's max_job_components setting "
+                "(ACCORD_MAX_JOB_COMPONENTS)",
+                components=count,
+                limit=limit,
+            )
+
+    def _check_payload(self, job_input: JobInput) -> None:
+        """Refuse a job whose workflow input would not leave room for its state in Temporal's payloads.
+
+        The DAG's edges grow with the square of the components in the worst case, which the component
+        limit alone does not bound.
+        """
+        payload = self._temporal.data_converter.payload_converter.to_payloads([job_input])[0]
+        if len(payload.data) > MAX_SPEC_BYTES:
+            raise JobTooLarge(
+                f"dsl: the job's graph takes {len(payload.data)} bytes in its workflow, more than "
+                f"{MAX_SPEC_BYTES}",
+                hint="use fewer components or fewer inputs per component, or shorter component names",
+                bytes=len(payload.data),
+                limit=MAX_SPEC_BYTES,
+            )
+
+    async def submit(self, dsl: dict[str, Any], conf: dict[str, Any]) -> SubmitResult:
+        job_id = new_job_id()
+        # Compiling a large job takes seconds: off the event loop the API and federation share.
+        plan = await asyncio.to_thread(self.compile, dsl, conf, job_id)
+        if plan.job_type == "predict" and self._deployment is not None:
+            await asyncio.to_thread(self._deployment.check_predict, plan)
+        init = plan.initiator
         spec = job_spec(job_id, plan, queue_timeout_s=self._settings.queue_timeout_s)
+        job_input = JobInput(
+            spec=spec,
+            max_concurrent_jobs=self._settings.max_concurrent_jobs,
+            history_limit=self._history_limit,
+        )
+        self._check_payload(job_input)
+        await asyncio.to_thread(self._store, job_id, plan, dsl, conf)
         try:
             await self._temporal.start_workflow(
                 JobWorkflow.run,
-                JobInput(
-                    spec=spec,
-                    max_concurrent_jobs=self._settings.max_concurrent_jobs,
-                    history_limit=self._history_limit,
-                ),
+                job_input,
                 id=job_id,
                 task_queue=self._settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -158,9 +210,16 @@ class JobService:
             model_info=ModelInfo(model_id=plan.model_id, model_version=plan.model_version or job_id),
             board_url=self.board_url(job_id),
             logs_directory=str(self._log.directory(job_id)),
+            workflow_url=self.workflow_url(job_id),
         )
 
     def board_url(self, job_id: str) -> str:
+        """The job on this site's board (accord.board), with the local credential on a standalone site."""
+        from accord.board.links import board_link
+
+        return board_link(self._settings, job_id)
+
+    def workflow_url(self, job_id: str) -> str:
         ui = self._settings.temporal_ui_address
         return f"{ui}/namespaces/{self._settings.temporal_namespace}/workflows/{job_id}"
 
@@ -200,7 +259,8 @@ class JobService:
             raise JobStateError(
                 f"job {job_id} is not running", hint="only waiting or running jobs can be stopped"
             )
-        await self._handle(job_id).signal(JobWorkflow.stop)
+        # A cancel request, which the workflow turns into a stop: it then closes as Canceled in the UI.
+        await self._handle(job_id).cancel()
 
     async def rerun(self, job_id: str, component: str | None = None, force: bool = False) -> None:
         records = await self.query(job_id)
@@ -237,26 +297,50 @@ class JobService:
     async def _previous_state(self, job_id: str, plan: JobPlan) -> DagState:
         """The DAG as the last run left it: its result, or the task rows if it ended abnormally."""
         try:
-            return (await self._handle(job_id).result()).dag
+            return (await self.wait(job_id)).dag
         except (WorkflowFailureError, RPCError):
             # Terminated by an operator, or its history is gone: the read model still knows.
-            records = await asyncio.to_thread(self._tasks.list_tasks, job_id)
-            state = DagState()
-            for name in plan.order:
-                mine = [r for r in records if r.key.component_name == name]
-                if not mine:
-                    continue
-                version = max(r.key.task_version for r in mine)
-                statuses = [r.party_status for r in mine if r.key.task_version == version]
-                state.components[name] = ComponentRun(version=version, status=combined_status(statuses))
-            return state
+            return await asyncio.to_thread(self._recorded_state, job_id, plan.order)
+
+    def _recorded_state(self, job_id: str, order: tuple[str, ...] | None = None) -> DagState:
+        """The DAG as the task rows of this site record it: each component's latest version."""
+        records = self._tasks.list_tasks(job_id)
+        state = DagState()
+        for name in order if order is not None else dict.fromkeys(r.key.component_name for r in records):
+            mine = [r for r in records if r.key.component_name == name]
+            if not mine:
+                continue
+            version = max(r.key.task_version for r in mine)
+            statuses = [r.party_status for r in mine if r.key.task_version == version]
+            state.components[name] = ComponentRun(version=version, status=combined_status(statuses))
+        return state
 
     async def tasks(self, job_id: str, component: str | None = None) -> list[TaskRecord]:
         await self.query(job_id)
         return await asyncio.to_thread(self._tasks.list_tasks, job_id, component_name=component)
 
     async def wait(self, job_id: str) -> JobResult:
-        return await self._handle(job_id).result()
+        """The job's result however its workflow closed.
+
+        Completed is a success; a failed, timed-out or stopped job fails its workflow with the FATE
+        status as the failure's type and the result as its details; a job stopped by a cancel request
+        closes canceled, its status and reason in the workflow's memo. Any other failure (terminated,
+        or a workflow that failed on its own) raises WorkflowFailureError.
+        """
+        handle = self._handle(job_id)
+        try:
+            return await handle.result()
+        except WorkflowFailureError as failure:
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type in FAILURE_TYPES and cause.details:
+                return JobResult.model_validate(cause.details[0])
+            if isinstance(cause, CancelledError):
+                description = await handle.describe()
+                ending = await description.memo_value(ENDING_MEMO, None, type_hint=JobEnding)
+                if ending is not None:
+                    dag = await asyncio.to_thread(self._recorded_state, job_id)
+                    return JobResult(status=ending.status, reason=ending.reason, dag=dag)
+            raise
 
     def log_archive(self, job_id: str) -> bytes:
         return self._log.archive(job_id)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from accord.security.local_token import ensure_local_token
 from accord.settings import Settings
 from accord.standalone.supervisor import FileReady, ProcessSpec, ProcessState, Supervisor, TcpReady
 from accord.standalone.temporal_server import default_db_file, dev_server_args, temporal_port
@@ -114,7 +115,18 @@ class Stack:
 
     def up(self, *, timeout_s: float = DEFAULT_START_TIMEOUT_S) -> StackStatus:
         """Start what is not running, restart what died; what runs is left alone (but waited for)."""
+        from accord.security.private import private_files
+
+        # The home, the supervisor's logs and pid files, and (by the umask they inherit) everything the
+        # processes started here write, the Temporal state included, are the user's alone.
+        with private_files(self.settings.home):
+            return self._up(timeout_s)
+
+    def _up(self, timeout_s: float) -> StackStatus:
         default_db_file(self.settings).parent.mkdir(parents=True, exist_ok=True)
+        if not self.settings.insecure_open and not self.settings.http_auth:
+            # Made before the server starts, so the CLI can use it the moment the API answers.
+            ensure_local_token(self.settings.home)
         results: list[ProcessStatus] = []
         for spec in self.specs():
             if self.supervisor.is_running(spec.name):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import OperatingError
+from accord.security.private import PRIVATE_UMASK
 
 _POLL_S = 0.05
 _LOG_TAIL_LINES = 30
@@ -305,6 +306,8 @@ class Supervisor:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    # Whoever starts it: what the site writes (keys, tables, models) is its user's alone.
+                    umask=PRIVATE_UMASK,
                 )
             except OSError as error:
                 raise OperatingError(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from accord.errors import ArgumentError, OperatingError
 from accord.settings import Settings
+from accord.workflows.visibility import dev_server_flags
 
 # Dynamic config that cuts the dev server's per-task latency; values are JSON, durations are strings.
 # Every ``--dynamic-config-value`` key here was checked against the server's dynamicconfig/constants.go.
@@ -124,6 +125,9 @@ def dev_server_args(
     # "default" always exists; asking start-dev to create it again is an error.
     if settings.temporal_namespace != "default":
         argv += ["--namespace", settings.temporal_namespace]
+    # Accord's search attributes (AccordJobStatus, ...), so the UI filters jobs by status; registering
+    # them again on a restart with the same database is accepted.
+    argv += dev_server_flags()
     if db_file is not None:
         argv += ["--db-filename", str(db_file)]
         if tuned:

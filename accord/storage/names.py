@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from accord.errors import ArgumentError
+from pydantic import AfterValidator
+
+from accord.errors import NameInvalid
+from accord.names import shown, text_problem
 
 MAX_NAME_CHARS = 128
-# Path separators, control characters and a leading dot (the store's own scratch names start with one).
-_FORBIDDEN = re.compile(r"[/\\\x00-\x1f\x7f]")
+HINT = "use letters, digits, '_', '-' and '.' as FATE's examples do (e.g. experiment)"
+# Path separators (control characters and lone surrogates are refused by accord.names).
+_FORBIDDEN = re.compile(r"[/\\]")
 
 
 def name_problem(value: str) -> str | None:
     """Why ``value`` cannot be a namespace or table name, or None when it can."""
-    if not value:
-        return "must not be empty"
-    if len(value) > MAX_NAME_CHARS:
-        return f"has {len(value)} characters, more than {MAX_NAME_CHARS}"
+    problem = text_problem(value, max_chars=MAX_NAME_CHARS)
+    if problem is not None:
+        return problem
+    # A leading dot: the store's own scratch names start with one.
     if value.startswith("."):
         return "must not start with '.'"
     found = _FORBIDDEN.search(value)
@@ -26,12 +31,20 @@ def name_problem(value: str) -> str | None:
 
 
 def check_table_key(namespace: str, name: str) -> None:
-    """Raise :class:`ArgumentError` naming the field when a namespace or table name is unusable."""
+    """Raise :class:`NameInvalid` naming the field when a namespace or table name is unusable."""
     for field, value in (("namespace", namespace), ("table_name", name)):
         problem = name_problem(value)
         if problem is not None:
-            raise ArgumentError(
-                f"{field} {value!r} {problem}",
-                hint="use letters, digits, '_', '-' and '.' as FATE's examples do (e.g. experiment)",
-                field=field,
-            )
+            raise NameInvalid(f"{field} {shown(value)} {problem}", hint=HINT, field=field)
+
+
+def _usable(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        # pydantic turns this into a 400 naming the field.
+        raise ValueError(f"{shown(value)} {problem}; {HINT}")
+    return value
+
+
+# For request bodies: a namespace or table name checked where it enters, before any query or path.
+TableNamePart = Annotated[str, AfterValidator(_usable)]

@@ -30,6 +30,7 @@ from accord.errors import ArgumentError, DataError, RecordNotFound
 from accord.persistence import Database, TableMetaRepository
 from accord.settings import Settings
 from accord.storage.conf import UploadConf
+from accord.storage.intake import Spool
 from accord.storage.model import DATA_FILE, ENGINE, RawTable, TableInfo, UploadProgress
 from accord.storage.names import check_table_key
 from accord.storage.rowgroups import RowGroupWriter, row_batches
@@ -39,20 +40,38 @@ from accord.storage.upload import BATCH_ROWS, check_mergeable, merge_by_id, stag
 _OPEN_ATTEMPTS = 3
 # Each batch of text is copied a few times on its way out; smaller batches keep that small.
 TEXT_BATCH_ROWS = 10_000
+DEFAULT_MAX_UPLOAD_BYTES: int = Settings.model_fields["max_upload_bytes"].default
 
 
 class TableStore:
     """Tables addressed by (namespace, name) within one site; see the module's docstring."""
 
-    def __init__(self, root: Path, meta: TableMetaRepository) -> None:
+    def __init__(
+        self,
+        root: Path,
+        meta: TableMetaRepository,
+        *,
+        upload_roots: Sequence[Path] = (),
+        spool_dir: Path | None = None,
+        max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    ) -> None:
         self._root = root
         self._meta = meta
+        self.upload_roots = tuple(upload_roots)
+        self._spool_dir = spool_dir if spool_dir is not None else root.parent / "spool"
+        self.max_upload_bytes = max_upload_bytes
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
     @classmethod
     def for_site(cls, settings: Settings, database: Database) -> TableStore:
-        return cls(settings.home / "tables", TableMetaRepository(database))
+        return cls(
+            settings.home / "tables",
+            TableMetaRepository(database),
+            upload_roots=settings.upload_roots,
+            spool_dir=settings.home / "spool",
+            max_upload_bytes=settings.max_upload_bytes,
+        )
 
     @property
     def root(self) -> Path:
@@ -72,17 +91,45 @@ class TableStore:
         With ``drop: 1`` the table is replaced; otherwise the file's rows are merged into an existing
         table by id (its rows win). A relative ``file`` is looked for in ``search_dirs`` (default: the
         current directory). ``progress`` is called after every block of lines.
+
+        For this process's own callers only: ``file`` may be any path. The HTTP API uses
+        :meth:`upload_file` with a spooled stream or a file checked by
+        :func:`accord.storage.intake.server_file` instead.
         """
         source = conf.resolve_file(search_dirs if search_dirs is not None else (Path.cwd(),))
+        return self.upload_file(conf, source, progress=progress)
+
+    def spool(self) -> Spool:
+        """A private file under the site's home for a streamed upload, bounded by max_upload_bytes."""
+        return Spool(self._spool_dir, max_bytes=self.max_upload_bytes)
+
+    def clear_spool(self) -> int:
+        """Remove what uploads cut short by a crash left in the spool; the files removed.
+
+        For the server's start only: it alone spools, and none of its uploads run yet.
+        """
+        return Spool.clear(self._spool_dir)
+
+    def upload_file(
+        self,
+        conf: UploadConf,
+        source: Path,
+        *,
+        progress: Callable[[UploadProgress], None] | None = None,
+        label: str | None = None,
+    ) -> TableInfo:
+        """Upload the file ``source`` as ``conf`` describes (``conf.file`` is ignored); messages name
+        the file ``label`` (default: its path)."""
+        label = label if label is not None else str(source)
         namespace, name = conf.namespace, conf.table_name
         with self._table_lock(namespace, name):
             existing = self.find(namespace, name)
             version = self._new_version(namespace, name)
             try:
-                staged = stage_upload(conf, source, version / DATA_FILE, progress=progress)
+                staged = stage_upload(conf, source, version / DATA_FILE, progress=progress, name=label)
                 count = staged.rows
                 if existing is not None and not conf.drop:
-                    check_mergeable(existing, staged, conf, source)
+                    check_mergeable(existing, staged, conf, label)
                     merged = version / f"merged-{DATA_FILE}"
                     count = merge_by_id(Path(existing.address) / DATA_FILE, version / DATA_FILE, merged)
                     os.replace(merged, version / DATA_FILE)

@@ -43,8 +43,11 @@ class DelimitedFile:
         head: bool,
         block_bytes: int = BLOCK_BYTES,
         max_line_bytes: int = MAX_LINE_BYTES,
+        name: str | None = None,
     ) -> None:
         self.path = path
+        # How messages name the file: a spooled upload is known to its sender by its own name.
+        self.name = name if name is not None else str(path)
         self.delimiter = delimiter
         self.head = head
         self.header: list[str] | None = None
@@ -72,29 +75,29 @@ class DelimitedFile:
         """The data lines' fields, one string array per field, a block of lines at a time."""
         if self.total_bytes == 0:
             raise UploadFileError(
-                f"upload file {str(self.path)!r} is empty",
+                f"upload file {self.name!r} is empty",
                 hint="upload a file of delimited lines: a header line (head: 1) and data lines",
-                file=str(self.path),
+                file=self.name,
             )
         try:
             handle = self.path.open("rb")
         except OSError as error:
             raise UploadFileError(
-                f"cannot read upload file {str(self.path)!r}: {error.strerror}", file=str(self.path)
+                f"cannot read upload file {self.name!r}: {error.strerror}", file=self.name
             ) from None
         with handle:
             yield from self._blocks(handle)
         if self.width is None:
             raise UploadFileError(
-                f"upload file {str(self.path)!r} holds no lines",
+                f"upload file {self.name!r} holds no lines",
                 hint="upload a file of delimited lines",
-                file=str(self.path),
+                file=self.name,
             )
         if self.rows == 0:
             raise UploadFileError(
-                f"upload file {str(self.path)!r} has a header line but no data lines",
+                f"upload file {self.name!r} has a header line but no data lines",
                 hint="add data lines, or set head: 0 if line 1 is data",
-                file=str(self.path),
+                file=self.name,
             )
 
     def _blocks(self, handle: BinaryIO) -> Iterator[list[pa.Array[Any]]]:
@@ -225,9 +228,9 @@ class DelimitedFile:
 
     def _fail(self, line: int, problem: str, hint: str) -> NoReturn:
         raise UploadFileError(
-            f"upload file {str(self.path)!r}: line {line} {problem}",
+            f"upload file {self.name!r}: line {line} {problem}",
             hint=hint,
-            file=str(self.path),
+            file=self.name,
             line=line,
         )
 

@@ -40,9 +40,14 @@ def stage_upload(
     target: Path,
     *,
     progress: Callable[[UploadProgress], None] | None = None,
+    name: str | None = None,
 ) -> StagedUpload:
-    """Write ``source`` to the Parquet file ``target``; its row count and the table's schema JSON."""
-    reader = DelimitedFile(source, delimiter=conf.id_delimiter, head=bool(conf.head))
+    """Write ``source`` to the Parquet file ``target``; its row count and the table's schema JSON.
+
+    Messages call the file ``name`` (default: its path).
+    """
+    name = name if name is not None else str(source)
+    reader = DelimitedFile(source, delimiter=conf.id_delimiter, head=bool(conf.head), name=name)
     # FATE's generated ids: one random prefix per upload, then the data line's 0-based index.
     id_prefix = "" if conf.auto_increasing_sid else uuid.uuid4().hex
     writer: RowGroupWriter | None = None
@@ -64,7 +69,7 @@ def stage_upload(
     if writer is not None:
         writer.close()
     if not conf.extend_sid:
-        _refuse_duplicate_ids(target, source, reader.first_data_line)
+        _refuse_duplicate_ids(target, name, reader.first_data_line)
     return StagedUpload(reader.rows, _schema_json(reader, conf))
 
 
@@ -129,7 +134,7 @@ def find_duplicate(ids: pa.Array[Any] | pa.ChunkedArray[Any]) -> tuple[int, int,
     return int(earlier[pick]), int(later[pick]), int(repeated.sum())
 
 
-def _refuse_duplicate_ids(target: Path, source: Path, first_data_line: int) -> None:
+def _refuse_duplicate_ids(target: Path, name: str, first_data_line: int) -> None:
     ids = pq.ParquetFile(target).read(columns=[_first_column(target)]).column(0)
     duplicate = find_duplicate(ids)
     if duplicate is None:
@@ -137,10 +142,10 @@ def _refuse_duplicate_ids(target: Path, source: Path, first_data_line: int) -> N
     first, repeat, count = duplicate
     line, earlier = first_data_line + repeat, first_data_line + first
     raise UploadFileError(
-        f"upload file {str(source)!r}: line {line} repeats id {ids[repeat].as_py()!r} of line {earlier} "
+        f"upload file {name!r}: line {line} repeats id {ids[repeat].as_py()!r} of line {earlier} "
         f"({count} repeated id{'s' if count > 1 else ''} in all)",
         hint="give every row its own id, or upload with extend_sid: true to generate ids",
-        file=str(source),
+        file=name,
         line=line,
     )
 
@@ -149,7 +154,7 @@ def _first_column(path: Path) -> str:
     return str(pq.read_schema(path).names[0])
 
 
-def check_mergeable(existing: TableInfo, staged: StagedUpload, conf: UploadConf, source: Path) -> None:
+def check_mergeable(existing: TableInfo, staged: StagedUpload, conf: UploadConf, name: str) -> None:
     """Refuse to merge rows shaped differently from the table's into it."""
     table = f"table {existing.namespace}.{existing.name}"
     hint = "upload with drop: 1 to replace the table, or into another table_name"
@@ -169,7 +174,7 @@ def check_mergeable(existing: TableInfo, staged: StagedUpload, conf: UploadConf,
         differences.append(f"{old_layout.value_columns} value columns, not {new_layout.value_columns}")
     old_names = (existing.sid, existing.schema.get("header"))
     if not differences and old_names != (staged.schema["sid"], staged.schema["header"]):
-        differences.append(f"id {old_names[0]!r} and header {old_names[1]!r}, unlike {str(source)!r}")
+        differences.append(f"id {old_names[0]!r} and header {old_names[1]!r}, unlike {name!r}")
     if differences:
         raise DataMismatchError(f"{table} has {'; '.join(differences)}", hint=hint)
 

@@ -14,18 +14,23 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Protocol
 
 from accord.errors import AccordError, ComponentFeatureUnsupported, ComponentNotImplemented
 from accord.status import JobStatus
-from accord.suite.testsuite import SuiteTask, Testsuite
+from accord.suite.testsuite import SuiteTask, Testsuite, Upload
 
 POLL_S = 0.5
 _ENDED = {JobStatus.SUCCESS.value, JobStatus.FAILED.value, JobStatus.CANCELED.value, JobStatus.TIMEOUT.value}
 _UNSUPPORTED_CODES = {ComponentNotImplemented.code, ComponentFeatureUnsupported.code}
 # What only the data shows (e.g. multi-class labels) is refused by the task, and its failure names the
-# error's class: "HeteroLR failed: ComponentFeatureUnsupported: ...".
-_UNSUPPORTED_NAMES = (f"{ComponentNotImplemented.__name__}:", f"{ComponentFeatureUnsupported.__name__}:")
+# error's class, with or without its code: "HeteroLR failed: ComponentFeatureUnsupported (10127): ...".
+_UNSUPPORTED_NAMES = tuple(
+    f"{cls.__name__}{tail}"
+    for cls in (ComponentNotImplemented, ComponentFeatureUnsupported)
+    for tail in (":", f" ({cls.code}):")
+)
 # What the table shows of each component's metrics, by module.
 KEY_METRICS = {
     "Evaluation": ("auc", "ks", "accuracy", "precision", "rmse", "r2_score"),
@@ -46,9 +51,12 @@ class Outcome(StrEnum):
 
 
 class SiteApi(Protocol):
-    """What the runner needs of a site: POST a body, get the success envelope or a coded AccordError."""
+    """What the runner needs of a site: POST a body, get the success envelope or a coded AccordError;
+    stream a local file into the table an upload conf names."""
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def upload(self, conf: dict[str, Any], source: Path) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -105,10 +113,30 @@ class SuiteRunner:
             if key in done:
                 continue
             self._progress(f"uploading {upload.conf['file']} as {'.'.join(upload.table)} ({upload.role})")
-            reply = api.call("/v1/data/upload", upload.conf)
+            # The testsuite's files are on this machine: their bytes go to the site, never their path.
+            reply = api.upload(upload.conf, Path(upload.conf["file"]))
             count = reply.get("data", {}).get("count") if isinstance(reply.get("data"), dict) else None
             done[key] = UploadResult(upload.role, *upload.table, count)
+            self._grant(api, upload, suite)
         return list(done.values())
+
+    def _grant(self, api: SiteApi, upload: Upload, suite: Testsuite) -> None:
+        """Let the initiators of the suite's jobs read a table uploaded to another site.
+
+        In cluster mode a site lends a table only to the parties it grants it to; whoever runs the
+        suite on both sites consents for both. A standalone site needs no grant, and one on the
+        initiator's own site neither.
+        """
+        namespace, name = upload.table
+        initiators = {
+            int(party)
+            for task in suite.tasks
+            if self._initiator(task) is not api
+            and (party := (task.conf.get("initiator") or {}).get("party_id")) is not None
+        }
+        for party in sorted(initiators):
+            self._progress(f"granting {namespace}.{name} ({upload.role}) to the initiator, party {party}")
+            api.call("/v1/table/grant", {"namespace": namespace, "table_name": name, "party": str(party)})
 
     def run(self, suite: Testsuite) -> list[TaskResult]:
         results: dict[str, TaskResult] = {}

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, FailureError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from accord.activities.federation import FederationActivities
     from accord.activities.messages import (
         Enqueue,
+        JobEndDelivery,
         JobParties,
         JobStatusFanout,
         ResourceClaim,
@@ -32,8 +34,20 @@ with workflow.unsafe.imports_passed_through():
     from accord.federation.commands import Party, TaskReport
     from accord.status import JobStatus, TaskStatus
     from accord.workflows.dag import Dag, DagState
+    from accord.workflows.delivery import JobEndDeliveryWorkflow, JobEndInput, delivery_workflow_id
+    from accord.workflows.party import party_workflow_id
     from accord.workflows.queue import queue_workflow_id
     from accord.workflows.spec import JobSpec
+    from accord.workflows.visibility import (
+        ENDING_MEMO,
+        JOB_STATUS,
+        PARTY_WORKFLOWS_MEMO,
+        UI_PATCH,
+        JobEnding,
+        ending_failure,
+        job_attributes,
+        parties_label,
+    )
 
 COMMAND_TIMEOUT = timedelta(seconds=30)
 RESOURCE_RETRY_MAX_S = 30.0
@@ -53,6 +67,7 @@ class Resume(BaseModel):
     held: list[Party]
     reports: list[TaskReport] = Field(default_factory=list)
     stop_requested: bool = False
+    search_attributes: bool = False
 
 
 class JobInput(BaseModel):
@@ -97,22 +112,53 @@ class JobWorkflow:
         self._expired = False
         self._announce_running = False
         self._unreachable: list[Party] = []
-        self._ended = False
+        # What the web UI shows (see accord.workflows.visibility): off when replaying older runs.
+        self._ui = False
+        self._attributes = False
+        self._published: JobStatus | None = None
+        self._cancel_requested = False
 
     # ---- the run ----------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, job: JobInput) -> JobResult:
+        """The job, ended as Temporal names it: completed on success, else failed or canceled.
+
+        A cancel request (``accord job stop``, or the UI's "Request Cancellation") stops the job as the
+        stop signal does: the body is shielded from it and still stops the tasks, returns the cores and
+        tells every party, and only then does the workflow close as canceled.
+        """
+        body = asyncio.ensure_future(self._run(job))
+        while True:
+            try:
+                result = await asyncio.shield(body)
+                break
+            except asyncio.CancelledError:
+                if body.done():
+                    result = body.result()
+                    break
+                self._stop = self._cancel_requested = True
+        return self._close(result)
+
+    def _close(self, result: JobResult) -> JobResult:
+        if not self._ui or result.status == JobStatus.SUCCESS:
+            return result
+        raise ending_failure(result.status, result.reason, result, canceled=self._cancel_requested)
+
+    async def _run(self, job: JobInput) -> JobResult:
         self._job = job
         spec = job.spec
+        self._ui = workflow.patched(UI_PATCH)
         self._source = spec.initiator
         previous = job.resume.dag if job.resume else job.rerun.previous if job.rerun else None
         dag = self._dag = Dag(spec, previous)
         if job.rerun:
             dag.prepare_rerun(job.rerun.component, job.rerun.force)
             self._reason = "rerun"
-        continuing = False
+        continuing = dropped = False
         try:
+            if self._ui:
+                await self._show(job)
             if job.resume:
                 self._held = list(job.resume.held)
                 # Signals can arrive with the first activation, before run() starts: keep them too.
@@ -120,6 +166,7 @@ class JobWorkflow:
                 self._started_at = job.resume.started_at
                 self._stop = self._stop or job.resume.stop_requested
                 self._status = JobStatus.RUNNING
+                self._publish()
             else:
                 await self._prepare()
             await self._walk(dag)
@@ -128,8 +175,13 @@ class JobWorkflow:
             self._status, self._reason = end.status, end.reason
         except _ContinueAsNew:
             continuing = True
+        except GeneratorExit:
+            # Closed by the garbage collector after its worker dropped the run (shut down, evicted):
+            # no workflow call can run now, and the worker that picks the run up replays it.
+            dropped = True
+            raise
         finally:
-            if not continuing:
+            if not (continuing or dropped):
                 await self._finish(dag)
         if continuing:
             await workflow.wait_condition(workflow.all_handlers_finished)
@@ -143,12 +195,42 @@ class JobWorkflow:
                         held=self._held,
                         reports=self._reports,
                         stop_requested=self._stop,
+                        search_attributes=self._attributes,
                     ),
                     history_limit=job.history_limit,
                     pull_interval_ms=job.pull_interval_ms,
                 )
             )
+        if self._ui:
+            workflow.upsert_memo({ENDING_MEMO: JobEnding(status=self._status, reason=self._reason)})
         return JobResult(status=self._status, reason=self._reason, dag=dag.state)
+
+    async def _show(self, job: JobInput) -> None:
+        """The search attributes and memo that let the UI find the job and its party workflows."""
+        spec = job.spec
+        if job.resume:
+            # A continued run keeps the attributes and memo its first run set.
+            self._attributes = job.resume.search_attributes
+            return
+        workflow.upsert_memo(
+            {
+                PARTY_WORKFLOWS_MEMO: {
+                    str(p.party): party_workflow_id(spec.job_id, p.party) for p in spec.parties
+                }
+            }
+        )
+        self._attributes = await self._local(
+            QueueActivities.search_attributes_ready, summary="check the site's search attributes"
+        )
+        if self._attributes:
+            workflow.upsert_search_attributes(job_attributes(spec))
+            self._publish()
+
+    def _publish(self) -> None:
+        """Keep AccordJobStatus as the job's status, so the UI filters on it."""
+        if self._attributes and self._published != self._status:
+            self._published = self._status
+            workflow.upsert_search_attributes([JOB_STATUS.value_set(self._status.value)])
 
     async def _prepare(self) -> None:
         spec = self._job.spec
@@ -159,15 +241,18 @@ class JobWorkflow:
         await self._local(
             QueueActivities.enqueue_job,
             Enqueue(job_id=spec.job_id, max_concurrent_jobs=self._job.max_concurrent_jobs),
+            summary="join the site's job queue",
         )
         await self._local(
             FederationActivities.create_job_on_parties,
             JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=parties),
+            summary=f"create the job on {parties_label(parties)}",
         )
         self._reason = "waiting in the site's job queue"
         await self._wait_queued(lambda: self._admitted, waiting_since, "in the job queue")
         await self._acquire_resources(waiting_since)
         self._status, self._reason = JobStatus.RUNNING, ""
+        self._publish()
         self._started_at = workflow.now()
         # Sent together with the first tasks (see _walk_until_done) rather than before them.
         self._announce_running = True
@@ -207,6 +292,7 @@ class JobWorkflow:
                 FederationActivities.apply_resources,
                 ResourceClaims(job_id=spec.job_id, claims=claims),
                 self._source,
+                summary=f"reserve cores on {parties_label(c.party for c in claims)}",
             )
             self._held = [claim.party for claim, reply in zip(claims, replies, strict=True) if reply.granted]
             refusals = [
@@ -267,6 +353,7 @@ class JobWorkflow:
                         components=tuple(dag.running()),
                     ),
                     self._source,
+                    summary=f"collect the status of {', '.join(dag.running())}",
                 )
                 self._reports.extend(reports)
             await self._handle_reports(dag)
@@ -305,13 +392,15 @@ class JobWorkflow:
                 parties=spec.component(name).parties,
             ),
             self._source,
+            summary=f"start {name} v{run.version} on {parties_label(spec.component(name).parties)}",
         )
 
     async def _stop_component(self, dag: Dag, name: str, status: TaskStatus) -> None:
         run = dag.run(name)
-        parties = [p for p in dag.mark_ended(name, status) if p not in self._unreachable]
+        # A party missed here is reached by the next command, or its absence ends the job.
+        parties = dag.mark_ended(name, status)
         if parties:
-            unreachable = await self._local(
+            await self._local(
                 FederationActivities.stop_tasks,
                 TaskFanout(
                     job_id=self._job.spec.job_id,
@@ -321,8 +410,8 @@ class JobWorkflow:
                     status=status,
                 ),
                 self._source,
+                summary=f"stop {name} v{run.version} ({status.value}) on {parties_label(parties)}",
             )
-            self._reached(unreachable or [])
 
     # ---- every way out --------------------------------------------------------------------------
 
@@ -330,65 +419,121 @@ class JobWorkflow:
         if not self._status.is_end:
             # Left by an unexpected error in this code: the job must still end everywhere.
             self._status, self._reason = JobStatus.FAILED, self._reason or "the scheduler failed"
-        self._ended = True
+        self._publish()
         task_end = {
             JobStatus.CANCELED: TaskStatus.CANCELED,
             JobStatus.TIMEOUT: TaskStatus.TIMEOUT,
         }.get(self._status, TaskStatus.FAILED)
-        # A party whose site is gone must not keep the job from ending, nor the others from being
-        # told: each step reaches whom it can, and the parties left out are named in the reason.
-        await self._ending(
-            asyncio.gather(*(self._stop_component(dag, name, task_end) for name in dag.running())),
-            "stopping the running tasks",
+        spec = self._job.spec
+        stopping = [(name, dag.run(name).version, dag.mark_ended(name, task_end)) for name in dag.running()]
+        held, self._held = list(self._held), []
+        end = JobEndDelivery(
+            job_id=spec.job_id,
+            initiator=spec.initiator,
+            parties=(),
+            held=(),
+            status=self._status,
+            reason=self._reason,
         )
-        await self._ending(self._return_resources(), "returning resources")
-        await self._ending(
-            self._fanout_status(self._status, self._reason), "telling the parties how the job ended"
+        # Each party is ended on its own: one whose site is down must not hold the others' ending
+        # back, nor the job's. It is told by retried delivery once its site is back.
+        parties = [p.party for p in spec.parties]
+        reached = await asyncio.gather(
+            *(
+                self._end_on(
+                    party, [(n, v) for n, v, on in stopping if party in on], task_end, party in held, end
+                )
+                for party in parties
+            )
         )
+        self._unreachable = [party for party, ok in zip(parties, reached, strict=True) if not ok]
         if self._unreachable:
             names = ", ".join(str(party) for party in self._unreachable)
-            note = f"could not reach {names} to end the job there; its site may be down"
+            note = f"could not reach {names} to end the job there; its site is told once it is back"
             self._reason = f"{self._reason}; {note}" if self._reason else note
+            late = end.model_copy(
+                update={
+                    "parties": tuple(self._unreachable),
+                    "held": tuple(p for p in self._unreachable if p in held),
+                }
+            )
+            await workflow.start_child_workflow(
+                JobEndDeliveryWorkflow.run,
+                JobEndInput(end=late, within_s=spec.timeout_s),
+                id=delivery_workflow_id(spec.job_id, workflow.info().run_id),
+                task_queue=workflow.info().task_queue,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
         queue = queue_workflow_id(workflow.info().task_queue)
         await workflow.get_external_workflow_handle(queue).signal("release", self._job.spec.job_id)
 
-    async def _ending(self, step: Awaitable[object], what: str) -> None:
+    async def _end_on(
+        self,
+        party: Party,
+        stops: list[tuple[str, int]],
+        task_end: TaskStatus,
+        held: bool,
+        end: JobEndDelivery,
+    ) -> bool:
+        """Stop the party's tasks, return its cores, tell it how the job ended; False if not reached."""
+        job_id = end.job_id
         try:
-            await step
-        except _End as failure:
-            self._reason = (
-                f"{self._reason}; {what} failed: {failure.reason}" if self._reason else failure.reason
+            missed = await asyncio.gather(
+                *(
+                    self._local(
+                        FederationActivities.stop_tasks,
+                        TaskFanout(
+                            job_id=job_id,
+                            component=name,
+                            task_version=version,
+                            parties=(party,),
+                            status=task_end,
+                        ),
+                        self._source,
+                        summary=f"stop {name} v{version} ({task_end.value}) on {party}",
+                    )
+                    for name, version in stops
+                )
             )
-
-    def _reached(self, unreachable: list[Party]) -> None:
-        # Only while ending: a party missed earlier is retried by the next command, or ends the job.
-        if self._ended:
-            self._unreachable.extend(p for p in unreachable if p not in self._unreachable)
+            if any(missed):
+                return False
+            if held and await self._local(
+                FederationActivities.return_resources,
+                JobParties(job_id=job_id, initiator=end.initiator, parties=(party,)),
+                summary=f"return the cores of {party}",
+            ):
+                return False
+            return not await self._local(
+                FederationActivities.update_job_status,
+                JobStatusFanout(job_id=job_id, parties=(party,), status=end.status, reason=end.reason),
+                self._source,
+                summary=f"tell {party} the job {end.status.value}",
+            )
+        except _End:
+            # The command activity itself gave up (the job's limit passed): treat as not reached.
+            return False
 
     async def _return_resources(self) -> None:
         if self._held:
             spec = self._job.spec
-            held = tuple(p for p in self._held if p not in self._unreachable)
-            self._held = []
-            if held:
-                unreachable = await self._local(
-                    FederationActivities.return_resources,
-                    JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=held),
-                )
-                self._reached(unreachable or [])
+            held, self._held = tuple(self._held), []
+            await self._local(
+                FederationActivities.return_resources,
+                JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=held),
+                summary=f"return the cores of {parties_label(held)}",
+            )
 
     async def _fanout_status(self, status: JobStatus, reason: str = "") -> None:
         spec = self._job.spec
-        parties = tuple(p.party for p in spec.parties if p.party not in self._unreachable)
-        unreachable = await self._local(
+        parties = tuple(p.party for p in spec.parties)
+        await self._local(
             FederationActivities.update_job_status,
             JobStatusFanout(job_id=spec.job_id, parties=parties, status=status, reason=reason),
             self._source,
+            summary=f"tell {parties_label(parties)} the job is {status.value}",
         )
-        if status.is_end:
-            self._reached(unreachable or [])
 
-    async def _local(self, method: Any, *args: Any) -> Any:
+    async def _local(self, method: Any, *args: Any, summary: str | None = None) -> Any:
         """Run a command activity, retried while its parties are unreachable, within the job's limit.
 
         A party's site that stays away longer than the job's timeout ends the job as failed, with the
@@ -401,6 +546,8 @@ class JobWorkflow:
                 args=list(args),
                 start_to_close_timeout=COMMAND_TIMEOUT,
                 schedule_to_close_timeout=limit,
+                # Shown by the web UI next to the activity's name.
+                summary=summary,
             )
         except ActivityError as failure:
             cause = failure.cause

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from accord.activities.tasks import COMPONENT_FAILURE, RUN_LOST, TaskActivities
     from accord.federation.commands import Party, StartTask, StopTask, TaskReport
     from accord.status import JobStatus, TaskStatus
+    from accord.workflows.visibility import JOB_WORKFLOW_MEMO, UI_PATCH, task_summary
 
 # A worker that dies is noticed when heartbeats stop; the task is then retried on a live worker.
 HEARTBEAT_TIMEOUT = timedelta(seconds=4)
@@ -57,6 +58,9 @@ class PartyWorkflow:
     @workflow.run
     async def run(self, job: PartyInput) -> JobStatus:
         self._job = job
+        if workflow.patched(UI_PATCH):
+            # The job workflow runs on the initiator's site (its Temporal, in a cluster) under the job id.
+            workflow.upsert_memo({JOB_WORKFLOW_MEMO: {"workflow_id": job.job_id, "site": str(job.initiator)}})
         while True:
             await workflow.wait_condition(
                 lambda: bool(self._starts or self._stops) or self._finished is not None
@@ -101,6 +105,8 @@ class PartyWorkflow:
                 start_to_close_timeout=timedelta(seconds=self._job.task_timeout_s),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=TASK_RETRY,
+                # The UI lists every task run as run_task otherwise.
+                summary=task_summary(command.component, command.party, command.task_version),
             )
             return
         except asyncio.CancelledError:
@@ -135,6 +141,8 @@ class PartyWorkflow:
             TaskActivities.report_task,
             ReportTask(report=report, initiator=self._job.initiator, push=self._job.push),
             start_to_close_timeout=REPORT_TIMEOUT,
+            summary=f"report {task_summary(command.component, command.party, command.task_version)} "
+            f"{status.value}",
         )
 
     @workflow.signal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import sys
@@ -82,3 +83,18 @@ async def wait_for_component(
                 return
             assert rows[0]["f_status"] not in {s.value for s in JobStatus if s.is_end}, rows[0]
             await asyncio.sleep(0.1)
+
+
+async def stream_upload(
+    client: httpx.AsyncClient, source: Path, conf: dict[str, Any], *, accept: str | None = None
+) -> httpx.Response:
+    """POST ``source``'s bytes to ``/v1/data/upload`` as the CLI does: conf in the query, hash in a header."""
+    content = source.read_bytes()
+    headers = {
+        "Content-Type": "application/octet-stream",
+        "X-Content-SHA256": hashlib.sha256(content).hexdigest(),
+    }
+    if accept is not None:
+        headers["Accept"] = accept
+    params = {"conf": json.dumps({"file": source.name, **conf})}
+    return await client.post("/v1/data/upload", params=params, content=content, headers=headers)

@@ -26,7 +26,8 @@ async def test_submit_query_list_tasks_and_log(site: RunningSite, api: httpx.Asy
     data = submitted["data"]
     assert data["job_id"] == job_id
     assert data["model_info"]["model_id"] == "arbiter-10000#guest-9999#host-10000#model"
-    assert data["board_url"].endswith(f"/workflows/{job_id}")
+    assert data["board_url"].endswith(f"/board/#/job/{job_id}")
+    assert data["workflow_url"].endswith(f"/workflows/{job_id}")
     assert Path(data["logs_directory"]).name == job_id
     result = await site.site.jobs.wait(job_id)
     assert result.status == JobStatus.SUCCESS, result.reason

@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 
 from accord.api.app import create_app
 from accord.api.tables import NDJSON
-from tests.api.helpers import accord, post, write_json
+from tests.api.helpers import accord, post, stream_upload, write_json
 from tests.corpus import FATE_ROOT
 from tests.http_server import serve_http
 from tests.scheduling.harness import RunningSite
@@ -55,9 +55,9 @@ def _generated(path: Path, rows: int) -> Path:
 
 async def test_upload_info_list_download_delete(tables_api: httpx.AsyncClient, tmp_path: Path) -> None:
     key = {"namespace": "experiment", "table_name": "breast"}
-    uploaded = await post(
-        tables_api, "/v1/data/upload", {"file": str(BREAST), **key, "head": 1, "partition": 4}
-    )
+    reply = await stream_upload(tables_api, BREAST, {**key, "head": 1, "partition": 4})
+    uploaded = reply.json()
+    assert (reply.status_code, uploaded["retcode"]) == (200, 0), uploaded
     header = BREAST.read_text().split("\n", 1)[0].split(",")
     data = uploaded["data"]
     assert (data["count"], data["partition"], data["exist"]) == (569, 4, 1)
@@ -80,9 +80,12 @@ async def test_upload_info_list_download_delete(tables_api: httpx.AsyncClient, t
     assert streamed.status_code == 200 and streamed.headers["content-type"].startswith("text/csv")
     assert streamed.headers["x-table-count"] == "569"
     assert streamed.content == BREAST.read_bytes()
-    written = await post(tables_api, "/v1/data/download", {**key, "output_path": str(tmp_path / "out.csv")})
-    assert written["data"]["count"] == 569
-    assert (tmp_path / "out.csv").read_bytes() == BREAST.read_bytes()
+    # The site writes no file a client names.
+    written = await tables_api.post(
+        "/v1/data/download", json={**key, "output_path": str(tmp_path / "out.csv")}
+    )
+    assert (written.status_code, written.json()["retcode"]) == (403, 10801)
+    assert "output_path" in written.json()["retmsg"] and not (tmp_path / "out.csv").exists()
 
     deleted = await post(tables_api, "/v1/table/delete", key)
     assert deleted["data"] == key
@@ -94,8 +97,8 @@ async def test_upload_info_list_download_delete(tables_api: httpx.AsyncClient, t
 
 async def test_upload_streams_its_progress_when_asked(tables_api: httpx.AsyncClient, tmp_path: Path) -> None:
     source = _generated(tmp_path / "big.csv", 150_000)
-    body = {"file": str(source), "namespace": "ns", "table_name": "big"}
-    response = await tables_api.post("/v1/data/upload", json=body, headers={"Accept": NDJSON})
+    body = {"namespace": "ns", "table_name": "big"}
+    response = await stream_upload(tables_api, source, body, accept=NDJSON)
     assert response.headers["content-type"].startswith(NDJSON)
     messages = [json.loads(line) for line in response.text.splitlines()]
     progress = [m["progress"] for m in messages[:-1]]
@@ -109,21 +112,30 @@ async def test_upload_streams_its_progress_when_asked(tables_api: httpx.AsyncCli
 async def test_bad_uploads_are_coded(tables_api: httpx.AsyncClient, tmp_path: Path) -> None:
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("id,a,b\n1,2,3\n2,3\n")
-    body = {"file": str(ragged), "namespace": "ns", "table_name": "r"}
-    refused = await tables_api.post("/v1/data/upload", json=body)
+    body = {"namespace": "ns", "table_name": "r"}
+    refused = await stream_upload(tables_api, ragged, body)
     envelope = refused.json()
     assert (refused.status_code, envelope["retcode"]) == (400, 10201)
-    assert "line 3" in envelope["retmsg"] and envelope["data"]["line"] == 3
-    streamed = await tables_api.post("/v1/data/upload", json=body, headers={"Accept": NDJSON})
+    # Named as the client named it, not by the site's spool file.
+    assert "'ragged.csv': line 3" in envelope["retmsg"] and envelope["data"]["line"] == 3
+    streamed = await stream_upload(tables_api, ragged, body, accept=NDJSON)
     last = json.loads(streamed.text.splitlines()[-1])
     assert (last["retcode"], last["data"]["line"]) == (10201, 3)
 
-    misspelt = await tables_api.post("/v1/data/upload", json={**body, "heads": 1})
+    misspelt = await stream_upload(tables_api, ragged, {**body, "heads": 1})
     assert misspelt.status_code == 400 and "heads" in misspelt.json()["retmsg"]
+    misspelt_json = await tables_api.post("/v1/data/upload", json={**body, "file": "r.csv", "heads": 1})
+    assert misspelt_json.status_code == 400 and "heads" in misspelt_json.json()["retmsg"]
     outside = await tables_api.post("/v1/table/table_info", json={"namespace": "..", "table_name": "t"})
-    assert (outside.status_code, outside.json()["retcode"]) == (400, 101)
-    missing = await tables_api.post("/v1/data/upload", json={**body, "file": str(tmp_path / "none.csv")})
-    assert (missing.status_code, missing.json()["retcode"]) == (400, 10201)
+    assert outside.status_code == 400 and outside.json()["retcode"] in (101, 10130)
+    # A file on the site: refused, since this site lists no upload_roots.
+    server_side = await tables_api.post("/v1/data/upload", json={**body, "file": str(ragged)})
+    assert (server_side.status_code, server_side.json()["retcode"]) == (403, 10801)
+    unhashed = await tables_api.post(
+        "/v1/data/upload", params={"conf": json.dumps(body)}, content=ragged.read_bytes()
+    )
+    assert (unhashed.status_code, unhashed.json()["retcode"]) == (400, 101)
+    assert "X-Content-SHA256" in unhashed.json()["retmsg"]
 
 
 async def test_openapi_documents_the_table_endpoints(tables_api: httpx.AsyncClient) -> None:
@@ -136,8 +148,13 @@ async def test_openapi_documents_the_table_endpoints(tables_api: httpx.AsyncClie
             "/ErrorEnvelope"
         )
         assert responses["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
+        if path == "/v1/data/download":
+            assert "text/csv" in responses["200"]["content"]
+            continue
         ok = responses["200"]["content"]["application/json"]["schema"]["$ref"]
         assert ok.startswith("#/components/schemas/Envelope_"), path
+    upload = document["paths"]["/v1/data/upload"]["post"]
+    assert {"application/octet-stream", "application/json"} <= set(upload["requestBody"]["content"])
 
 
 def _conf(directory: Path, **fields: Any) -> str:
@@ -152,7 +169,8 @@ async def test_cli_uploads_downloads_and_manages_tables(tables_server: str, tmp_
     run = await accord("data", "upload", "-c", conf, "--progress", server=tables_server, home=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.envelope["data"]["count"] == 40_000
-    assert "uploading first.csv: 100% (40000 rows)" in run.stderr.splitlines()
+    assert "sending first.csv: 100%" in run.stderr.splitlines()
+    assert "storing first.csv: 100% (40000 rows)" in run.stderr.splitlines()
 
     # Without drop the rows merge by id: 30000..49999 are new or replace the old.
     lines = ["id,y,a,b", *(f"{i},9,new,new" for i in range(30_000, 50_000))]

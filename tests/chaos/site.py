@@ -21,7 +21,7 @@ import pytest
 from accord.persistence import Database, ResourceRepository
 from accord.settings import ENV_PREFIX, Settings
 from accord.standalone.stack import Stack, StackStatus
-from tests.support import loopback_settings, wait_until
+from tests.support import local_credential, loopback_settings, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = "tests.scheduling.components"
@@ -83,6 +83,9 @@ class ChaosSite:
     stack: Stack
     calls_dir: Path
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10.0))
+
+    def __post_init__(self) -> None:
+        self.http.headers.update(local_credential(self.stack.settings))
 
     @property
     def settings(self) -> Settings:

@@ -24,6 +24,7 @@ lost version's rows end ``failed``, only the latest version of each task must su
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -89,17 +90,25 @@ def lr_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosSite]:
         try:
             site.up()
             for side in ("guest", "host"):
-                site.call(
-                    "/v1/data/upload",
-                    {
-                        "file": str(FATE_EXAMPLES / "data" / f"breast_hetero_{side}.csv"),
-                        "table_name": f"breast_hetero_{side}",
-                        "namespace": "experiment",
-                        "head": 1,
-                        "partition": 4,
-                        "drop": 1,
+                # The file's bytes, as the CLI streams them: the site reads no path a client names.
+                content = (FATE_EXAMPLES / "data" / f"breast_hetero_{side}.csv").read_bytes()
+                conf = {
+                    "table_name": f"breast_hetero_{side}",
+                    "namespace": "experiment",
+                    "head": 1,
+                    "partition": 4,
+                    "drop": 1,
+                }
+                reply = site.http.post(
+                    f"{site.settings.http_address}/v1/data/upload",
+                    params={"conf": json.dumps(conf)},
+                    content=content,
+                    headers={
+                        "Content-Type": "application/octet-stream",
+                        "X-Content-SHA256": hashlib.sha256(content).hexdigest(),
                     },
                 )
+                assert reply.json()["retcode"] == 0, reply.text
             yield site
         finally:
             site.http.close()

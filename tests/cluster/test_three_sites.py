@@ -26,6 +26,7 @@ from accord.federation.client import FederationClient
 from accord.federation.commands import CreateJob, Party, StartTask, UpdateJobStatus
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
+from accord.persistence import TableGrantRepository
 from accord.security.certs import create_ca, create_site_certificate
 from accord.serving import InferenceClient, ServingServer
 from accord.site.check import check_site
@@ -91,6 +92,8 @@ def upload(site: RunningSite, side: str) -> None:
             partition=4,
         )
     )
+    # The guest initiates these jobs: each site lets it read its table (accord table grant).
+    TableGrantRepository(site.site.database).grant("experiment", f"breast_hetero_{side}", GUEST)
 
 
 def three_party_example(**job_parameters: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -1,8 +1,10 @@
 """Runs a component on every one of its parties in-process, with the real data plane.
 
 No Temporal here: each party's task runs in its own thread, exactly as a worker would run it, and
-values travel over a real gRPC data-plane server on loopback into a real mailbox. Upstream outputs
-are planted as datasets, so each component is tested on its own against a plain reference.
+values travel over a real gRPC data-plane server on loopback into a real mailbox, through the worker's
+own implementations of the SDK's services. Upstream outputs are planted as datasets, so each component
+is tested on its own against a plain reference. Components on block tables compute on ``engine`` (a
+session engine of tests/engines.py, or a one-process local engine by default).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any
 
 import grpc
 
+from accord.activities.services import FederatedExchange, RepositoryMetrics, SiteTables, StoredModels
 from accord.components import ComponentRegistry, TaskContext
 from accord.components.sdk import Dataset, TaskServices, layout
+from accord.computing import Engine, LocalEngine
 from accord.dsl_compiler.compiler import CompileOptions, compile_job
 from accord.dsl_compiler.plan import JobPlan
 from accord.federation.client import FederationClient
@@ -41,6 +45,7 @@ class ComponentHarness:
         conf: Mapping[str, Any],
         *,
         registry: ComponentRegistry | None = None,
+        engine: Engine | None = None,
     ) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.home = home
@@ -59,6 +64,8 @@ class ComponentHarness:
         self._server, port = self._call(self._start_server())
         self.client = FederationClient(RouteTable(default=f"127.0.0.1:{port}"), timeout_s=10)
         self.transfer_timeout_s = 60.0
+        self._own_engine = engine is None
+        self.engine: Engine = engine or LocalEngine(cores=1, partitions=4, work_dir=home / "computing")
 
     def _call(self, coroutine: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -78,6 +85,8 @@ class ComponentHarness:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self.database.dispose()
+        if self._own_engine:
+            self.engine.close()
 
     # ---- planting inputs and reading outputs -----------------------------------------------------
 
@@ -108,12 +117,12 @@ class ComponentHarness:
             )
 
         return TaskServices(
-            tables=self.tables,
-            mailbox=self.mailbox,
-            send=send,
-            metrics=self.metrics,
-            models=self.models,
+            tables=SiteTables(self.tables),
+            exchange=FederatedExchange(self.mailbox, send),
+            metrics=RepositoryMetrics(self.metrics),
+            models=StoredModels(self.models),
             transfer_timeout_s=self.transfer_timeout_s,
+            engines=SharedEngine(self.engine),
         )
 
     def context(self, party: Party, component: str, task_version: int = 0) -> TaskContext:
@@ -151,3 +160,24 @@ class ComponentHarness:
         if failures:
             party, error = next(iter(failures.items()))
             raise AssertionError(f"{component} failed on {party}: {failures}") from error
+
+
+class SharedEngine:
+    """Hands every task the harness's engine, whatever the job asks, and leaves it open after."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def open(
+        self,
+        computing_engine: str,
+        *,
+        cores: int,
+        partitions: int,
+        spark_run: Mapping[str, Any],
+        app_name: str,
+    ) -> Engine:
+        return self.engine
+
+    def close(self, engine: Engine) -> None:
+        """The engine outlives the task (the test closes it)."""

@@ -20,8 +20,6 @@ from accord.components.sdk import Dataset
 from .harness import JOB_ID, ComponentHarness
 
 PLUGIN = '''
-from typing import ClassVar
-
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
@@ -38,7 +36,6 @@ class LabelCount(ComponentBase[LabelCountParam]):
     """Counts each label value of the guest's rows and passes the rows on."""
 
     params = LabelCountParam
-    roles: ClassVar[frozenset[str]] = frozenset({"guest", "host"})
     spec = make_spec("LabelCount", "guest host", "data", "data")
 
     def fit(self, ctx: ComponentContext[LabelCountParam]) -> None:

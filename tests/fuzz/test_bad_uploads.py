@@ -23,8 +23,9 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from accord.api.app import create_app
-from accord.errors import DataFormatError, UploadFileError
+from accord.errors import DataFormatError, PathNotAllowed, UploadFileError
 from accord.status import JobStatus
+from tests.api.helpers import stream_upload
 from tests.fuzz.test_api_fuzz import LoopBridge, assert_coded_reply, fuzz_settings
 from tests.scheduling.harness import RunningSite
 
@@ -48,7 +49,9 @@ def upload_conf(path: Path, name: str, drop: int = 1, **fields: Any) -> dict[str
 
 
 async def upload(api: httpx.AsyncClient, conf: dict[str, Any]) -> httpx.Response:
-    return await api.post("/v1/data/upload", json=conf)
+    """The file's bytes streamed, as the CLI sends them (the site reads no path a client names)."""
+    fields = {key: value for key, value in conf.items() if key != "file"}
+    return await stream_upload(api, Path(conf["file"]), fields)
 
 
 async def snapshot(api: httpx.AsyncClient, name: str) -> tuple[int, bytes]:
@@ -107,17 +110,17 @@ async def test_malformed_upload_names_the_line_and_keeps_the_table(
     envelope = assert_coded_reply(response)
     assert (response.status_code, envelope["retcode"]) == (400, UploadFileError.code), envelope
     message = envelope["retmsg"]
-    assert str(source) in message and says in message, message
+    assert repr(source.name) in message and says in message, message
     if line is not None:
         assert f"line {line}" in message and envelope["data"]["line"] == line, envelope
     assert await snapshot(api, name) == before
 
 
-async def test_a_missing_file_keeps_the_table(api: httpx.AsyncClient, tmp_path: Path) -> None:
+async def test_a_server_path_keeps_the_table(api: httpx.AsyncClient, tmp_path: Path) -> None:
     before = await good_table(api, tmp_path, "kept")
-    response = await upload(api, upload_conf(tmp_path / "nope.csv", "kept"))
+    response = await api.post("/v1/data/upload", json=upload_conf(tmp_path / "nope.csv", "kept"))
     envelope = assert_coded_reply(response)
-    assert envelope["retcode"] == UploadFileError.code and str(tmp_path / "nope.csv") in envelope["retmsg"]
+    assert envelope["retcode"] == PathNotAllowed.code and "upload_roots" in envelope["retmsg"]
     assert await snapshot(api, "kept") == before
 
 

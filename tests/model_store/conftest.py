@@ -11,7 +11,7 @@ from accord.model_store import ModelService, ModelStore
 from accord.persistence import Database, JobRepository, ModelRepository
 from tests.pg_server import PostgresServer
 
-from .support import Home
+from .support import Home, federation_signing
 
 HomeFactory = Callable[[str], Home]
 
@@ -33,7 +33,9 @@ def make_home(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HomeFa
         database.migrate()
         jobs = JobRepository(database)
         store = ModelStore(root / "models", ModelRepository(database))
-        home = Home(root, database, jobs, store, ModelService(store, jobs))
+        # Every home of a test is a site of one federation, so each trusts what the others export.
+        signing = federation_signing(root, tmp_path / "ca", name)
+        home = Home(root, database, jobs, store, ModelService(store, jobs, signing=signing), signing)
         made.append(home)
         return home
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accord.model_store import ModelKey, ModelService, ModelStore
+from accord.model_store import ArchiveSigning, ModelKey, ModelService, ModelStore
 from accord.persistence import Database, JobRepository, NewJob
+from accord.security.certs import CA_CERT_NAME, create_ca, create_site_certificate
+from accord.settings import Settings
 from accord.status import JobStatus
 
 MODEL_ID = "arbiter-10000#guest-9999#host-10000#model"
@@ -36,6 +38,21 @@ class Home:
     jobs: JobRepository
     store: ModelStore
     service: ModelService
+    signing: ArchiveSigning
+
+
+def federation_signing(root: Path, ca_dir: Path, name: str, party_id: int = 9999) -> ArchiveSigning:
+    """A site's archive signing as in cluster mode: its federation key, trusting the federation's CA.
+
+    The CA is made in ``ca_dir`` on first use, so every home of a test shares one federation.
+    """
+    if not (ca_dir / CA_CERT_NAME).exists():
+        create_ca(ca_dir)
+    cert = create_site_certificate(ca_dir, root / "tls", site=name, party_ids=[party_id])
+    settings = Settings(
+        home=root, tls_ca_file=ca_dir / CA_CERT_NAME, tls_cert_file=cert.cert, tls_key_file=cert.key
+    )
+    return ArchiveSigning.for_site(settings)
 
 
 def key(component: str = "hetero_lr_0", role: str = "guest", party_id: int = 9999, **kw: str) -> ModelKey:

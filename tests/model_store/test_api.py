@@ -14,7 +14,7 @@ import pytest_asyncio
 from openapi_spec_validator import validate
 
 from accord.api.app import create_app
-from accord.errors import ConflictError, DataFormatError, RecordNotFound, RetCode
+from accord.errors import ConflictError, DataFormatError, PathNotAllowed, RecordNotFound, RetCode
 from accord.model_store import ModelKey, ModelStore
 from accord.persistence import ModelRepository
 from tests.scheduling.harness import RunningSite
@@ -107,13 +107,19 @@ async def test_export_delete_import_round_trip(
     forced = await api.post("/v1/model/import?force=true", content=archive)
     assert forced.json()["retcode"] == 0
 
-    # Like /v1/data/upload, a JSON body may name the file on the site instead.
+    # Like /v1/data/upload, a JSON body may name a file on the site instead, only below upload_roots.
     path = tmp_path / "guest.zip"
     path.write_bytes(archive)
     by_path = await api.post("/v1/model/import", json={"file": str(path), "force_update": True})
-    assert by_path.json()["retcode"] == 0 and by_path.json()["data"]["role"] == "guest"
-    no_file = await api.post("/v1/model/import", json={"file": str(tmp_path / "missing.zip")})
-    assert no_file.status_code == 400 and "missing.zip" in no_file.json()["retmsg"]
+    assert (by_path.status_code, by_path.json()["retcode"]) == (403, PathNotAllowed.code)
+    assert "upload_roots" in by_path.json()["retmsg"]
+    rooted = create_app(site.site.jobs, models=site.site.models, upload_roots=(tmp_path,))
+    transport = httpx.ASGITransport(app=rooted)
+    async with httpx.AsyncClient(transport=transport, base_url="http://accord.test") as under_root:
+        by_root = await under_root.post("/v1/model/import", json={"file": str(path), "force_update": True})
+        assert by_root.json()["retcode"] == 0 and by_root.json()["data"]["role"] == "guest"
+        no_file = await under_root.post("/v1/model/import", json={"file": str(tmp_path / "missing.zip")})
+        assert no_file.status_code == 400 and "missing.zip" in no_file.json()["retmsg"]
     no_field = await api.post("/v1/model/import", json={"path": "x"})
     assert no_field.status_code == 400 and "'file' is required" in no_field.json()["retmsg"]
     empty = await api.post("/v1/model/import", content=b"")

@@ -91,6 +91,8 @@ def test_export_then_import_into_a_fresh_site_gives_identical_models(
             "manifest.sha256",
             "models/data_transform_0.json",
             "models/hetero_lr_0.json",
+            "signature.json",
+            "signer.pem",
         ]
         manifest = json.loads(opened.read("manifest.json"))
     assert (manifest["model_id"], manifest["model_version"], manifest["role"], manifest["party_id"]) == (
@@ -111,11 +113,24 @@ def test_export_then_import_into_a_fresh_site_gives_identical_models(
         assert target.store.load(key(component)) == source.store.load(key(component))
     [entry] = target.service.query(MODEL_ID, VERSION)
     assert entry["train_dsl"] == DSL and entry["train_runtime_conf"] == CONF and entry["job_type"] == "train"
-    # The archive is a function of the version alone: exported again from the new site, byte for byte.
-    assert target.service.export_bytes(MODEL_ID, VERSION, "guest", 9999) == archive.read_bytes()
+    assert imported.signer is not None and "CN=source" in imported.signer.subject
+    assert imported.signer.trusted_by.startswith("the federation CA")
+    # The manifest and models are a function of the version alone: exported again from the new site,
+    # byte for byte; only the signature is the new site's.
+    again = _members(target.service.export_bytes(MODEL_ID, VERSION, "guest", 9999))
+    first = _members(archive.read_bytes())
+    assert {n: b for n, b in again.items() if not n.startswith("signat") and n != "signer.pem"} == {
+        n: b for n, b in first.items() if not n.startswith("signat") and n != "signer.pem"
+    }
+    assert again["signer.pem"] != first["signer.pem"]
     # Imported versions are final, like those whose job succeeded.
     with pytest.raises(ConflictError, match="is final"):
         target.store.save(key(), LR)
+
+
+def _members(archive: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        return {name: opened.read(name) for name in opened.namelist()}
 
 
 def _drop(name: str) -> Callable[[dict[str, bytes]], None]:
@@ -185,7 +200,7 @@ def test_a_failed_write_during_import_leaves_nothing_behind(make_home: HomeFacto
 
     failing = ModelStore(FullDisk(target.root / "models"), target.store.records)
     with pytest.raises(OSError, match="No space"):
-        ModelService(failing, target.jobs).import_bytes(archive)
+        ModelService(failing, target.jobs, signing=target.signing).import_bytes(archive)
     nothing_in(target)
 
 
@@ -216,7 +231,9 @@ def test_import_is_refused_for_a_party_the_site_does_not_host(make_home: HomeFac
     source, target = make_home("source"), make_home("target")
     trained(source)
     archive = source.service.export_bytes(MODEL_ID, VERSION, "host", 10000)
-    guest_only = ModelService(target.store, target.jobs, hosts_party=lambda party_id: party_id == 9999)
+    guest_only = ModelService(
+        target.store, target.jobs, signing=target.signing, hosts_party=lambda party_id: party_id == 9999
+    )
     with pytest.raises(PartyNotHosted, match="10000"):
         guest_only.import_bytes(archive)
     nothing_in(target)

@@ -11,6 +11,8 @@ from tests.components.breast import breast_parties
 from tests.components.harness import JOB_ID, ComponentHarness
 from tests.components.test_hetero_lr import DSL, conf
 
+from .support import federation_signing
+
 
 def test_each_partys_trained_model_survives_export_and_import(tmp_path: Path) -> None:
     job_conf = conf(max_iter=2, batch_size=-1, encrypt_param={"key_length": 512})
@@ -39,7 +41,9 @@ def test_each_partys_trained_model_survives_export_and_import(tmp_path: Path) ->
             )
             jobs.update_status(JOB_ID, party.role, party.party_id, JobStatus.RUNNING)
             jobs.update_status(JOB_ID, party.role, party.party_id, JobStatus.SUCCESS)
-        trained = ModelService(harness.models, jobs)
+        # Two sites of one federation: each signs with its federation key and trusts the other's.
+        signing = federation_signing(tmp_path / "trained", tmp_path / "ca", "trained")
+        trained = ModelService(harness.models, jobs, signing=signing)
         archives = {
             (p.role, p.party_id): trained.export(
                 plan.model_id, JOB_ID, p.role, p.party_id, tmp_path / f"{p.role}-{p.party_id}.zip"
@@ -50,9 +54,11 @@ def test_each_partys_trained_model_survives_export_and_import(tmp_path: Path) ->
         with Database(f"sqlite:///{tmp_path / 'fresh.db'}") as fresh:
             fresh.migrate()
             store = ModelStore(tmp_path / "fresh" / "models", ModelRepository(fresh))
-            service = ModelService(store, JobRepository(fresh))
+            fresh_signing = federation_signing(tmp_path / "fresh", tmp_path / "ca", "fresh")
+            service = ModelService(store, JobRepository(fresh), signing=fresh_signing)
             for (role, party_id), archive in archives.items():
                 imported = service.import_(archive)
+                assert imported.signer is not None and "CN=trained" in imported.signer.subject
                 component = ModelKey(plan.model_id, JOB_ID, role, party_id, "hetero_lr_0")
                 assert store.load(component) == harness.models.load(component)
                 assert store.read(component) == harness.models.read(component)

@@ -14,7 +14,16 @@ from accord.persistence.orm import Base
 
 from .helpers import new_job
 
-TABLES = {"jobs", "tasks", "engine_resources", "table_meta", "metrics", "models", "model_versions"}
+TABLES = {
+    "jobs",
+    "tasks",
+    "engine_resources",
+    "table_meta",
+    "metrics",
+    "models",
+    "model_versions",
+    "table_grants",
+}
 
 
 def schema_diffs(db: Database) -> list[object]:
@@ -39,7 +48,7 @@ def test_a_fresh_database_differs_from_the_models_until_migrated(database_url: s
 
 def test_migrate_is_repeatable_and_lands_on_head(database: Database) -> None:
     head = head_revision()
-    assert head == "0002"
+    assert head == "0003"
     assert database.current_revision() == head
     database.upgrade()
     assert database.current_revision() == head

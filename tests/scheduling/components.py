@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
+
 from accord.components import ComponentRegistry, TaskContext
+from accord.components.sdk import ComponentBase, ComponentContext
 from accord.dsl_compiler.catalog import make_spec
 
 ROLES = "guest host arbiter"
@@ -29,23 +32,42 @@ def _count(ctx: TaskContext) -> int:
     return sum(1 for line in previous if line.startswith(f"{ctx.party.role}:{ctx.party.party_id}:"))
 
 
-class Sleep:
+class SleepParam(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    seconds: float = 0
+
+
+class FailParam(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    fail_roles: list[str] = ["guest", "host", "arbiter"]
+    times: int = 1_000_000
+
+
+class Sleep(ComponentBase[SleepParam]):
     """Sleeps ``seconds`` (default 0), waking up at once when stopped."""
 
-    def run(self, ctx: TaskContext) -> None:
-        _count(ctx)
-        ctx.sleep(float(ctx.parameters.get("seconds", 0)))
+    params = SleepParam
+
+    def fit(self, ctx: ComponentContext[SleepParam]) -> None:
+        _count(ctx.task)
+        ctx.task.sleep(ctx.params.seconds)
+
+    predict = fit
 
 
-class Fail:
+class Fail(ComponentBase[FailParam]):
     """Fails on the roles in ``fail_roles`` (default all) for its first ``times`` runs (default always)."""
 
-    def run(self, ctx: TaskContext) -> None:
-        earlier = _count(ctx)
-        roles = ctx.parameters.get("fail_roles", ["guest", "host", "arbiter"])
-        times = int(ctx.parameters.get("times", 1_000_000))
-        if ctx.party.role in roles and earlier < times:
-            raise RuntimeError(f"asked to fail (run {earlier + 1} of {ctx.party.role})")
+    params = FailParam
+
+    def fit(self, ctx: ComponentContext[FailParam]) -> None:
+        earlier = _count(ctx.task)
+        if ctx.role in ctx.params.fail_roles and earlier < ctx.params.times:
+            raise RuntimeError(f"asked to fail (run {earlier + 1} of {ctx.role})")
+
+    predict = fit
 
 
 def register(registry: ComponentRegistry) -> None:

@@ -13,6 +13,7 @@ from accord.temporal_client import workflow_runner
 from accord.worker import WORKFLOWS
 from accord.workflows.party import party_workflow_id
 from accord.workflows.queue import queue_workflow_id
+from accord.workflows.visibility import JOB_STATUS, MODULES
 from tests.conftest import SiteFactory
 from tests.scheduling.harness import RunningSite
 from tests.scheduling.jobs import chain_dsl, conf, dag_dsl
@@ -77,5 +78,9 @@ async def test_replay_of_successful_failed_retried_and_stopped_jobs(make_site: S
         found += await histories(site, job_id)
         found += await histories(site, party_workflow_id(job_id, Party(role="host", party_id=10000)))
     assert len(await histories(site, long_job)) > 1, "the long job continued as new"
+    # The search attributes its first run set carry over to the run that ends it.
+    continued = await site.site.temporal.get_workflow_handle(long_job).describe()
+    assert continued.typed_search_attributes.get(JOB_STATUS) == "success"
+    assert continued.typed_search_attributes.get(MODULES) == ["TestSleep"]
     found += await histories(site, queue_workflow_id(site.settings.task_queue))
     await replay_all(found)

@@ -3,24 +3,30 @@
 fit reads the Reader's raw rows by the parameters (or the table's upload meta), writes float64
 feature rows with labels, and saves a model holding the header and replacement values; predict
 applies such a model so the rows it writes have the training header and fills. need_run false passes
-the rows through untouched.
+the rows through untouched. Both run on the task's engine, a partition at a time: fit learns the model
+in small passes over the partitions (accord.components.data_transform.blocks), then transforms each
+one with it as predict does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from pydantic import ValidationError
 
+from accord.components.data_transform.blocks import RawMeta, learn, predict_rows
 from accord.components.data_transform.cells import DEFAULT_MISSING, Pass, Passes
 from accord.components.data_transform.dense import Parsed, read_dense
 from accord.components.data_transform.model import Replacement, Settings, TransformModel
 from accord.components.data_transform.params import DataTransformParam, Scalar
 from accord.components.data_transform.sparse import read_svmlight, read_tag
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable
+from accord.computing import Block
+from accord.computing.block import concat_batches
 from accord.errors import DataFormatError, OperatingError
 
 MATCH_ID_COLUMN = "match_id"
@@ -28,31 +34,26 @@ MATCH_ID_COLUMN = "match_id"
 
 class DataTransform(ComponentBase[DataTransformParam]):
     params = DataTransformParam
-    roles = frozenset({"guest", "host"})
 
     def fit(self, ctx: ComponentContext[DataTransformParam]) -> None:
         raw = _raw_input(ctx)
         if not ctx.params.need_run:
-            ctx.save_data(raw)
+            ctx.save_table(raw)
             ctx.save_model(TransformModel(need_run=False, sid_name=raw.sid_name).to_json())
             return
-        settings = _settings(ctx.params, raw)
-        parsed = read(raw, settings, fit_passes(ctx.params), check_cancelled=ctx.check_cancelled)
-        model = TransformModel(
-            settings=settings.model_copy(update={"match_id_name": parsed.match_id_name or ""}),
-            header=parsed.header,
-            sid_name=raw.sid_name,
-            label_name=parsed.label_name,
-            label_mapping=parsed.label_mapping,
-            missing=parsed.missing,
-            outlier=parsed.outlier,
-        )
-        ctx.save_data(to_dataset(parsed, raw, settings))
+        settings = _settings(ctx.params, raw.extra)
+        passes = fit_passes(ctx.params)
+        meta = RawMeta(raw.header, raw.sid_name, raw.extra)
+        model, learned = learn(raw.table, meta, settings, passes)
+        ctx.check_cancelled()
+        # The learned fills, with the fit's own missing markers (they turn untouched cells into NaN).
+        applied = Passes(_stored(model.missing, model), _stored(model.outlier, model), passes.missing_values)
+        rows = _transform(ctx, raw, meta, settings, model.header, learned, applied)
         ctx.save_model(model.to_json())
-        summary = summarize(parsed)
+        summary = summarize(learned)
         if summary:
             ctx.tracker.set_summary(summary)
-        ctx.log.info("%s: %d rows, %d features", ctx.component, len(parsed.ids), len(parsed.header))
+        ctx.log.info("%s: %d rows, %d features", ctx.component, rows, len(model.header))
 
     def predict(self, ctx: ComponentContext[DataTransformParam]) -> None:
         raw = _raw_input(ctx)
@@ -67,24 +68,55 @@ class DataTransform(ComponentBase[DataTransformParam]):
             # Within a training job this component's model output is the model it applies, as in FATE.
             ctx.save_model(model.to_json())
         if not model.need_run or model.settings is None:
-            ctx.save_data(raw)
+            ctx.save_table(raw)
             return
-        parsed = read(
-            raw,
-            model.settings,
-            predict_passes(model),
-            header=model.header,
-            label_mapping=model.label_mapping,
-            check_cancelled=ctx.check_cancelled,
-        )
-        ctx.save_data(to_dataset(parsed, raw, model.settings))
-        summary = summarize(parsed)
+        meta = RawMeta(raw.header, raw.sid_name, raw.extra)
+        found = predict_rows(raw.table, meta, model, model.settings)
+        _transform(ctx, raw, meta, model.settings, model.header, found, predict_passes(model))
+        summary = summarize(found)
         if summary:
             ctx.tracker.set_summary(summary)
 
 
-def _raw_input(ctx: ComponentContext[DataTransformParam]) -> Dataset:
-    raw = ctx.input_dataset("data")
+def _transform(
+    ctx: ComponentContext[DataTransformParam],
+    raw: DataTable,
+    meta: RawMeta,
+    settings: Settings,
+    header: list[str],
+    found: Parsed,
+    passes: Passes,
+) -> int:
+    """Parse every block with the known header, labels and fills; save the rows and return how many."""
+    out = to_dataset(found, meta.dataset(None), settings)
+    rows = raw.table.map_partitions_with_index(
+        functools.partial(transform_block, meta, settings, header, found.label_mapping, passes)
+    )
+    return ctx.save_table(
+        DataTable(
+            rows, "instances", out.header, sid_name=out.sid_name, label_name=out.label_name, extra=out.extra
+        )
+    )
+
+
+def transform_block(
+    meta: RawMeta,
+    settings: Settings,
+    header: list[str],
+    label_mapping: dict[str, int] | None,
+    passes: Passes,
+    index: int,
+    block: Block,
+) -> Block:
+    """One partition of raw rows as instances (runs on the engine's workers)."""
+    raw = meta.dataset(block)
+    parsed = read(raw, settings, passes, header=header, label_mapping=label_mapping)
+    table = to_dataset(parsed, raw, settings).table
+    return concat_batches(table.to_batches(), table.schema)
+
+
+def _raw_input(ctx: ComponentContext[DataTransformParam]) -> DataTable:
+    raw = ctx.input_table("data")
     if raw is None:
         raise OperatingError(
             f"{ctx.component} has no data input",
@@ -95,13 +127,13 @@ def _raw_input(ctx: ComponentContext[DataTransformParam]) -> Dataset:
             f"{ctx.component} reads the rows a Reader outputs, but its input holds {raw.kind} rows",
             hint="take DataTransform's data from a Reader",
         )
-    if len(raw) == 0:
+    if raw.table.count() == 0:
         raise DataFormatError(f"{ctx.component}'s input table has no rows", hint="upload data into the table")
     return raw
 
 
-def _settings(params: DataTransformParam, raw: Dataset) -> Settings:
-    meta = raw.extra.get("meta")
+def _settings(params: DataTransformParam, extra: Mapping[str, Any]) -> Settings:
+    meta = extra.get("meta")
     try:
         return Settings.of(params, meta if isinstance(meta, dict) else None)
     except ValidationError as error:
@@ -127,12 +159,13 @@ def fit_passes(params: DataTransformParam) -> Passes:
 
 
 def predict_passes(model: TransformModel) -> Passes:
-    def stored(replacement: Replacement) -> Pass | None:
-        if not replacement.enabled:
-            return None
-        return Pass(replacement.values, replacement.method, fill=replacement.fill_for(model.header))
+    return Passes(_stored(model.missing, model), _stored(model.outlier, model), model.missing.values)
 
-    return Passes(stored(model.missing), stored(model.outlier), model.missing.values)
+
+def _stored(replacement: Replacement, model: TransformModel) -> Pass | None:
+    if not replacement.enabled:
+        return None
+    return Pass(replacement.values, replacement.method, fill=replacement.fill_for(model.header))
 
 
 def read(

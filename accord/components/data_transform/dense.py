@@ -80,19 +80,18 @@ def _match_columns(names: list[str], settings: Settings) -> tuple[list[int], int
     return sorted({*positions, chosen}), chosen
 
 
-def read_dense(
-    raw: Dataset,
-    settings: Settings,
-    passes: Passes,
-    *,
-    header: list[str] | None = None,
-    label_mapping: dict[str, int] | None = None,
-    check_cancelled: Callable[[], None] = lambda: None,
-) -> Parsed:
-    """Fit (``header`` None) or transform to the training ``header``."""
-    fields = dense_fields(raw, settings.delimitor)
-    names = fields.names
-    ids = fields.ids
+@dataclass(frozen=True)
+class DenseLayout:
+    """Which value columns are the features (in header order), the label and the match id."""
+
+    header: list[str]
+    positions: list[int]
+    label_position: int | None
+    match_position: int | None
+
+
+def dense_layout(names: list[str], settings: Settings, header: list[str] | None = None) -> DenseLayout:
+    """Fit (``header`` None: every column not the label or a match id) or the training ``header``."""
     match_positions, match_position = _match_columns(names, settings)
     label_position: int | None = None
     if settings.with_label:
@@ -121,6 +120,26 @@ def read_dense(
                 hint="predict on a table with the columns the model was trained on",
             )
         positions = [position for position in found.values() if position is not None]
+
+    return DenseLayout(header, positions, label_position, match_position)
+
+
+def read_dense(
+    raw: Dataset,
+    settings: Settings,
+    passes: Passes,
+    *,
+    header: list[str] | None = None,
+    label_mapping: dict[str, int] | None = None,
+    check_cancelled: Callable[[], None] = lambda: None,
+) -> Parsed:
+    """Fit (``header`` None) or transform to the training ``header``."""
+    fields = dense_fields(raw, settings.delimitor)
+    names = fields.names
+    ids = fields.ids
+    layout = dense_layout(names, settings, header)
+    header, positions = layout.header, layout.positions
+    label_position, match_position = layout.label_position, layout.match_position
 
     width = len(positions)
     features = np.empty((len(ids), width), dtype=np.float64)

@@ -13,6 +13,7 @@ Empty fields (a trailing delimiter) are skipped. As in FATE:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -40,7 +41,35 @@ class _Cells:
         self.texts: list[str] = []
 
 
-def _gather(
+def splitter(settings: Settings) -> Callable[[str, object], tuple[str, str]]:
+    """How a field becomes (column key, value text): ``index:value`` (svmlight) or a tag."""
+    return functools.partial(_split_svmlight if settings.input_format == "sparse" else _split_tag, settings)
+
+
+def _split_svmlight(settings: Settings, token: str, row_id: object) -> tuple[str, str]:
+    index, colon, value = token.partition(":")
+    if not colon or ":" in value or not (index.strip().isascii() and index.strip().isdigit()):
+        raise DataFormatError(
+            f"row {row_id!r}: field {token!r} is not index:value",
+            hint=f"svmlight fields are <index>:<value>, cut by delimitor {settings.delimitor!r}",
+        )
+    return index.strip(), value.strip()
+
+
+def _split_tag(settings: Settings, token: str, row_id: object) -> tuple[str, str]:
+    if not settings.tag_with_value:
+        return token, "1"
+    separator = settings.tag_value_delimitor
+    parts = token.split(separator)
+    if len(parts) != 2:
+        raise DataFormatError(
+            f"row {row_id!r}: field {token!r} is not tag{separator}value",
+            hint="set tag_value_delimitor to the tag/value separator, or tag_with_value false",
+        )
+    return parts[0].strip(), parts[1].strip()
+
+
+def gather(
     ids: np.ndarray,
     rows: list[list[str]],
     settings: Settings,
@@ -114,17 +143,7 @@ def read_svmlight(
     check_cancelled: Callable[[], None] = lambda: None,
 ) -> Parsed:
     ids, rows = row_fields(raw, settings.delimitor)
-
-    def split(token: str, row_id: object) -> tuple[str, str]:
-        index, colon, value = token.partition(":")
-        if not colon or ":" in value or not (index.strip().isascii() and index.strip().isdigit()):
-            raise DataFormatError(
-                f"row {row_id!r}: field {token!r} is not index:value",
-                hint=f"svmlight fields are <index>:<value>, cut by delimitor {settings.delimitor!r}",
-            )
-        return index.strip(), value.strip()
-
-    cells, labels, match_ids = _gather(ids, rows, settings, split, check_cancelled)
+    cells, labels, match_ids = gather(ids, rows, settings, splitter(settings), check_cancelled)
     columns = np.asarray([int(key) for key in cells.keys], dtype=np.int64)
     if header is None:
         if not columns.size:
@@ -157,20 +176,7 @@ def read_tag(
     check_cancelled: Callable[[], None] = lambda: None,
 ) -> Parsed:
     ids, rows = row_fields(raw, settings.delimitor)
-    separator = settings.tag_value_delimitor
-
-    def split(token: str, row_id: object) -> tuple[str, str]:
-        if not settings.tag_with_value:
-            return token, "1"
-        parts = token.split(separator)
-        if len(parts) != 2:
-            raise DataFormatError(
-                f"row {row_id!r}: field {token!r} is not tag{separator}value",
-                hint="set tag_value_delimitor to the tag/value separator, or tag_with_value false",
-            )
-        return parts[0].strip(), parts[1].strip()
-
-    cells, labels, match_ids = _gather(ids, rows, settings, split, check_cancelled)
+    cells, labels, match_ids = gather(ids, rows, settings, splitter(settings), check_cancelled)
     if header is None:
         header = sorted(set(cells.keys))
         if not header:

@@ -3,39 +3,44 @@
 It runs where the labels are (the guest, or a local party); on other parties the predictions it gets
 are empty and it records nothing. Scalar metrics of a split go into one ``EVALUATION_SUMMARY`` metric
 named after the upstream component (namespace = the split: train, validate, test, predict), curves
-into their own metrics named ``<component>_<metric>``, as FATE-Board reads them.
+into their own metrics named ``<component>_<metric>``, as FATE-Board reads them. The predictions are
+read on the task's engine, which projects the few columns the metrics need.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import functools
+from typing import Any
 
 import numpy as np
 
 from accord.components.evaluation.metrics import EvaluateParam, MetricResult, evaluate
 from accord.components.evaluation.params import BINARY
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable
+from accord.computing import Block
 from accord.errors import DataFormatError
 
 _SPLIT_ORDER = ("train", "validate", "test", "predict")
+_EVALUATED = ("sid", "label", "predict_result", "predict_score", "type")
+# Five numbers per row: 50M rows is about 2 GB, beyond which a split is refused, not swapped to death.
+MAX_EVALUATED_ROWS = 50_000_000
 
 
 class Evaluation(ComponentBase[EvaluateParam]):
     params = EvaluateParam
-    roles: ClassVar[frozenset[str]] = frozenset({"guest", "host", "arbiter", "local"})
 
     def fit(self, ctx: ComponentContext[EvaluateParam]) -> None:
         summary: dict[str, dict[str, dict[str, Any]]] = {}
         refs = [ref for ref in ctx.inputs("data") if ref.slot == "data"]
-        for ref, dataset in zip(refs, ctx.input_data("data"), strict=True):
-            if len(dataset) == 0:
+        for ref, data in zip(refs, ctx.input_tables("data"), strict=True):
+            if data.table.count() == 0:
                 continue
-            if dataset.kind != "predict":
+            if data.kind != "predict":
                 raise DataFormatError(
-                    f"{ctx.component} evaluates predictions, but {ref.reference} holds {dataset.kind} rows",
+                    f"{ctx.component} evaluates predictions, but {ref.reference} holds {data.kind} rows",
                     hint="connect the data output of a model component (e.g. hetero_lr_0.data)",
                 )
-            for split, rows in _splits(dataset):
+            for split, rows in _splits(_evaluated_columns(data)):
                 results = self._evaluate(ctx.params, rows)
                 summary.setdefault(ref.component, {})[split] = _record(ctx, ref.component, split, results)
         if summary:
@@ -51,6 +56,19 @@ class Evaluation(ComponentBase[EvaluateParam]):
             rows.column("predict_score") if param.eval_type == BINARY else rows.column("predict_result")
         )
         return evaluate(param, labels, predictions)
+
+
+def _evaluated_columns(data: DataTable) -> Dataset:
+    """The columns metrics read, projected on the engine and brought here (AUC, KS and the curves
+    rank every score of a split, so the metrics run on whole columns, not per partition)."""
+    projected = data.table.map_partitions_with_index(functools.partial(_project, _EVALUATED))
+    return Dataset.of(projected.to_arrow(max_rows=MAX_EVALUATED_ROWS), data.meta())
+
+
+def _project(columns: tuple[str, ...], index: int, block: Block) -> Block:
+    if isinstance(block, bytes):
+        raise DataFormatError("a table of predictions holds a blob partition")
+    return block.select([name for name in columns if name in block.schema.names])
 
 
 def _splits(dataset: Dataset) -> list[tuple[str, Dataset]]:

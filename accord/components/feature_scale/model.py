@@ -91,12 +91,7 @@ def fit(params: FeatureScaleParam, header: Sequence[str], features: np.ndarray, 
     if chosen and len(features) == 0:
         raise DataFormatError(f"{component} has no rows to learn the scale from", hint="check its input data")
     values = features[:, chosen]
-    empty = [header[i] for i, column in zip(chosen, values.T, strict=True) if np.isnan(column).all()]
-    if empty:
-        raise DataFormatError(
-            f"{component}: the columns {empty[:10]} have no values to learn a scale from",
-            hint="fill missing values in DataTransform (missing_fill) or leave these columns out",
-        )
+    check_columns(header, chosen, (~np.isnan(values)).sum(axis=0), component)
     lower, upper = _bounds(params, values, chosen, len(header), component)
     mean: np.ndarray | None = None
     std: np.ndarray | None = None
@@ -104,6 +99,30 @@ def fit(params: FeatureScaleParam, header: Sequence[str], features: np.ndarray, 
         cut = np.clip(values, lower, upper)
         mean = np.nanmean(cut, axis=0) if params.with_mean else np.zeros(len(chosen))
         std = np.nanstd(cut, axis=0) if params.with_std else np.ones(len(chosen))
+    return fitted(params, header, chosen, (lower, upper), mean, std)
+
+
+def check_columns(header: Sequence[str], chosen: list[int], counts: np.ndarray, component: str) -> None:
+    """Refuse chosen columns without a single value (``counts``: the values of each chosen column)."""
+    empty = [header[i] for i, count in zip(chosen, counts, strict=True) if count == 0]
+    if empty:
+        raise DataFormatError(
+            f"{component}: the columns {empty[:10]} have no values to learn a scale from",
+            hint="fill missing values in DataTransform (missing_fill) or leave these columns out",
+        )
+
+
+def fitted(
+    params: FeatureScaleParam,
+    header: Sequence[str],
+    chosen: list[int],
+    bounds: tuple[np.ndarray, np.ndarray],
+    mean: np.ndarray | None,
+    std: np.ndarray | None,
+) -> ScaleModel:
+    """The model of learned bounds, means and deviations (a deviation of about 0 scales by 1)."""
+    lower, upper = bounds
+    if std is not None:
         std = np.where(np.abs(std) < TINY, 1.0, std)
     columns = {
         header[index]: ColumnScale(
@@ -167,18 +186,42 @@ def _per_column(bound: Bound, width: int, field: str, component: str) -> np.ndar
 def _bounds(
     params: FeatureScaleParam, values: np.ndarray, chosen: list[int], width: int, component: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    given_lower = _per_column(params.feat_lower, width, "feat_lower", component)
-    given_upper = _per_column(params.feat_upper, width, "feat_upper", component)
     if params.mode == "cap":
-        # Percentiles of the column (0 and 1 by default: its min and max). FATE reads them from an
-        # approximate quantile summary; these are exact, interpolated between neighbouring values.
-        low_share = np.zeros(len(chosen)) if given_lower is None else given_lower[chosen]
-        high_share = np.ones(len(chosen)) if given_upper is None else given_upper[chosen]
+        low_share, high_share = cap_shares(params, chosen, width, component)
         lower = np.array([np.nanquantile(values[:, k], q) for k, q in enumerate(low_share)])
         upper = np.array([np.nanquantile(values[:, k], q) for k, q in enumerate(high_share)])
         return lower, upper
-    # normal: the column's min and max, each pulled inside the given bounds.
-    lower, upper = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+    return normal_bounds(
+        params, np.nanmin(values, axis=0), np.nanmax(values, axis=0), chosen, width, component
+    )
+
+
+def cap_shares(
+    params: FeatureScaleParam, chosen: list[int], width: int, component: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cap mode: the percentiles of each column that bound it (0 and 1 by default: its min and max).
+
+    FATE reads them from an approximate quantile summary; these are exact, interpolated between
+    neighbouring values.
+    """
+    given_lower = _per_column(params.feat_lower, width, "feat_lower", component)
+    given_upper = _per_column(params.feat_upper, width, "feat_upper", component)
+    low_share = np.zeros(len(chosen)) if given_lower is None else given_lower[chosen]
+    high_share = np.ones(len(chosen)) if given_upper is None else given_upper[chosen]
+    return low_share, high_share
+
+
+def normal_bounds(
+    params: FeatureScaleParam,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    chosen: list[int],
+    width: int,
+    component: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normal mode: the column's min and max, each pulled inside the given bounds."""
+    given_lower = _per_column(params.feat_lower, width, "feat_lower", component)
+    given_upper = _per_column(params.feat_upper, width, "feat_upper", component)
     if given_upper is not None:
         lower, upper = np.minimum(lower, given_upper[chosen]), np.minimum(upper, given_upper[chosen])
     if given_lower is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -12,13 +13,13 @@ from accord.components.hetero_lr.guest import GuestTrainer
 from accord.components.hetero_lr.host import HostTrainer
 from accord.components.hetero_lr.params import HeteroLRParam
 from accord.components.hetero_lr.params import check_supported as refuse_unsupported
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset
-from accord.errors import DataFormatError, DataMismatchError
+from accord.components.hetero_lr.scoring import LinearScorer
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, PartyScorer
+from accord.errors import ArgumentError, DataFormatError, DataMismatchError
 
 
 class HeteroLR(ComponentBase[HeteroLRParam]):
     params = HeteroLRParam
-    roles: ClassVar[frozenset[str]] = frozenset({"guest", "host", "arbiter"})
 
     def check_supported(self, params: HeteroLRParam, component: str) -> None:
         if params.need_run:
@@ -42,6 +43,14 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
         meta["key_length"] = ctx.params.encrypt_param.key_length
         ctx.save_model({"meta": meta, "param": learned})
         ctx.tracker.set_summary({key: learned[key] for key in ("iters", "is_converged") if key in learned})
+
+    def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
+        """The guest's part holds the intercept and threshold; a host's is its features' weights only."""
+        if role not in ("guest", "host"):
+            raise ArgumentError(
+                f"{component} on {role} holds no features to score with", hint="score on the guest and hosts"
+            )
+        return LinearScorer.of(model, component=component, module="HeteroLR", with_intercept=role == "guest")
 
     def predict(self, ctx: ComponentContext[HeteroLRParam]) -> None:
         models = ctx.input_models()

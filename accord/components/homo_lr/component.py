@@ -8,25 +8,26 @@ Predicting needs no other party: each client scores its own rows.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from accord.components.hetero_lr import common
+from accord.components.hetero_lr.scoring import LinearScorer
 from accord.components.homo_lr.arbiter import ArbiterTrainer
 from accord.components.homo_lr.client import ClientTrainer
 from accord.components.homo_lr.params import HomoLRParam
 from accord.components.homo_lr.params import check_supported as refuse_unsupported
 from accord.components.homo_lr.secure_aggregation import clients_of
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset
-from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, PartyScorer
+from accord.errors import ArgumentError, ComponentParameterError, DataFormatError, DataMismatchError
 
 _META_FIELDS = (*common.META_FIELDS, "aggregate_iters", "use_proximal", "mu")
 
 
 class HomoLR(ComponentBase[HomoLRParam]):
     params = HomoLRParam
-    roles: ClassVar[frozenset[str]] = frozenset({"guest", "host", "arbiter"})
 
     def check_supported(self, params: HomoLRParam, component: str) -> None:
         if params.need_run:
@@ -58,6 +59,14 @@ class HomoLR(ComponentBase[HomoLRParam]):
         ctx.tracker.set_summary(
             {key: learned[key] for key in ("iters", "is_converged", "loss_history") if key in learned}
         )
+
+    def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
+        """Every client's model is whole: one party scores a row alone."""
+        if role not in ("guest", "host"):
+            raise ArgumentError(
+                f"{component} on {role} holds no model to score with", hint="score on a guest or a host"
+            )
+        return LinearScorer.of(model, component=component, module="HomoLR", with_intercept=True)
 
     def predict(self, ctx: ComponentContext[HomoLRParam]) -> None:
         models = ctx.input_models()

@@ -37,7 +37,6 @@ METRIC_TYPE = "INTERSECTION"
 
 class Intersection(ComponentBase[IntersectionParams]):
     params = IntersectionParams
-    roles = frozenset({"guest", "host"})
 
     def check_supported(self, params: IntersectionParams, component: str) -> None:
         require_supported(params, component=component)

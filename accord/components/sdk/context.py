@@ -11,15 +11,17 @@ from pydantic import BaseModel, ValidationError
 
 from accord.components.sdk import layout
 from accord.components.sdk.dataset import Dataset
+from accord.components.sdk.services import ModelRef
+from accord.components.sdk.tables import DataTable, load_table, save_table
 from accord.components.sdk.tracker import Tracker
 from accord.components.sdk.transfer import Transfer
 from accord.dsl_compiler.plan import ComponentPlan, InputRef, JobPlan, RunMode
 from accord.errors import ComponentParameterError, DataFormatError, OperatingError
-from accord.model_store import ModelKey
 
 if TYPE_CHECKING:
-    from accord.components.registry import TaskContext
     from accord.components.sdk.services import TaskServices
+    from accord.components.sdk.task import TaskContext
+    from accord.computing import Engine
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -42,12 +44,54 @@ def validate_parameters(model: type[P], parameters: Any, *, component: str, modu
 
 
 class ComponentContext(Generic[P]):
-    def __init__(self, task: TaskContext, plan: JobPlan, services: TaskServices, params: P) -> None:
+    def __init__(self, task: TaskContext, plan: JobPlan, services: TaskServices | None, params: P) -> None:
         self.task = task
         self.plan = plan
-        self.services = services
+        self._services = services
         self.params = params
         self.log = logging.getLogger(f"accord.component.{task.module}")
+        self._engine: Engine | None = None
+
+    @property
+    def services(self) -> TaskServices:
+        if self._services is None:
+            raise OperatingError(
+                f"{self.component} needs the worker's services (tables, data plane, models, metrics)",
+                hint="run components through a worker (accord up / accord worker)",
+            )
+        return self._services
+
+    # ---- the computing engine -------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The task's engine, as the job's computing_engine, task_cores and computing_partitions say.
+
+        Started on first use (a component on datasets alone never starts one) and closed when the
+        task ends.
+        """
+        if self._engine is None:
+            source = self.services.engines
+            if source is None:
+                raise OperatingError(
+                    f"{self.component} computes on block tables and this worker offers no engine",
+                    hint="run the component on a worker (accord worker), which opens the job's engine",
+                )
+            params = self.plan.party(self.role, self.party_id).job_parameters
+            self._engine = source.open(
+                params.computing_engine,
+                cores=params.task_cores,
+                partitions=params.computing_partitions,
+                spark_run=params.spark_run,
+                app_name=f"{self.job_id}_{self.component}_{self.role}_{self.party_id}",
+            )
+        return self._engine
+
+    def close(self) -> None:
+        """Release what the task opened (its engine); the SDK calls this when fit / predict returns."""
+        engine, self._engine = self._engine, None
+        if engine is not None and self._services is not None and self._services.engines is not None:
+            self._services.engines.close(engine)
 
     # ---- who and what ---------------------------------------------------------------------------
 
@@ -95,8 +139,7 @@ class ComponentContext(Generic[P]):
             task_version=self.task.task_version,
             party=self.task.party,
             roles=self.plan.roles,
-            mailbox=self.services.mailbox,
-            send=self.services.send,
+            exchange=self.services.exchange,
             timeout_s=self.services.transfer_timeout_s,
             sleep=self.task.sleep,
         )
@@ -134,15 +177,18 @@ class ComponentContext(Generic[P]):
         for ref in self.inputs("data"):
             if ref.slot != slot:
                 continue
-            path = self._data_path(ref.component, ref.output)
-            if not path.exists():
-                raise DataFormatError(
-                    f"{self.component} needs {ref.reference} but {ref.component} left no such output on "
-                    f"{self.role} {self.party_id}",
-                    hint=f"check that {ref.component} runs on this role and outputs {ref.output!r}",
-                )
-            datasets.append(Dataset.load(path))
+            datasets.append(Dataset.load(self._input_path(ref)))
         return datasets
+
+    def _input_path(self, ref: InputRef) -> Path:
+        path = self._data_path(ref.component, ref.output)
+        if not path.exists():
+            raise DataFormatError(
+                f"{self.component} needs {ref.reference} but {ref.component} left no such output on "
+                f"{self.role} {self.party_id}",
+                hint=f"check that {ref.component} runs on this role and outputs {ref.output!r}",
+            )
+        return path
 
     def input_dataset(self, slot: str = "data") -> Dataset | None:
         found = self.input_data(slot)
@@ -159,10 +205,28 @@ class ComponentContext(Generic[P]):
         return None
 
     def save_data(self, dataset: Dataset, output: str | None = None) -> None:
-        name = output or (self.spec.data_outputs[0] if self.spec.data_outputs else "data")
-        dataset.save(self._data_path(self.component, name))
+        dataset.save(self._data_path(self.component, self._output_name(output)))
 
-    def model_key(self, component: str | None = None, *, external: bool = False) -> ModelKey:
+    def _output_name(self, output: str | None) -> str:
+        return output or (self.spec.data_outputs[0] if self.spec.data_outputs else "data")
+
+    def input_tables(self, slot: str = "data") -> list[DataTable]:
+        """The inputs wired into ``slot`` as block tables on the task's engine, in DSL order."""
+        return [
+            load_table(self.engine, self._input_path(ref)) for ref in self.inputs("data") if ref.slot == slot
+        ]
+
+    def input_table(self, slot: str = "data") -> DataTable | None:
+        found = self.input_tables(slot)
+        if len(found) > 1:
+            raise DataFormatError(f"{self.component} takes one {slot} input, the DSL gives {len(found)}")
+        return found[0] if found else None
+
+    def save_table(self, data: DataTable, output: str | None = None) -> int:
+        """Save a block table as the component's output (what every downstream component reads)."""
+        return save_table(data, self._data_path(self.component, self._output_name(output)))
+
+    def model_key(self, component: str | None = None, *, external: bool = False) -> ModelRef:
         params = self.plan.party(self.role, self.party_id).job_parameters
         if external:
             if not params.model_id or not params.model_version:
@@ -173,7 +237,7 @@ class ComponentContext(Generic[P]):
             model_id, version = params.model_id, params.model_version
         else:
             model_id, version = self.plan.model_id, self.plan.model_version or self.job_id
-        return ModelKey(model_id, version, self.role, self.party_id, component or self.component)
+        return ModelRef(model_id, version, self.role, self.party_id, component or self.component)
 
     def save_model(self, model: dict[str, Any]) -> None:
         self.services.models.save(self.model_key(), model)

@@ -163,29 +163,30 @@ class Dataset:
 
     # ---- files ----------------------------------------------------------------------------------
 
-    def save(self, path: Path) -> None:
-        """Write atomically: a reader sees the old file or the new one, never half of one."""
-        meta = {
+    def meta(self) -> dict[str, Any]:
+        """What the columns mean, as saved with the rows (also what a block-table output carries)."""
+        return {
             "kind": self.kind,
             "header": list(self.header),
             "sid_name": self.sid_name,
             "label_name": self.label_name,
             "extra": dict(self.extra),
         }
-        schema_meta = dict(self.table.schema.metadata or {})
-        schema_meta[_META_KEY] = json.dumps(meta).encode()
+
+    def save(self, path: Path) -> None:
+        """Write atomically: a reader sees the old file or the new one, never half of one."""
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        pq.write_table(self.table.replace_schema_metadata(schema_meta), partial)
+        pq.write_table(self.table.replace_schema_metadata(with_meta(self.table.schema, self.meta())), partial)
         os.replace(partial, path)
 
     @classmethod
     def load(cls, path: Path) -> Dataset:
         table = pq.read_table(path)
-        raw_meta = (table.schema.metadata or {}).get(_META_KEY)
-        if raw_meta is None:
-            raise DataFormatError(f"{path} is not a component output (it has no dataset meta)")
-        meta = json.loads(raw_meta)
+        return cls.of(table, read_meta(table.schema, path))
+
+    @classmethod
+    def of(cls, table: pa.Table, meta: Mapping[str, Any]) -> Dataset:
         return cls(
             table,
             meta["kind"],
@@ -194,3 +195,18 @@ class Dataset:
             label_name=meta["label_name"],
             extra=meta.get("extra", {}),
         )
+
+
+def with_meta(schema: pa.Schema, meta: Mapping[str, Any]) -> dict[bytes, bytes]:
+    """``schema``'s metadata with the dataset meta added."""
+    schema_meta: dict[bytes, bytes] = dict(schema.metadata or {})
+    schema_meta[_META_KEY] = json.dumps(meta).encode()
+    return schema_meta
+
+
+def read_meta(schema: pa.Schema, path: Path) -> dict[str, Any]:
+    raw_meta = (schema.metadata or {}).get(_META_KEY)
+    if raw_meta is None:
+        raise DataFormatError(f"{path} is not a component output (it has no dataset meta)")
+    meta: dict[str, Any] = json.loads(raw_meta)
+    return meta

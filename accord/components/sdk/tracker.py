@@ -7,14 +7,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from accord.persistence import MetricRepository
-from accord.persistence.records import MetricKey
+from accord.components.sdk.services import MetricRef, MetricSink
 
 
 class Tracker:
     def __init__(
         self,
-        metrics: MetricRepository,
+        metrics: MetricSink,
         *,
         job_id: str,
         component: str,
@@ -33,8 +32,8 @@ class Tracker:
         self._task_id = task_id
         self._summary_path = summary_path
 
-    def _key(self, namespace: str, name: str) -> MetricKey:
-        return MetricKey(
+    def _key(self, namespace: str, name: str) -> MetricRef:
+        return MetricRef(
             self._job_id, self._component, self._role, self._party_id, self._task_version, namespace, name
         )
 

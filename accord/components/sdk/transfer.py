@@ -6,18 +6,14 @@ exchange needs a tag unique within the task (e.g. ``"gradient.3.1"`` for iterati
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from typing import Any, Literal
 
+from accord.components.sdk.services import ExchangeKey, ValueExchange
 from accord.errors import ArgumentError
-from accord.federation import codec
 from accord.federation.commands import Party
-from accord.federation.mailbox import Mailbox, TransferKey
 
 PartyIndex = int | Sequence[int] | Literal["all"]
-Send = Callable[[TransferKey, bytes, str], "Future[None]"]
 
 
 class Transfer:
@@ -29,8 +25,7 @@ class Transfer:
         task_version: int,
         party: Party,
         roles: Mapping[str, Sequence[int]],
-        mailbox: Mailbox,
-        send: Send,
+        exchange: ValueExchange,
         timeout_s: float,
         sleep: Callable[[float], None],
     ) -> None:
@@ -39,8 +34,7 @@ class Transfer:
         self._task_version = task_version
         self.party = party
         self._roles = roles
-        self._mailbox = mailbox
-        self._send = send
+        self._exchange = exchange
         self.timeout_s = timeout_s
         self._sleep = sleep
 
@@ -59,8 +53,8 @@ class Transfer:
                 raise ArgumentError(f"the job has no {role} with index {position}; it has {len(ids)}")
         return [Party(role=role, party_id=ids[position]) for position in positions]
 
-    def _key(self, tag: str, source: Party, destination: Party) -> TransferKey:
-        return TransferKey(
+    def _key(self, tag: str, source: Party, destination: Party) -> ExchangeKey:
+        return ExchangeKey(
             job_id=self._job_id,
             component=self._component,
             task_version=self._task_version,
@@ -71,23 +65,14 @@ class Transfer:
 
     def remote(self, value: Any, *, role: str, tag: str, index: PartyIndex = "all") -> None:
         """Send ``value`` to the ``role`` parties picked by ``index``; returns once each has it stored."""
-        data = codec.encode(value)
-        sends = []
-        for destination in self.parties(role, index):
-            key = self._key(tag, self.party, destination)
-            # Stable across resends of this value, so the receiving site can tell a repeat.
-            request_id = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-            sends.append(self._send(key, data, request_id))
-        for sent in sends:
-            sent.result()
+        keys = [self._key(tag, self.party, destination) for destination in self.parties(role, index)]
+        self._exchange.send(keys, value)
 
     def get(self, *, role: str, tag: str, index: PartyIndex = "all") -> Any:
         """What each picked ``role`` party sent under ``tag``: one value for an int index, else a list."""
         values = [
-            codec.decode(
-                self._mailbox.wait(
-                    self._key(tag, source, self.party), timeout_s=self.timeout_s, sleep=self._sleep
-                )
+            self._exchange.receive(
+                self._key(tag, source, self.party), timeout_s=self.timeout_s, sleep=self._sleep
             )
             for source in self.parties(role, index)
         ]

@@ -1,6 +1,7 @@
 """One repository per aggregate, each built from a :class:`~accord.persistence.Database`."""
 
 from accord.persistence.repositories._base import Clock, utc_now
+from accord.persistence.repositories.grants import TableGrant, TableGrantRepository
 from accord.persistence.repositories.jobs import JobRepository
 from accord.persistence.repositories.metrics import MetricRepository
 from accord.persistence.repositories.models import ModelRepository
@@ -15,6 +16,8 @@ __all__ = [
     "MetricRepository",
     "ModelRepository",
     "ResourceRepository",
+    "TableGrant",
+    "TableGrantRepository",
     "TableMetaRepository",
     "TaskRepository",
     "utc_now",

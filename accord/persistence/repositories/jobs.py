@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, update
@@ -84,6 +85,37 @@ class JobRepository(Repository):
         )
         with self._db.session_scope() as session:
             return [to_record(row) for row in session.scalars(statement)]
+
+    def statuses(self, job_id: str) -> dict[tuple[str, int], JobStatus]:
+        """(role, party id) → status of each of this site's rows of one job; light, no JSON columns."""
+        statement = select(JobRow.role, JobRow.party_id, JobRow.status).where(JobRow.job_id == job_id)
+        with self._db.session_scope() as session:
+            return {
+                (role, party_id): JobStatus(status) for role, party_id, status in session.execute(statement)
+            }
+
+    def ended_at(self, job_ids: Iterable[str]) -> dict[str, datetime | None]:
+        """For each given job with rows here: when its last row here ended, or None while one has not.
+
+        Jobs without a row here are left out.
+        """
+        wanted = list(dict.fromkeys(job_ids))
+        found: dict[str, datetime | None] = {}
+        # Bounded IN lists: a sweep may ask about many jobs at once.
+        for start in range(0, len(wanted), 500):
+            statement = select(JobRow.job_id, JobRow.status, JobRow.end_time, JobRow.update_time).where(
+                JobRow.job_id.in_(wanted[start : start + 500])
+            )
+            with self._db.session_scope() as session:
+                for job_id, status, end_time, update_time in session.execute(statement):
+                    ended = end_time or update_time
+                    if not JobStatus(status).is_end:
+                        found[job_id] = None
+                    elif job_id not in found:
+                        found[job_id] = ended
+                    elif (previous := found[job_id]) is not None:
+                        found[job_id] = max(previous, ended)
+        return found
 
     def list_jobs(
         self,

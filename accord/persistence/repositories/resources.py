@@ -95,6 +95,16 @@ class ResourceRepository(Repository):
         with self._db.session_scope() as session:
             return int(session.scalar(statement) or 0)
 
+    def holders(self) -> list[tuple[str, str, int]]:
+        """(job id, role, party id) of every party's job that holds cores now."""
+        statement = (
+            select(JobRow.job_id, JobRow.role, JobRow.party_id)
+            .where(JobRow.resource_in_use.is_(True))
+            .order_by(JobRow.job_id, JobRow.role, JobRow.party_id)
+        )
+        with self._db.session_scope() as session:
+            return [(job_id, role, party_id) for job_id, role, party_id in session.execute(statement)]
+
     def apply(
         self,
         job_id: str,

@@ -1,0 +1,177 @@
+"""The worker's side of the component SDK's protocols (accord.components.sdk.services).
+
+The SDK names what a component needs; these classes give it from the site's parts: metrics and
+models through their repositories, values through the federation data plane and the mailbox, tables
+from the table store, and engines as the job's computing_engine asks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from accord.components.sdk.services import ExchangeKey, MetricRef, ModelRef, SiteTable
+from accord.computing import SPARK_ENGINES, Engine, engine_for
+from accord.errors import DataError
+from accord.federation import codec
+from accord.federation.mailbox import Mailbox, TransferKey
+from accord.model_store import ModelKey, ModelStore
+from accord.persistence import MetricRepository
+from accord.persistence.records import MetricKey
+from accord.settings import Settings
+from accord.storage import ENGINE, TableStore
+from accord.storage.model import DATA_FILE
+
+Send = Callable[[TransferKey, bytes, str], "Future[None]"]
+
+
+class RepositoryMetrics:
+    def __init__(self, metrics: MetricRepository) -> None:
+        self._metrics = metrics
+
+    def log(self, key: MetricRef, points: Sequence[Sequence[Any]], *, metric_type: str, task_id: str) -> None:
+        self._metrics.log(_metric_key(key), points, metric_type=metric_type, task_id=task_id)
+
+    def set_meta(self, key: MetricRef, meta: Mapping[str, Any], *, metric_type: str, task_id: str) -> None:
+        self._metrics.set_meta(_metric_key(key), meta, metric_type=metric_type, task_id=task_id)
+
+
+def _metric_key(key: MetricRef) -> MetricKey:
+    return MetricKey(
+        key.job_id, key.component, key.role, key.party_id, key.task_version, key.namespace, key.name
+    )
+
+
+class StoredModels:
+    def __init__(self, models: ModelStore) -> None:
+        self._models = models
+
+    def save(self, key: ModelRef, model: Mapping[str, Any]) -> str:
+        return self._models.save(_model_key(key), model)
+
+    def load(self, key: ModelRef) -> dict[str, Any]:
+        return self._models.load(_model_key(key))
+
+
+def _model_key(key: ModelRef) -> ModelKey:
+    return ModelKey(key.model_id, key.model_version, key.role, key.party_id, key.component)
+
+
+class FederatedExchange:
+    """Values encoded by :mod:`accord.federation.codec`, pushed by ``send``, taken from the mailbox."""
+
+    def __init__(self, mailbox: Mailbox, send: Send) -> None:
+        self._mailbox = mailbox
+        self._send = send
+
+    def send(self, keys: Sequence[ExchangeKey], value: Any) -> None:
+        data = codec.encode(value)
+        sends = []
+        for key in keys:
+            transfer = _transfer_key(key)
+            # Stable across resends of this value, so the receiving site can tell a repeat.
+            request_id = hashlib.sha256(repr(transfer).encode()).hexdigest()[:32]
+            sends.append(self._send(transfer, data, request_id))
+        for sent in sends:
+            sent.result()
+
+    def receive(self, key: ExchangeKey, *, timeout_s: float, sleep: Callable[[float], None]) -> Any:
+        return codec.decode(self._mailbox.wait(_transfer_key(key), timeout_s=timeout_s, sleep=sleep))
+
+
+def _transfer_key(key: ExchangeKey) -> TransferKey:
+    # Made here, where the key is checked (one file name per part, never one that climbs out).
+    return TransferKey(
+        job_id=key.job_id,
+        component=key.component,
+        task_version=key.task_version,
+        tag=key.tag,
+        source=key.source,
+        destination=key.destination,
+    )
+
+
+class SiteTables:
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    def open(self, namespace: str, name: str) -> SiteTable:
+        info = self.store.info(namespace, name)
+        file = Path(info.address) / DATA_FILE
+        if info.engine != ENGINE or not file.is_file():
+            raise DataError(
+                f"the data of table {namespace}.{name} is not a Parquet file this site can read "
+                f"(engine {info.engine}, {file})",
+                hint="upload the table again (with drop: 1)",
+            )
+        return SiteTable(
+            namespace=namespace,
+            name=name,
+            file=str(file),
+            count=info.count,
+            header=tuple(info.header),
+            sid=info.sid or "id",
+            delimiter=info.id_delimiter,
+            meta=info.schema.get("meta"),
+        )
+
+
+class SiteEngines:
+    """Each task's engine, as its job's computing_engine names it; closed when the task ends.
+
+    A process has one Spark session, which every Spark task running in it shares (components of one
+    job run at once in one worker); it is stopped when the last of them ends, not by the first.
+    """
+
+    def __init__(self, settings: Settings, work_dir: Path | None = None) -> None:
+        self._settings = settings
+        self._work_dir = work_dir
+        self._lock = threading.Lock()
+        self._spark_users = 0
+
+    def open(
+        self,
+        computing_engine: str,
+        *,
+        cores: int,
+        partitions: int,
+        spark_run: Mapping[str, Any],
+        app_name: str,
+    ) -> Engine:
+        if computing_engine.upper() not in SPARK_ENGINES:
+            return engine_for(
+                computing_engine,
+                self._settings,
+                # A worker process per core at most: more only adds start-up time (each is a fresh
+                # interpreter) and memory, whatever task_cores the job reserved.
+                cores=max(1, min(cores, os.cpu_count() or 1)),
+                partitions=partitions,
+                spark_run=spark_run,
+                app_name=app_name,
+                work_dir=self._work_dir,
+            )
+        # Imported here: pyspark is an optional extra, needed only by jobs that ask for SPARK.
+        from accord.computing.spark import SparkEngine, spark_conf, start_session
+
+        conf = spark_conf(spark_run, master=self._settings.spark_master, app_name=app_name)
+        with self._lock:
+            session = start_session(conf)
+            self._spark_users += 1
+        return SparkEngine(
+            session, partitions=partitions, table_root=self._settings.spark_table_root, stop_session=False
+        )
+
+    def close(self, engine: Engine) -> None:
+        engine.close()
+        session = getattr(engine, "session", None)
+        if session is None:
+            return
+        with self._lock:
+            self._spark_users -= 1
+            if self._spark_users == 0:
+                session.stop()
