@@ -331,6 +331,12 @@ class TransferQuotaExceeded(OperatingError):
     code = 10305
 
 
+class JobNotSuccessful(OperatingError):
+    """A job the CLI waited for ended failed, canceled or timed out (``--wait``, ``job wait``)."""
+
+    code = 10306
+
+
 # ---- permission (108xx) ---------------------------------------------------------------------
 
 

@@ -133,7 +133,14 @@ async def start_site(
     peers = federation_client(settings)
     deployment = ModelDeployment(jobs, models, model_records, peers)
     service = JobService(
-        settings, client, jobs, tasks, components, history_limit=history_limit, deployment=deployment
+        settings,
+        client,
+        jobs,
+        tasks,
+        components,
+        history_limit=history_limit,
+        deployment=deployment,
+        tables=tables,
     )
     return Site(
         settings,
@@ -189,6 +196,7 @@ async def run_server(settings: Settings) -> None:
     import uvicorn
 
     from accord.api.app import create_app
+    from accord.api.flow import FlowServices
     from accord.board.router import site_board
     from accord.board.sessions import BoardSessions
     from accord.security.private import private_process
@@ -214,6 +222,7 @@ async def run_server(settings: Settings) -> None:
             edge=edge,
             upload_roots=settings.upload_roots,
             board=board,
+            flow=FlowServices.of(site),
         ),
         host=settings.http_host,
         port=settings.http_port,

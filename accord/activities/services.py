@@ -8,8 +8,10 @@ from the table store, and engines as the job's computing_engine asks.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -17,17 +19,57 @@ from typing import Any
 
 from accord.components.sdk.services import ExchangeKey, MetricRef, ModelRef, SiteTable
 from accord.computing import SPARK_ENGINES, Engine, engine_for
-from accord.errors import DataError
+from accord.errors import AccordError, DataError
 from accord.federation import codec
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.model_store import ModelKey, ModelStore
-from accord.persistence import MetricRepository
+from accord.persistence import MetricRepository, TaskKey, TaskRepository
 from accord.persistence.records import MetricKey
 from accord.settings import Settings
 from accord.storage import ENGINE, TableStore
 from accord.storage.model import DATA_FILE
 
 Send = Callable[[TransferKey, bytes, str], "Future[None]"]
+# A component may report every iteration; the task row is written at most this often.
+PROGRESS_EVERY_S = 1.0
+
+log = logging.getLogger(__name__)
+
+
+class ProgressRecorder:
+    """A task's ``ctx.progress`` into its row: at most one write a second; :meth:`flush` writes the last."""
+
+    def __init__(
+        self, tasks: TaskRepository, key: TaskKey, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._tasks = tasks
+        self._key = key
+        self._clock = clock
+        self._last_write: float | None = None
+        self._pending: tuple[int, int, str] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, done: int, total: int, note: str = "") -> None:
+        now = self._clock()
+        with self._lock:
+            self._pending = (max(0, int(done)), max(0, int(total)), str(note))
+            if self._last_write is not None and now - self._last_write < PROGRESS_EVERY_S:
+                return
+            self._last_write = now
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the latest progress not yet written (the task calls this when it ends)."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        done, total, note = pending
+        try:
+            self._tasks.set_progress(self._key, min(done, total) if total else done, total, note)
+        except AccordError as error:
+            # Progress is a convenience: never fail a task for it.
+            log.info("progress of %s not recorded: %s", self._key, error.message)
 
 
 class RepositoryMetrics:

@@ -22,7 +22,13 @@ from temporalio.exceptions import ApplicationError
 
 from accord.activities.federation import command_request_id
 from accord.activities.messages import ReportTask, RunTask
-from accord.activities.services import FederatedExchange, RepositoryMetrics, SiteTables, StoredModels
+from accord.activities.services import (
+    FederatedExchange,
+    ProgressRecorder,
+    RepositoryMetrics,
+    SiteTables,
+    StoredModels,
+)
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
 from accord.components.sdk import ComponentBase, layout
 from accord.components.sdk.services import EngineSource, TaskServices
@@ -40,10 +46,13 @@ from accord.persistence import (
     TaskKey,
     TaskRepository,
 )
+from accord.site.joblog import TASK_ERRORS, JobLog, TaskLogRouter
 from accord.status import TaskStatus
 from accord.storage import TableStore
 
 log = logging.getLogger(__name__)
+# The lines a task writes about itself, into its own log (and this process's).
+task_log = logging.getLogger("accord.component.task")
 
 HEARTBEAT_EVERY_S = 1.0
 # A component that fails is not retried by Temporal: the job decides (auto_retries, new version).
@@ -53,6 +62,20 @@ COMPONENT_FAILURE = "ComponentFailure"
 # same task version, made with keys that died with it. The job runs the task again under a new version.
 RUN_LOST = "RunLost"
 _PLAN_CACHE_SIZE = 64
+# An error travels in task reports, signals and the job workflow's state, whose payloads Temporal caps
+# at 2 MiB: a component's exception message can be any size, so what travels is capped (the task's
+# ERROR.log has it whole).
+MAX_ERROR_BYTES = 4096
+
+
+def capped_error(text: str, where: str = "") -> str:
+    """``text`` cut to :data:`MAX_ERROR_BYTES` of UTF-8, saying how much was cut and where the rest is."""
+    data = text.encode("utf-8", errors="replace")
+    if len(data) <= MAX_ERROR_BYTES:
+        return text
+    tail = f" [... cut: {len(data)} bytes in all; the whole text is in {where or 'the task log'}]"
+    keep = MAX_ERROR_BYTES - len(tail.encode("utf-8"))
+    return data[:keep].decode("utf-8", errors="ignore") + tail
 
 
 async def _heartbeating(work: Awaitable[None]) -> None:
@@ -128,6 +151,8 @@ class TaskActivities:
         max_components: int = 64,
     ) -> None:
         self._home = home
+        self._logs = JobLog(home)
+        self._router = TaskLogRouter.install()
         self._parts = services
         self._components = ThreadPoolExecutor(max_workers=max_components, thread_name_prefix="component")
         self._jobs = jobs
@@ -204,11 +229,14 @@ class TaskActivities:
         ctx.work_dir.mkdir(parents=True, exist_ok=True)
         ctx.plan = plan
         ctx.services = self._services(asyncio.get_running_loop())
+        key = TaskKey(task.job_id, task.component, task.task_version, task.party.role, task.party.party_id)
+        recorder = ProgressRecorder(self._tasks, key)
+        ctx.on_progress = recorder
         component = self._registry.create(module)
         # A thread of our own per component: components of one job wait on each other over the data
         # plane, so queueing them behind each other in a small shared pool could deadlock a job.
         running = asyncio.get_running_loop().run_in_executor(
-            self._components, self._run, component, ctx, task
+            self._components, self._run, component, ctx, task, recorder
         )
         try:
             await _heartbeating(running)
@@ -221,20 +249,51 @@ class TaskActivities:
         except TaskCancelled:
             raise asyncio.CancelledError() from None
         except Exception as exc:
-            log.exception("component %s of job %s failed on %s", task.component, task.job_id, task.party)
+            # The traceback is in the task's own log (and this process's), written by its thread.
+            errors = self._logs.task_dir(task.job_id, task.party.role, task.party.party_id, task.component)
+            log.error(
+                "component %s of job %s failed on %s: %s (traceback in %s)",
+                task.component,
+                task.job_id,
+                task.party,
+                type(exc).__name__,
+                errors / TASK_ERRORS,
+            )
             code = f" ({exc.code})" if isinstance(exc, AccordError) else ""
-            message = f"{module} failed: {type(exc).__name__}{code}: {exc}"
+            where = (
+                f"{task.party.role}/{task.party.party_id}/{task.component}/{TASK_ERRORS} of `accord job log`"
+            )
+            message = capped_error(f"{module} failed: {type(exc).__name__}{code}: {exc}", where)
             await _heartbeating(self._report(task, TaskStatus.FAILED, message, after=started))
             raise ApplicationError(message, type=COMPONENT_FAILURE, non_retryable=True) from exc
         # A slow report (the initiator's site briefly away) must not look like a dead worker, or
         # Temporal would run the finished component again.
         await _heartbeating(self._report(task, TaskStatus.SUCCESS, after=started))
 
-    def _run(self, component: ComponentBase[Any], ctx: TaskContext, task: RunTask) -> None:
-        # Checked in the component's thread, so a refusal fails the task like the component failing.
-        if self._parts is not None:
-            check_table_grant(self._parts, task, ctx.parameters)
-        component.run(ctx)
+    def _run(
+        self, component: ComponentBase[Any], ctx: TaskContext, task: RunTask, recorder: ProgressRecorder
+    ) -> None:
+        folder = self._logs.task_dir(task.job_id, task.party.role, task.party.party_id, task.component)
+        # Everything this thread logs while the component runs goes to the task's own log too.
+        with self._router.capture(folder):
+            what = (
+                f"{task.component} ({ctx.module}) v{task.task_version} of job {task.job_id} on {task.party}"
+            )
+            task_log.info("task %s started", what)
+            try:
+                # Checked in the component's thread, so a refusal fails the task like the component failing.
+                if self._parts is not None:
+                    check_table_grant(self._parts, task, ctx.parameters)
+                component.run(ctx)
+            except TaskCancelled:
+                task_log.info("task %s stopped", what)
+                raise
+            except Exception:
+                task_log.exception("task %s failed", what)
+                raise
+            finally:
+                recorder.flush()
+            task_log.info("task %s succeeded", what)
 
     async def _succeeded(self, task: RunTask) -> bool:
         """Whether this party's row of the task already records its success."""
@@ -281,7 +340,7 @@ class TaskActivities:
         key = TaskKey(
             report.job_id, report.component, report.task_version, report.party.role, report.party.party_id
         )
-        await asyncio.to_thread(self._record, key, report.status)
+        await asyncio.to_thread(self._record, key, report.status, capped_error(report.error))
         await self._push(request, suffix)
 
     async def _push(self, request: ReportTask, suffix: str) -> None:
@@ -293,7 +352,7 @@ class TaskActivities:
                 request_id=command_request_id(request.initiator, f"/{suffix}"),
             )
 
-    def _record(self, key: TaskKey, status: TaskStatus) -> None:
+    def _record(self, key: TaskKey, status: TaskStatus, error: str = "") -> None:
         try:
             try:
                 self._tasks.update_status(key, status, with_party_status=True)
@@ -304,3 +363,6 @@ class TaskActivities:
         except StatusTransitionError:
             # Reports can overtake each other (a stop racing a success); the first end wins.
             log.info("ignored %s for %s: not a legal transition", status, key)
+            return
+        if error:
+            self._tasks.set_error(key, error)

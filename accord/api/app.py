@@ -22,6 +22,7 @@ from accord import __version__
 from accord.api.auth import RequestAuthenticator
 from accord.api.deploy import deploy_router
 from accord.api.edge import EdgeMiddleware, EdgePolicy
+from accord.api.flow import FlowServices, flow_router
 from accord.api.grants import grant_router
 from accord.api.models import model_router
 from accord.api.schemas import (
@@ -42,6 +43,7 @@ from accord.api.schemas import (
 )
 from accord.api.serving import serving_router
 from accord.api.tables import table_router
+from accord.api.tags import tag_router
 from accord.api.tracking import tracking_router
 from accord.board.docs import install_docs
 from accord.board.router import Board
@@ -171,6 +173,7 @@ def create_app(
     edge: EdgePolicy | None = None,
     upload_roots: Sequence[Path] = (),
     board: Board | None = None,
+    flow: FlowServices | None = None,
 ) -> FastAPI:
     """The API behind :mod:`accord.api.edge`'s checks (``edge``; by default only its size limits).
 
@@ -212,14 +215,18 @@ def create_app(
             # The rows alone still answer the query; only the scheduler's live view is missing.
             log.warning("no live view of job %s: %s", body.job_id, error.message)
             live = None
-        return Envelope(data=[JobRow.of(r, live) for r in records], jobId=body.job_id)
+        progress = await jobs.progress(records)
+        rows = [JobRow.of(r, live, progress.get((r.job_id, r.role, r.party_id))) for r in records]
+        return Envelope(data=rows, jobId=body.job_id)
 
     @app.post("/v1/job/list/job", responses=_errors(400))
     async def list_jobs(body: JobListBody) -> Envelope[JobList]:
         """Party rows of the newest jobs, optionally of one status."""
         status = body.status.value if body.status else None
         records = await jobs.list_jobs(limit=body.limit, status=status)
-        return Envelope(data=JobList(jobs=[JobRow.of(r) for r in records], count=len(records)))
+        progress = await jobs.progress(records)
+        rows = [JobRow.of(r, progress=progress.get((r.job_id, r.role, r.party_id))) for r in records]
+        return Envelope(data=JobList(jobs=rows, count=len(records)))
 
     @app.post("/v1/job/stop", responses=_errors(400, 404, 409))
     async def stop(body: StopBody) -> Envelope[None]:
@@ -251,7 +258,8 @@ def create_app(
         response_class=Response,
         responses={
             200: {
-                "description": "the job's log folder as a tar.gz (<job id>/<role>_<party id>/schedule.log)",
+                "description": "the job's log folder as a tar.gz: <job id>/<role>_<party id>/schedule.log "
+                "and each task's <job id>/<role>/<party id>/<component>/INFO.log and ERROR.log",
                 "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}},
             },
             **_errors(400, 404),
@@ -281,6 +289,9 @@ def create_app(
         app.include_router(model_router(models, _errors(400, 404, 409), upload_roots=upload_roots))
     if serving is not None:
         app.include_router(serving_router(serving, _errors(400, 404, 409)))
+    if flow is not None:
+        app.include_router(flow_router(flow, _errors(400, 404)))
+        app.include_router(tag_router(flow.database, flow.settings, flow.models, _errors(400, 404)))
     if board is not None:
         app.include_router(board.router())
     return app

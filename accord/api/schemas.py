@@ -12,6 +12,7 @@ from accord.errors import ArgumentError
 from accord.names import text_problem
 from accord.persistence import JobRecord, TaskRecord
 from accord.site.jobs import SubmitResult
+from accord.site.progress import task_fraction
 from accord.status import JobStatus, TaskStatus
 from accord.workflows.job import JobView
 
@@ -153,7 +154,9 @@ class JobRow(BaseModel):
     f_is_initiator: bool
     f_initiator_role: str
     f_initiator_party_id: int
-    f_progress: int
+    f_progress: int = Field(
+        description="percent done: finished components over all, plus the running ones' own progress"
+    )
     f_cores: int
     f_resource_in_use: bool
     f_model_id: str | None
@@ -173,7 +176,8 @@ class JobRow(BaseModel):
     )
 
     @classmethod
-    def of(cls, record: JobRecord, live: JobView | None = None) -> JobRow:
+    def of(cls, record: JobRecord, live: JobView | None = None, progress: int | None = None) -> JobRow:
+        """The row; ``progress`` is the job's as :func:`accord.site.progress.party_progress` counts it."""
         return cls(
             f_job_id=record.job_id,
             f_role=record.role,
@@ -183,7 +187,7 @@ class JobRow(BaseModel):
             f_is_initiator=record.is_initiator,
             f_initiator_role=record.initiator_role,
             f_initiator_party_id=record.initiator_party_id,
-            f_progress=record.progress,
+            f_progress=record.progress if progress is None else progress,
             f_cores=record.cores,
             f_resource_in_use=record.resource_in_use,
             f_model_id=record.model_id,
@@ -222,6 +226,13 @@ class TaskRow(BaseModel):
     f_start_time: int | None
     f_end_time: int | None
     f_elapsed: int | None
+    f_error: str = Field(default="", description="the task's failure as reported (at most about 4 KiB)")
+    f_progress: int = Field(default=0, description="percent of its steps done (iterations, trees)")
+    f_progress_done: int = 0
+    f_progress_total: int = 0
+    f_progress_note: str = Field(
+        default="", description="what the task last said with its progress, e.g. the loss"
+    )
 
     @classmethod
     def of(cls, record: TaskRecord) -> TaskRow:
@@ -240,6 +251,11 @@ class TaskRow(BaseModel):
             f_start_time=_ms(record.start_time),
             f_end_time=_ms(record.end_time),
             f_elapsed=record.elapsed_ms,
+            f_error=record.error,
+            f_progress=int(100 * task_fraction(record)),
+            f_progress_done=record.progress_done,
+            f_progress_total=record.progress_total,
+            f_progress_note=record.progress_note,
         )
 
 

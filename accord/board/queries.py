@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, distinct, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from accord.persistence.orm import JobRow, TaskRow
+from accord.persistence.records import TaskRecord
 from accord.persistence.repositories._base import Repository
+from accord.persistence.repositories.tasks import to_record
+from accord.site.progress import job_progress
+from accord.status import JobStatus
 
 MAX_PAGE_SIZE = 100
 
@@ -88,33 +92,34 @@ class BoardQueries(Repository):
         with self._db.session_scope() as session:
             total = session.scalar(select(func.count()).select_from(JobRow).where(*conditions)) or 0
             rows = [dict(row._mapping) for row in session.execute(statement)]
-            done = self._done(session, {row["job_id"] for row in rows})
+            tasks = self._tasks(session, {row["job_id"] for row in rows})
         for row in rows:
             components = len((row.pop("dsl") or {}).get("components", {}))
-            if not row["progress"] and components:
-                # The share of the party's graph done, where the scheduler recorded no progress itself.
-                finished = done.get((row["job_id"], row["role"], row["party_id"]), 0)
-                row["progress"] = round(100 * finished / components)
+            # As `job query` counts it: finished components, plus the running ones' own progress.
+            mine = tasks.get((row["job_id"], row["role"], row["party_id"]), [])
+            counted = job_progress(mine, components, JobStatus(row["status"]))
+            row["progress"] = max(row["progress"] or 0, counted)
         return int(total), rows
 
-    def _done(self, session: Session, job_ids: set[str]) -> dict[tuple[str, str, int], int]:
-        """Components each party has finished (any version), for the jobs of one page."""
-        if not job_ids:
-            return {}
-        statement = (
-            select(
-                TaskRow.job_id, TaskRow.role, TaskRow.party_id, func.count(distinct(TaskRow.component_name))
-            )
-            .where(TaskRow.job_id.in_(job_ids), TaskRow.party_status.in_(("success", "pass")))
-            .group_by(TaskRow.job_id, TaskRow.role, TaskRow.party_id)
-        )
-        return {(job, role, party): int(n) for job, role, party, n in session.execute(statement)}
+    def _tasks(self, session: Session, job_ids: set[str]) -> dict[tuple[str, str, int], list[TaskRecord]]:
+        """Each party's task rows, for the jobs of one page."""
+        found: dict[tuple[str, str, int], list[TaskRecord]] = {}
+        if job_ids:
+            for task in session.scalars(select(TaskRow).where(TaskRow.job_id.in_(job_ids))):
+                found.setdefault((task.job_id, task.role, task.party_id), []).append(to_record(task))
+        return found
 
     def marker(self, parties: tuple[int, ...] = ()) -> str:
-        """Changes whenever a job row of these parties is added or updated: the list's live signal."""
+        """Changes whenever a job or task row of these parties is added or updated: the list's live signal.
+
+        Task rows count too: a running task's progress moves the job's without touching the job row.
+        """
         statement = select(func.count(), func.max(JobRow.update_time), func.sum(JobRow.progress))
+        tasks = select(func.max(TaskRow.update_time))
         if parties:
             statement = statement.where(JobRow.party_id.in_(parties))
+            tasks = tasks.where(TaskRow.party_id.in_(parties))
         with self._db.session_scope() as session:
             count, newest, progress = session.execute(statement).one()
-        return f"{count}/{newest}/{progress}"
+            task_newest = session.scalar(tasks)
+        return f"{count}/{newest}/{progress}/{task_newest}"

@@ -22,6 +22,7 @@ from accord.serving.registry import PublishedFile, Registry
 from accord.settings import Settings
 from accord.site.deploy import ModelDeployment
 from accord.site.joblog import JobLog
+from accord.site.progress import component_count, job_progress
 from accord.status import TaskStatus
 from accord.workflows.dag import combined_status
 from accord.workflows.job import JobView, JobWorkflow
@@ -29,7 +30,6 @@ from accord.workflows.job import JobView, JobWorkflow
 log = logging.getLogger(__name__)
 
 MAX_LOG_LINES = 2000
-_DONE = frozenset({TaskStatus.SUCCESS.value, TaskStatus.PASS.value})
 # Ended jobs' workflow views (their components' errors) kept in memory; a replay each is not free.
 _VIEW_CACHE = 256
 
@@ -146,14 +146,13 @@ class BoardViews:
         initiator = next((r for r in rows if r.is_initiator), rows[0])
         components = self.component_states(tasks, view)
         stored = next((r.plan for r in rows if r.plan is not None), None)
-        total = len(stored.get("components", ())) if stored else 0
-        done = sum(1 for state in components.values() if state["status"] in _DONE)
+        total = component_count(stored, initiator.dsl, None)
         return {
             "job_id": job_id,
             "status": initiator.status.value,
             "reason": (view.reason if view is not None and view.reason else "") or initiator.status_reason,
-            # The share of the graph done, where the scheduler has not recorded a progress itself.
-            "progress": initiator.progress or (round(100 * done / total) if total else 0),
+            # As `job query` counts it: finished components, plus the running ones' own progress.
+            "progress": max(initiator.progress, job_progress(tasks, total, initiator.status)),
             "ended": all(r.status.is_end for r in rows),
             "parties": [_party_row(r) for r in rows],
             "components": components,

@@ -8,10 +8,11 @@ from accord.cli.data import DATA_COMMANDS
 from accord.cli.demo import DEMO_COMMANDS
 from accord.cli.deploy import DEPLOY_COMMANDS
 from accord.cli.dsl import dsl
-from accord.cli.job import JOB_COMMANDS
+from accord.cli.flow import FLOW_COMMANDS, task_list, versions
+from accord.cli.job import JOB_COMMANDS, task
 from accord.cli.model import MODEL_COMMANDS, model
 from accord.cli.root import main
-from accord.cli.services import SERVICE_COMMANDS
+from accord.cli.services import SERVICE_COMMANDS, server
 from accord.cli.serving import PUBLISH_COMMANDS, SERVING_COMMANDS
 from accord.cli.standalone import STANDALONE_COMMANDS
 from accord.cli.suite import SUITE_COMMANDS
@@ -27,9 +28,12 @@ for command in [
     *MODEL_COMMANDS,
     *SERVING_COMMANDS,
     *SUITE_COMMANDS,
+    *FLOW_COMMANDS,
 ]:
     main.add_command(command)
 for command in [*DEPLOY_COMMANDS, *PUBLISH_COMMANDS]:
     model.add_command(command)
+task.add_command(task_list)
+server.add_command(versions)
 
 __all__ = ["main"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +93,8 @@ def metric_all(
 @click.option(
     "-o",
     "--output-path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="write the whole output as CSV here instead of printing the first rows",
+    type=click.Path(path_type=Path),
+    help="write the whole output as CSV to this file, or into this directory as FATE does",
 )
 @server_option
 @remote
@@ -113,6 +114,8 @@ def output_data(
             emit(api.call("/v1/tracking/component/output/data", body))
             return
         content = api.download("/v1/tracking/component/output/data/download", body)
+    if output_path.is_dir() or str(output_path).endswith(("/", "\\")):
+        output_path = output_path / f"job_{job_id}_{component_name}_{role}_{party_id}_output_data.csv"
     try:
         output_path.parent.mkdir(parents=True, exist_ok=True)
         output_path.write_bytes(content)
@@ -121,6 +124,62 @@ def output_data(
             f"cannot write {str(output_path)!r}: {error.strerror}", hint="choose another -o"
         ) from None
     emit({"retcode": 0, "retmsg": "success", "data": {"path": str(output_path.resolve())}, "jobId": job_id})
+
+
+_simple(
+    "output-data-table",
+    "/v1/tracking/component/output/data/table",
+    "Where each of the component's data outputs is stored on this party.",
+)
+
+
+@component.command("get-summary")
+@job_id_option
+@_role
+@_party
+@_component
+@click.option(
+    "-o",
+    "--output-path",
+    type=click.Path(path_type=Path),
+    help="write the summary as JSON into this directory",
+)
+@server_option
+@remote
+def get_summary(
+    job_id: str, role: str, party_id: int, component_name: str, output_path: Path | None, server: str | None
+) -> None:
+    """The summary the component recorded (iterations, convergence, counts)."""
+    with _api(server) as api:
+        reply = api.call(
+            "/v1/tracking/component/summary/download", _body(job_id, role, party_id, component_name)
+        )
+    if output_path is None:
+        emit(reply)
+        return
+    target = output_path / f"{job_id}_{component_name}_{role}_{party_id}_summary.json"
+    try:
+        output_path.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(reply.get("data"), indent=4), encoding="utf-8")
+    except OSError as error:
+        raise ArgumentError(
+            f"cannot write {str(target)!r}: {error.strerror}", hint="choose another -o"
+        ) from None
+    emit({"retcode": 0, "retmsg": "success", "data": {"path": str(target.resolve())}, "jobId": job_id})
+
+
+@component.command("metric-delete")
+@click.option("-j", "--job-id", help="delete this job's metrics")
+@click.option("-d", "--date", help="delete the metrics recorded on this day, YYYYMMDD")
+@server_option
+@remote
+def metric_delete(job_id: str | None, date: str | None, server: str | None) -> None:
+    """Delete a job's metrics, or a day's."""
+    if job_id is None and date is None:
+        raise ArgumentError("metric-delete needs -j JOB_ID or -d YYYYMMDD", hint="give one of them")
+    body = {k: v for k, v in {"job_id": job_id, "date": date}.items() if v is not None}
+    with _api(server) as api:
+        emit(api.call("/v1/tracking/component/metric/delete", body))
 
 
 COMPONENT_COMMANDS = [component]

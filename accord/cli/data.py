@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from accord.cli.confs import conf_option, merged, read_conf
 from accord.cli.job import remote, server_option
 from accord.cli.root import emit
 from accord.errors import AccordError
@@ -88,17 +89,39 @@ def _server_side(raw: Any) -> bool:
 
 
 @data.command("download")
-@click.option("-n", "--namespace", required=True, help="the table's namespace")
-@click.option("-t", "--table-name", required=True, help="the table's name")
-@click.option("-o", "--output-path", "output", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-n", "--namespace", help="the table's namespace")
+@click.option("-t", "--table-name", help="the table's name")
+@click.option(
+    "-o",
+    "--output-path",
+    "output",
+    type=click.Path(path_type=Path),
+    help="the file to write, or a directory to write <namespace>_<name>.csv in",
+)
+@conf_option("download")
 @server_option
 @remote
-def download(namespace: str, table_name: str, output: Path, server: str | None) -> None:
+def download(
+    namespace: str | None,
+    table_name: str | None,
+    output: Path | None,
+    conf_path: Path | None,
+    server: str | None,
+) -> None:
     """Write a table to OUTPUT-PATH as delimited text, header first, as it was uploaded."""
     from accord.cli.transfer import TransferApi, save_stream
 
-    body = {"namespace": namespace, "table_name": table_name}
-    path = output.absolute()
+    given = {"namespace": namespace, "table_name": table_name, "output_path": output}
+    sources = {
+        "namespace": ["namespace"],
+        "table_name": ["table_name", "name"],
+        "output_path": ["output_path"],
+    }
+    values = merged(given, read_conf(conf_path, "download conf"), sources, "data download")
+    body = {"namespace": str(values["namespace"]), "table_name": str(values["table_name"])}
+    path = Path(values["output_path"]).absolute()
+    if path.is_dir():  # FATE writes into a directory it is given
+        path = path / f"{body['namespace']}_{body['table_name']}.csv"
     api = TransferApi.connect(server)
     with api, api.streamed("/v1/data/download", body, accept="text/csv") as reply:
         if reply.headers.get("content-type", "").startswith("application/json"):
@@ -106,8 +129,24 @@ def download(namespace: str, table_name: str, output: Path, server: str | None) 
             raise AccordError(f"the server at {api.server} answered the download without the table")
         count = int(reply.headers.get("x-table-count", "0"))
         save_stream(reply.iter_bytes(), path)
-    data = {"table_name": table_name, "namespace": namespace, "count": count, "output_path": str(path)}
+    data = {**body, "count": count, "output_path": str(path)}
     emit({"retcode": 0, "retmsg": "success", "data": data})
+
+
+@data.command("upload-history")
+@click.option("-l", "--limit", type=click.IntRange(1, 10_000), default=10, show_default=True)
+@click.option("-j", "--job-id", help="accepted for FATE's flag; uploads here are not jobs")
+@server_option
+@remote
+def upload_history(limit: int, job_id: str | None, server: str | None) -> None:
+    """The site's tables, most recently uploaded or bound first."""
+    from accord.cli.job import _api
+
+    body: dict[str, Any] = {"limit": limit}
+    if job_id is not None:
+        body["job_id"] = job_id
+    with _api(server) as api:
+        emit(api.call("/v1/data/upload/history", body))
 
 
 DATA_COMMANDS = [data]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from accord.cli.confs import conf_option, merged, read_conf
 from accord.cli.job import _api, remote, server_option
 from accord.cli.root import emit
 
@@ -20,22 +21,27 @@ _output = click.option(
 
 
 @click.command("deploy")
-@_model_id
-@_model_version
-@click.option(
-    "--cpn-list", required=True, help="the components to deploy, comma separated: reader_0,hetero_lr_0"
-)
+@click.option("--model-id", help="as the training job printed it")
+@click.option("--model-version", help="the training job id")
+@click.option("--cpn-list", help="the components to deploy, comma separated: reader_0,hetero_lr_0")
+@conf_option("deploy")
 @server_option
 @remote
-def deploy(model_id: str, model_version: str, cpn_list: str, server: str | None) -> None:
+def deploy(
+    model_id: str | None,
+    model_version: str | None,
+    cpn_list: str | None,
+    conf_path: Path | None,
+    server: str | None,
+) -> None:
     """A new model version of the listed components, on every party of the model."""
+    sources = {"model_id": ["model_id"], "model_version": ["model_version"], "cpn_list": ["cpn_list"]}
+    given = {"model_id": model_id, "model_version": model_version, "cpn_list": cpn_list}
+    body = merged(given, read_conf(conf_path, "deploy conf"), sources, "model deploy")
+    if isinstance(body["cpn_list"], list):  # FATE's conf may list the components
+        body["cpn_list"] = ",".join(str(c) for c in body["cpn_list"])
     with _api(server) as api:
-        emit(
-            api.call(
-                "/v1/model/deploy",
-                {"model_id": model_id, "model_version": model_version, "cpn_list": cpn_list},
-            )
-        )
+        emit(api.call("/v1/model/deploy", body))
 
 
 def _predict_file(name: str, path: str, doc: str) -> click.Command:

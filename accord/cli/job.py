@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import sys
 import tarfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from accord.cli.follow import follow, wait_and_report
+from accord.cli.jobviews import job_view, print_jobs, print_query, print_view, wants_json
 from accord.cli.root import coded_errors, emit
 from accord.dsl_compiler import read_json_file
-from accord.errors import ArgumentError, ConnectionFailure, DataError, exit_code
+from accord.errors import ArgumentError, DataError, RecordNotFound, exit_code
 from accord.status import JobStatus, TaskStatus
 
 if TYPE_CHECKING:
@@ -23,12 +25,8 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-POLL_S = 0.5
-# Polls that may fail in a row (a restarting server, a network blip) before --wait gives up.
-POLL_FAILURES = 6
-_ENDED = {s.value for s in JobStatus if s.is_end}
-# When a component's parties disagree, the worst status is the component's, as FATE-Flow reports it.
-_WORST_FIRST = ["failed", "timeout", "canceled", "running", "ready", "waiting", "pass", "success"]
+# `follow` is imported by other commands (accord demo) from here.
+__all__ = ["JOB_COMMANDS", "follow"]
 
 
 def _api(server: str | None) -> Api:
@@ -60,6 +58,18 @@ server_option = click.option(
 job_id_option = click.option("-j", "--job-id", required=True, help="the job id submit printed")
 role_option = click.option("-r", "--role", type=click.Choice(["guest", "host", "arbiter", "local"]))
 party_option = click.option("-p", "--party-id", type=int)
+json_option = click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="print the JSON envelope (the default when stdout is not a terminal)",
+)
+wait_option = click.option(
+    "--wait", is_flag=True, help="follow the job on stderr until it ends; exit 0 only on success"
+)
+timeout_option = click.option(
+    "--timeout", metavar="S", type=click.FloatRange(min=0, min_open=True), help="stop waiting after S seconds"
+)
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -116,18 +126,29 @@ def task() -> None:
 
 
 @job.command("submit")
-@click.option("-d", "--dsl", "dsl_path", required=True, type=click.Path(path_type=Path), help="DSL v2")
 @click.option(
-    "-c", "--conf", "conf_path", required=True, type=click.Path(path_type=Path), help="runtime conf"
+    "-d", "--dsl", "--dsl-path", "dsl_path", required=True, type=click.Path(path_type=Path), help="DSL v2"
 )
-@click.option("--wait", is_flag=True, help="follow the job on stderr until it ends; exit 0 only on success")
 @click.option(
-    "--timeout", metavar="S", type=click.FloatRange(min=0, min_open=True), help="stop waiting after S seconds"
+    "-c",
+    "--conf",
+    "--conf-path",
+    "conf_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="runtime conf",
 )
+@wait_option
+@timeout_option
 @server_option
 @remote
 def submit(dsl_path: Path, conf_path: Path, wait: bool, timeout: float | None, server: str | None) -> None:
-    """Submit a job. With --wait (or --timeout), wait for it and exit 1 unless it succeeds."""
+    """Submit a job. With --wait (or --timeout), follow it and exit non-zero unless it succeeds.
+
+    While it runs, stderr shows each status change and a live line with the running component, its
+    iteration and last loss; a job that fails ends with `job <id> failed: <reason>` and a non-zero
+    retcode.
+    """
     body = {"job_dsl": read_json_file(dsl_path, "dsl"), "job_runtime_conf": read_json_file(conf_path, "conf")}
     with _api(server) as api:
         envelope = api.call("/v1/job/submit", body)
@@ -136,88 +157,24 @@ def submit(dsl_path: Path, conf_path: Path, wait: bool, timeout: float | None, s
             return
         job_id = str(envelope["jobId"])
         _err(f"job {job_id} submitted; board: {envelope['data'].get('board_url')}")
-        try:
-            status, reason = follow(api, job_id, timeout)
-        except KeyboardInterrupt:
-            _err(f"stopped waiting; job {job_id} goes on (stop it with `accord job stop -j {job_id}`)")
-            sys.exit(130)
-    emit({**envelope, "data": {**envelope["data"], "status": status, "status_reason": reason}})
-    if status not in _ENDED:
-        _err(
-            f"gave up waiting after {timeout:g} s: job {job_id} is still {status}; it goes on (stop it "
-            f"with `accord job stop -j {job_id}`)"
-        )
-        sys.exit(1)
-    _err(f"job {job_id} {status}" + (f": {reason}" if reason else ""))
-    if status != JobStatus.SUCCESS.value:
-        sys.exit(1)
+        wait_and_report(api, envelope, job_id, timeout)
 
 
-class Progress:
-    """One stderr line per change of the job's status or reason, and of each component's status."""
-
-    def __init__(self) -> None:
-        self._job: tuple[str, str] | None = None
-        self._components: dict[str, str] = {}
-
-    def job(self, status: str, reason: str) -> None:
-        if (status, reason) != self._job:
-            self._job = (status, reason)
-            _err(f"job {status}" + (f": {reason}" if reason else ""))
-
-    def component(self, name: str, status: str, error: str = "") -> None:
-        # Every component starts waiting; saying so for each would only be noise.
-        if self._components.get(name, TaskStatus.WAITING.value) != status:
-            self._components[name] = status
-            _err(f"{name} {status}" + (f": {error}" if error else ""))
-
-
-def follow(api: Api, job_id: str, timeout: float | None) -> tuple[str, str]:
-    """Poll the job until it ends or ``timeout`` passes; its last (status, reason)."""
-    progress = Progress()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    last, failures = (JobStatus.WAITING.value, ""), 0
-    while True:
-        try:
-            rows = api.call("/v1/job/query", {"job_id": job_id})["data"]
-            failures = 0
-        except ConnectionFailure:
-            failures += 1
-            if failures >= POLL_FAILURES:
-                raise
-            rows = []
-        if rows:
-            row = next((r for r in rows if r.get("f_is_initiator")), rows[0])
-            last = (str(row["f_status"]), str(row.get("f_status_reason") or ""))
-            if last[0] in _ENDED:
-                _final_components(api, job_id, progress)
-                return last
-            live = row.get("f_live") or {}
-            progress.job(str(live.get("status") or last[0]), str(live.get("reason") or last[1]))
-            for name, view in (live.get("components") or {}).items():
-                progress.component(name, str(view.get("status")), str(view.get("error") or ""))
-        pause = POLL_S
-        if deadline is not None:
-            pause = min(pause, deadline - time.monotonic())
-            if pause <= 0:
-                return last
-        time.sleep(pause)
-
-
-def _final_components(api: Api, job_id: str, progress: Progress) -> None:
-    """Each component's end status from its newest tasks: the live view is gone once the job ends."""
-    newest: dict[str, tuple[int, list[str]]] = {}
-    for row in api.call("/v1/job/task/query", {"job_id": job_id})["data"]:
-        name, version = str(row["f_component_name"]), int(row["f_task_version"])
-        seen = newest.get(name)
-        if seen is None or version > seen[0]:
-            newest[name] = (version, [])
-        if newest[name][0] == version:
-            newest[name][1].append(str(row["f_status"]))
-    for name, (_, statuses) in newest.items():
-        progress.component(
-            name, min(statuses, key=lambda s: _WORST_FIRST.index(s) if s in _WORST_FIRST else 0)
-        )
+@job.command("wait")
+@job_id_option
+@timeout_option
+@server_option
+@remote
+def wait_job(job_id: str, timeout: float | None, server: str | None) -> None:
+    """Follow a job until it ends, as submit --wait does; exit 0 only if it succeeds."""
+    with _api(server) as api:
+        rows = api.call("/v1/job/query", {"job_id": job_id})["data"]
+        row = next((r for r in rows if r.get("f_is_initiator")), rows[0] if rows else {})
+        data: dict[str, Any] = {"job_id": job_id}
+        if row.get("f_model_id"):
+            data["model_info"] = {"model_id": row["f_model_id"], "model_version": row.get("f_model_version")}
+        envelope = {"retcode": 0, "retmsg": "success", "data": data, "jobId": job_id}
+        wait_and_report(api, envelope, job_id, timeout)
 
 
 def _err(line: str) -> None:
@@ -229,25 +186,37 @@ def _err(line: str) -> None:
 @role_option
 @party_option
 @click.option("-s", "--status", type=click.Choice([s.value for s in JobStatus]))
+@json_option
 @server_option
 @remote
 def query(
-    job_id: str, role: str | None, party_id: int | None, status: str | None, server: str | None
+    job_id: str, role: str | None, party_id: int | None, status: str | None, as_json: bool, server: str | None
 ) -> None:
-    """Print every party's row of a job."""
+    """Print every party's row of a job (a table on a terminal, else the JSON envelope)."""
     with _api(server) as api:
-        emit(api.call("/v1/job/query", _given(job_id=job_id, role=role, party_id=party_id, status=status)))
+        envelope = api.call(
+            "/v1/job/query", _given(job_id=job_id, role=role, party_id=party_id, status=status)
+        )
+    if wants_json(as_json):
+        emit(envelope)
+    else:
+        print_query(envelope)
 
 
 @job.command("list")
 @click.option("-l", "--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("-s", "--status", type=click.Choice([s.value for s in JobStatus]))
+@json_option
 @server_option
 @remote
-def list_jobs(limit: int, status: str | None, server: str | None) -> None:
-    """Print the newest jobs' party rows."""
+def list_jobs(limit: int, status: str | None, as_json: bool, server: str | None) -> None:
+    """Print the newest jobs' party rows (a table on a terminal, else the JSON envelope)."""
     with _api(server) as api:
-        emit(api.call("/v1/job/list/job", _given(limit=limit, status=status)))
+        envelope = api.call("/v1/job/list/job", _given(limit=limit, status=status))
+    if wants_json(as_json):
+        emit(envelope)
+    else:
+        print_jobs(envelope, (envelope.get("data") or {}).get("jobs") or [])
 
 
 @job.command("stop")
@@ -264,12 +233,84 @@ def stop(job_id: str, server: str | None) -> None:
 @job_id_option
 @click.option("-cpn", "--component-name", help="rerun from this component (and what depends on it)")
 @click.option("--force", is_flag=True, help="rerun components that already succeeded too")
+@wait_option
+@timeout_option
 @server_option
 @remote
-def rerun(job_id: str, component_name: str | None, force: bool, server: str | None) -> None:
-    """Run an ended job again from its failed components."""
+def rerun(
+    job_id: str,
+    component_name: str | None,
+    force: bool,
+    wait: bool,
+    timeout: float | None,
+    server: str | None,
+) -> None:
+    """Run an ended job again from its failed components; --wait follows it as submit --wait does."""
     with _api(server) as api:
-        emit(api.call("/v1/job/rerun", _given(job_id=job_id, component_name=component_name, force=force)))
+        envelope = api.call(
+            "/v1/job/rerun", _given(job_id=job_id, component_name=component_name, force=force)
+        )
+        if not (wait or timeout is not None):
+            emit(envelope)
+            return
+        _err(f"job {job_id} rerunning")
+        wait_and_report(api, envelope, job_id, timeout)
+
+
+@job.command("view")
+@job_id_option
+@json_option
+@server_option
+@remote
+def view(job_id: str, as_json: bool, server: str | None) -> None:
+    """A job at a glance: its status and progress, and each component's newest tasks on each party."""
+    with _api(server) as api:
+        rows = api.call("/v1/job/query", {"job_id": job_id})["data"]
+        tasks = api.call("/v1/job/task/query", {"job_id": job_id})["data"]
+    row = next((r for r in rows if r.get("f_is_initiator")), rows[0])
+    summary = job_view(row, tasks)
+    if wants_json(as_json):
+        emit({"retcode": 0, "retmsg": "success", "data": summary, "jobId": job_id})
+    else:
+        print_view(summary)
+
+
+@job.command("config")
+@job_id_option
+@click.option("-r", "--role", required=True, type=click.Choice(["guest", "host", "arbiter", "local"]))
+@click.option("-p", "--party-id", required=True, type=int)
+@click.option(
+    "-o", "--output-path", "output", required=True, type=click.Path(path_type=Path, file_okay=False)
+)
+@server_option
+@remote
+def config(job_id: str, role: str, party_id: int, output: Path, server: str | None) -> None:
+    """Write the job's DSL, runtime conf and model info into OUTPUT-PATH/job_<id>_config, as FATE does."""
+    with _api(server) as api:
+        rows = api.call("/v1/job/query", {"job_id": job_id, "role": role, "party_id": party_id})["data"]
+    if not rows:
+        raise RecordNotFound(f"job {job_id} has no party {role} {party_id} on this site")
+    row = rows[0]
+    model_info = {"model_id": row.get("f_model_id"), "model_version": row.get("f_model_version")}
+    directory = output.resolve() / f"job_{job_id}_config"
+    files = {"dsl": row.get("f_dsl"), "runtime_conf": row.get("f_runtime_conf"), "model_info": model_info}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, document in files.items():
+            (directory / f"{name}.json").write_text(json.dumps(document, indent=4, ensure_ascii=False))
+    except OSError as error:
+        raise ArgumentError(
+            f"cannot write into {str(directory)!r}: {error.strerror}", hint="choose another -o"
+        ) from None
+    emit(
+        {
+            "retcode": 0,
+            "retmsg": f"download successfully, please check {directory} directory",
+            "directory": str(directory),
+            "data": {"job_id": job_id, "model_info": model_info},
+            "jobId": job_id,
+        }
+    )
 
 
 @job.command("log")

@@ -173,4 +173,43 @@ def delete(
         emit(api.call("/v1/model/delete", body))
 
 
+@model.command("get-model-info")
+@model_id_option(required=True)
+@model_version_option(required=True)
+@role_option(required=False)
+@party_option(required=False)
+@server_option
+@remote
+def get_model_info(
+    model_id: str, model_version: str, role: str | None, party_id: int | None, server: str | None
+) -> None:
+    """Each party's version on the site: components, checksums, where it came from, and its tags."""
+    body = _given(model_id=model_id, model_version=model_version, role=role, party_id=party_id)
+    with _api(server) as api:
+        emit(api.call("/v1/model/get/model/info", body))
+
+
+@model.command("tag-model")
+@click.option("-j", "--job-id", required=True, help="the model version: the training job's id")
+@click.option("-t", "--tag-name", required=True, help="the tag (created if new)")
+@click.option("--remove", is_flag=True, help="take the tag off instead")
+@server_option
+@remote
+def tag_model(job_id: str, tag_name: str, remove: bool, server: str | None) -> None:
+    """Tag a model version, or take a tag off it."""
+    path = "/v1/model/model_tag/remove" if remove else "/v1/model/model_tag/create"
+    with _api(server) as api:
+        emit(api.call(path, {"job_id": job_id, "tag_name": tag_name}))
+
+
+@model.command("tag-list")
+@click.option("-j", "--job-id", required=True, help="the model version: the training job's id")
+@server_option
+@remote
+def tag_list(job_id: str, server: str | None) -> None:
+    """The tags on a model version."""
+    with _api(server) as api:
+        emit(api.call("/v1/model/model_tag/retrieve", {"job_id": job_id}))
+
+
 MODEL_COMMANDS = [model]

@@ -41,12 +41,15 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@click.command("server")
+@click.group("server", invoke_without_command=True)
 @home_option
 @config_option
+@click.pass_context
 @coded_errors
-def server(home: Path | None, config: Path | None) -> None:
-    """Run the site's HTTP API and federation endpoint."""
+def server(ctx: click.Context, home: Path | None, config: Path | None) -> None:
+    """Run the site's HTTP API and federation endpoint; `accord server versions` asks a running one."""
+    if ctx.invoked_subcommand is not None:
+        return
     from accord.server import run_server
 
     settings = site_settings(config, home)

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from accord.cli.confs import conf_option, merged, read_conf
 from accord.cli.job import _api, remote, server_option
 from accord.cli.model import model_id_option, model_version_option
 from accord.cli.root import coded_errors, emit
@@ -33,9 +34,15 @@ def parse_host_table(text: str) -> tuple[int, dict[str, str]]:
     return int(party), {"namespace": namespace.strip(), "name": name.strip()}
 
 
+_VERSION_SOURCES = {
+    "model_id": ["job_parameters.model_id", "model_id", "job_parameters.common.model_id"],
+    "model_version": ["job_parameters.model_version", "model_version", "job_parameters.common.model_version"],
+}
+
+
 @click.command("load")
-@model_id_option(required=True)
-@model_version_option(required=True)
+@model_id_option(required=False)
+@model_version_option(required=False)
 @click.option(
     "--host-table",
     "host_tables",
@@ -43,11 +50,21 @@ def parse_host_table(text: str) -> tuple[int, dict[str, str]]:
     metavar="PARTY_ID=NAMESPACE.NAME",
     help="the table a host looks rows up in (default: the one its reader read in training); repeatable",
 )
+@conf_option("model load")
 @server_option
 @remote
-def load(model_id: str, model_version: str, host_tables: tuple[str, ...], server: str | None) -> None:
+def load(
+    model_id: str | None,
+    model_version: str | None,
+    host_tables: tuple[str, ...],
+    conf_path: Path | None,
+    server: str | None,
+) -> None:
     """Publish a HeteroLR model on every party for online inference (on the guest's site)."""
-    body: dict[str, Any] = {"model_id": model_id, "model_version": model_version}
+    given = {"model_id": model_id, "model_version": model_version}
+    body: dict[str, Any] = merged(
+        given, read_conf(conf_path, "model load conf"), _VERSION_SOURCES, "model load"
+    )
     if host_tables:
         body["tables"] = {str(party): table for party, table in map(parse_host_table, host_tables)}
     with _api(server) as api:
@@ -55,14 +72,23 @@ def load(model_id: str, model_version: str, host_tables: tuple[str, ...], server
 
 
 @click.command("bind")
-@click.option("--service-id", required=True, help="the name requests use for the model")
-@model_id_option(required=True)
-@model_version_option(required=True)
+@click.option("--service-id", help="the name requests use for the model")
+@model_id_option(required=False)
+@model_version_option(required=False)
+@conf_option("model bind")
 @server_option
 @remote
-def bind(service_id: str, model_id: str, model_version: str, server: str | None) -> None:
+def bind(
+    service_id: str | None,
+    model_id: str | None,
+    model_version: str | None,
+    conf_path: Path | None,
+    server: str | None,
+) -> None:
     """Point a service id at a loaded model version (binding again moves it)."""
-    body = {"service_id": service_id, "model_id": model_id, "model_version": model_version}
+    given = {"service_id": service_id, "model_id": model_id, "model_version": model_version}
+    sources = {"service_id": ["service_id"], **_VERSION_SOURCES}
+    body = merged(given, read_conf(conf_path, "model bind conf"), sources, "model bind")
     with _api(server) as api:
         emit(api.call("/v1/model/bind", body))
 

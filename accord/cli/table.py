@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -63,6 +64,28 @@ def list_tables(namespace: str | None, limit: int, server: str | None) -> None:
 def delete(namespace: str, table_name: str, server: str | None) -> None:
     """Delete a table and its data."""
     _call(server, "/v1/table/delete", {"namespace": namespace, "table_name": table_name})
+
+
+@table.command("bind")
+@click.option(
+    "-c",
+    "--conf-path",
+    "conf_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help='FATE\'s bind conf: namespace, name and "address": {"path": ...} of a file on the site',
+)
+@click.option("--drop", is_flag=True, help="replace the table if it exists")
+@server_option
+@remote
+def bind(conf_path: Path, drop: bool, server: str | None) -> None:
+    """Make a Parquet or CSV file on the site (below its upload_roots) a table."""
+    from accord.cli.confs import read_conf
+
+    body = read_conf(conf_path, "table bind conf")
+    if drop:
+        body["drop"] = 1
+    _call(server, "/v1/table/bind", body)
 
 
 # ---- grants: which parties' jobs may read a table (cluster mode) -------------------------------

@@ -30,6 +30,8 @@ from accord.persistence.repositories import (
     TableGrant,
     TableGrantRepository,
     TableMetaRepository,
+    Tag,
+    TagRepository,
     TaskRepository,
     utc_now,
 )
@@ -55,6 +57,8 @@ __all__ = [
     "TableGrantRepository",
     "TableMeta",
     "TableMetaRepository",
+    "Tag",
+    "TagRepository",
     "TaskKey",
     "TaskRecord",
     "TaskRepository",

@@ -137,6 +137,12 @@ class TaskRow(Base):
     start_time: Mapped[datetime | None]
     end_time: Mapped[datetime | None]
     elapsed_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # The failure as reported (capped; the task's log file has it whole) and the running task's own
+    # progress, which the job's progress counts in.
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class EngineResourceRow(Base):
@@ -242,4 +248,24 @@ class TableGrantRow(Base):
     namespace: Mapped[str] = mapped_column(String(255), primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     party: Mapped[str] = mapped_column(String(32), primary_key=True)
+    create_time: Mapped[datetime]
+
+
+class TagRow(Base):
+    """A label for model versions (FATE-Flow's ``flow tag``)."""
+
+    __tablename__ = "tags"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    create_time: Mapped[datetime]
+
+
+class ModelTagRow(Base):
+    """A tag on a model version (``flow model tag-model``); versions are named by their model version."""
+
+    __tablename__ = "model_tags"
+
+    tag_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    model_version: Mapped[str] = mapped_column(ID, primary_key=True)
     create_time: Mapped[datetime]

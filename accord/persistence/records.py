@@ -96,6 +96,10 @@ class TaskRecord:
     start_time: datetime | None
     end_time: datetime | None
     elapsed_ms: int | None
+    error: str = ""
+    progress_done: int = 0
+    progress_total: int = 0
+    progress_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from accord.site.access import JobAccess, refuse
 from accord.site.deploy import deploy_party_models
 from accord.site.joblog import JobLog
 from accord.site.transfers import TransferJanitor
-from accord.status import JobStatus
+from accord.status import JobStatus, TaskStatus
 from accord.workflows.job import JobWorkflow
 from accord.workflows.party import PartyInput, PartyWorkflow, party_workflow_id
 
@@ -55,6 +55,14 @@ log = logging.getLogger(__name__)
 
 # Accord computes EGGROLL and STANDALONE jobs itself, on one pool of cores per site.
 SITE_ENGINE = "STANDALONE"
+
+
+# Why the initiator stops a task, by the status it is to end with (words for the schedule log).
+_STOP_WHY = {
+    TaskStatus.CANCELED: " (the job was stopped)",
+    TaskStatus.FAILED: " (it failed on another party)",
+    TaskStatus.TIMEOUT: " (the job timed out)",
+}
 
 
 class SiteControl:
@@ -221,10 +229,12 @@ class SiteControl:
         self._check_hosted(command.party)
         await self._access.authorize("StopTask", command.job_id, source, command.party)
         await self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.stop_task, command)
+        why = _STOP_WHY.get(command.status, "")
         self._note(
             command.job_id,
             command.party,
-            f"stop task {command.component} v{command.task_version}: {command.status}",
+            f"stopping task {command.component} v{command.task_version}{why}; "
+            f"it ends as {command.status.value}",
         )
         return Ack()
 

@@ -27,7 +27,10 @@ from accord.persistence import JobRecord, JobRepository, NewJob, TaskRecord, Tas
 from accord.settings import Settings
 from accord.site.deploy import ModelDeployment
 from accord.site.joblog import JobLog
+from accord.site.progress import party_progress
+from accord.site.readers import check_reader_tables
 from accord.status import JobStatus
+from accord.storage import TableStore
 from accord.workflows.dag import ComponentRun, DagState, combined_status
 from accord.workflows.job import JobInput, JobResult, JobView, JobWorkflow, RerunRequest
 from accord.workflows.spec import job_spec
@@ -66,9 +69,12 @@ class JobService:
         *,
         history_limit: int = 8000,
         deployment: ModelDeployment | None = None,
+        tables: TableStore | None = None,
     ) -> None:
         self._settings = settings
         self._deployment = deployment
+        # Standalone: every party's tables are here, so a Reader naming a missing one is refused now.
+        self._reader_tables = tables if not settings.local_party_ids else None
         self._temporal = temporal
         self._jobs = jobs
         self._tasks = tasks
@@ -116,6 +122,8 @@ class JobService:
                 self._registry.check_parameters(
                     plan.component(name).module, party.component_parameters.get(name, {}), component=name
                 )
+        if self._reader_tables is not None:
+            check_reader_tables(plan, self._reader_tables, settings.hosts_party)
         return plan
 
     def _store(self, job_id: str, plan: JobPlan, dsl: dict[str, Any], conf: dict[str, Any]) -> None:
@@ -235,6 +243,23 @@ class JobService:
                 f"no job {job_id} on this site", hint="check the job id with `accord job list`"
             )
         return records
+
+    async def progress(self, records: list[JobRecord]) -> dict[tuple[str, str, int], int]:
+        """Each party row's progress, (job id, role, party id) → percent, from the jobs' task rows."""
+        return await asyncio.to_thread(self._progress, records)
+
+    def _progress(self, records: list[JobRecord]) -> dict[tuple[str, str, int], int]:
+        by_job: dict[str, list[JobRecord]] = {}
+        for record in records:
+            by_job.setdefault(record.job_id, []).append(record)
+        found: dict[tuple[str, str, int], int] = {}
+        for job_id, rows in by_job.items():
+            # A job that succeeded everywhere is at 100 without reading its tasks.
+            ended_well = all(r.status == JobStatus.SUCCESS for r in rows)
+            tasks = [] if ended_well else self._tasks.list_tasks(job_id)
+            for row in rows:
+                found[(job_id, row.role, row.party_id)] = party_progress(row, tasks)
+        return found
 
     async def live_view(self, job_id: str) -> JobView | None:
         """The job workflow's own view while it runs; None once it has ended."""

@@ -147,16 +147,17 @@ def test_hetero_lr_job_on_the_board(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_failing_job_shows_its_error_on_the_component(cli: Cli, tmp_path: Path) -> None:
+    # A label column the guest's table does not have: the job is accepted and fails when it reads it.
     conf = example_conf()
     guest = conf["component_parameters"]["role"]["guest"]["0"]
-    guest["reader_0"]["table"]["name"] = "no_such_table"
+    guest["data_transform_0"]["label_name"] = "no_such_label"
     job_id = submit(cli, tmp_path, conf)["jobId"]
     with chromium_page() as page:
         page.goto(f"{cli.server}/board/?token={_token(cli)}#/job/{job_id}")
-        page.wait_for_selector(node("reader_0", "failed"), timeout=JOB_TIMEOUT_MS)
-        page.click(node("reader_0"))
+        page.wait_for_selector(node("data_transform_0", "failed"), timeout=JOB_TIMEOUT_MS)
+        page.click(node("data_transform_0"))
         error = page.wait_for_selector("#component-error")
-        assert error is not None and "no_such_table" in error.inner_text()
+        assert error is not None and "no_such_label" in error.inner_text()
         page.screenshot(path=str(artifacts(tmp_path) / "job_failed.png"), full_page=True)
 
 

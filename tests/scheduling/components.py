@@ -1,4 +1,4 @@
-"""Components for scheduling tests only: sleep, fail on demand, count calls. Not shipped."""
+"""Components for scheduling tests only: sleep, fail on demand, count calls, iterate. Not shipped."""
 
 from __future__ import annotations
 
@@ -70,6 +70,37 @@ class Fail(ComponentBase[FailParam]):
     predict = fit
 
 
+class IterateParam(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    max_iter: int = 3
+    seconds: float = 0.0
+    fail_at: int | None = None
+    message_bytes: int = 0
+
+
+class Iterate(ComponentBase[IterateParam]):
+    """Runs ``max_iter`` iterations of ``seconds``, logging and reporting each with a made-up loss.
+
+    With ``fail_at`` it raises in that iteration, with a message of ``message_bytes`` more bytes.
+    """
+
+    params = IterateParam
+
+    def fit(self, ctx: ComponentContext[IterateParam]) -> None:
+        total = ctx.params.max_iter
+        for iteration in range(1, total + 1):
+            if iteration == ctx.params.fail_at:
+                raise RuntimeError(f"asked to fail in iteration {iteration}" + "x" * ctx.params.message_bytes)
+            ctx.task.sleep(ctx.params.seconds)
+            loss = 1.0 / (iteration + 1)
+            ctx.log.info("iteration %d/%d: loss %.4f", iteration, total, loss)
+            ctx.progress(iteration, total, f"loss {loss:.4f}")
+
+    predict = fit
+
+
 def register(registry: ComponentRegistry) -> None:
     registry.register("TestSleep", Sleep, make_spec("TestSleep", ROLES, IO, "data model"))
     registry.register("TestFail", Fail, make_spec("TestFail", ROLES, IO, "data model"))
+    registry.register("TestIterate", Iterate, make_spec("TestIterate", ROLES, IO, "data model"))

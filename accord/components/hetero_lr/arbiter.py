@@ -71,6 +71,15 @@ class ArbiterTrainer:
                 ctx.tracker.log_metric("train", "loss", [[iteration, loss]], metric_type="LOSS")
             converged = self._converged(loss, previous_loss, np.sum(steps, axis=0))
             previous_loss = loss
+            note = "" if loss is None else f"loss {loss:.6g}"
+            ctx.log.info(
+                "iteration %d/%d%s%s",
+                iterations,
+                param.max_iter,
+                f": {note}" if note else "",
+                ", converged" if converged else "",
+            )
+            ctx.progress(iterations, param.max_iter, note)
             self.transfer.remote(converged, role="guest", tag=f"converged.{iteration}", index=0)
             self.transfer.remote(converged, role="host", tag=f"converged.{iteration}")
             stop = False

@@ -68,6 +68,14 @@ class GuestTrainer:
                 weights = weights - step
             iterations = iteration + 1
             converged = bool(self.transfer.get(role="arbiter", tag=f"converged.{iteration}", index=0))
+            ctx.log.info(
+                "iteration %d/%d: %d batches%s",
+                iterations,
+                param.max_iter,
+                len(batches),
+                ", converged" if converged else "",
+            )
+            ctx.progress(iterations, param.max_iter)
             stop = False
             if validate is not None and validate_every and iterations % validate_every == 0:
                 scores = self._scores(validate, weights, f"validate.{iteration}")

@@ -72,6 +72,14 @@ class HostTrainer:
                 )
                 weights = weights - self.transfer.get(role="arbiter", tag=f"step.{tag}", index=0)
             converged = bool(self.transfer.get(role="arbiter", tag=f"converged.{iteration}", index=0))
+            ctx.log.info(
+                "iteration %d/%d: %d batches%s",
+                iteration + 1,
+                param.max_iter,
+                len(batches),
+                ", converged" if converged else "",
+            )
+            ctx.progress(iteration + 1, param.max_iter)
             stop = False
             if validate is not None and validate_every and (iteration + 1) % validate_every == 0:
                 self._send_wx(validate, weights, f"validate.{iteration}")

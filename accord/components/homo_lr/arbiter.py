@@ -91,6 +91,14 @@ class ArbiterTrainer:
             losses.append(loss)
             ctx.tracker.log_metric("train", "loss", [[epoch, loss]], metric_type="LOSS")
             previous_loss, previous_model = loss, model
+            ctx.log.info(
+                "epoch %d/%d: aggregated loss %.6g%s",
+                iterations,
+                param.max_iter,
+                loss,
+                ", converged" if converged else "",
+            )
+            ctx.progress(iterations, param.max_iter, f"loss {loss:.6g}")
             if converged:
                 break
         ctx.tracker.log_metric(

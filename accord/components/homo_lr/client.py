@@ -100,6 +100,14 @@ class ClientTrainer:
                 weights = np.asarray(result["model"], dtype=np.float64)
                 anchor = weights.copy()
                 converged = bool(result["converged"])
+            ctx.log.info(
+                "epoch %d/%d: local loss %.6g%s",
+                iterations,
+                param.max_iter,
+                loss,
+                ", converged" if converged else "",
+            )
+            ctx.progress(iterations, param.max_iter, f"loss {loss:.6g}")
             every = param.validation_every
             if validate is not None and every and iterations % every == 0:
                 self._validate(validate, weights, epoch)

@@ -7,7 +7,7 @@ re-exports it for plug-ins written against the older path.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,8 @@ class TaskContext:
     # The job's plan and the worker's services; components built on the SDK need both.
     plan: JobPlan | None = None
     services: TaskServices | None = None
+    # Where the worker takes the task's progress (done, total, note); it records at most one a second.
+    on_progress: Callable[[int, int, str], None] | None = None
 
     def check_cancelled(self) -> None:
         """Components call this between steps so that a stop takes effect promptly."""
@@ -43,6 +45,11 @@ class TaskContext:
             raise TaskCancelled(
                 f"task {self.component} v{self.task_version} of job {self.job_id} was stopped"
             )
+
+    def progress(self, done: int, total: int, note: str = "") -> None:
+        """Report that ``done`` of ``total`` steps (iterations, trees) are done; ``note`` e.g. the loss."""
+        if self.on_progress is not None:
+            self.on_progress(done, total, note)
 
     def sleep(self, seconds: float) -> None:
         """Wait, waking up at once if the task is stopped."""

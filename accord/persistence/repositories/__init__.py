@@ -7,6 +7,7 @@ from accord.persistence.repositories.metrics import MetricRepository
 from accord.persistence.repositories.models import ModelRepository
 from accord.persistence.repositories.resources import COMPUTING, ResourceRepository
 from accord.persistence.repositories.tables import TableMetaRepository
+from accord.persistence.repositories.tags import Tag, TagRepository
 from accord.persistence.repositories.tasks import TaskRepository
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "TableGrant",
     "TableGrantRepository",
     "TableMetaRepository",
+    "Tag",
+    "TagRepository",
     "TaskRepository",
     "utc_now",
 ]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from accord.errors import ArgumentError, RecordNotFound
 from accord.persistence.orm import MetricRow
 from accord.persistence.records import MetricKey, MetricRecord
-from accord.persistence.repositories._base import Repository, given, insert_ignore
+from accord.persistence.repositories._base import Repository, given, insert_ignore, rowcount
 
 
 def _key(key: MetricKey) -> list[ColumnElement[bool]]:
@@ -112,6 +113,25 @@ class MetricRepository(Repository):
         )
         with self._db.session_scope() as session:
             return [_to_record(row) for row in session.scalars(statement)]
+
+    def delete(
+        self, *, job_id: str | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> int:
+        """Delete a job's metrics, or those created in [since, until); how many series went."""
+        conditions: list[ColumnElement[bool]] = []
+        if job_id is not None:
+            conditions.append(MetricRow.job_id == job_id)
+        if since is not None:
+            conditions.append(MetricRow.create_time >= since)
+        if until is not None:
+            conditions.append(MetricRow.create_time < until)
+        if not conditions:
+            raise ArgumentError(
+                "deleting metrics needs a job id or a date", hint="give -j JOB_ID or -d YYYYMMDD"
+            )
+        statement = delete(MetricRow).where(*conditions).execution_options(synchronize_session=False)
+        with self._db.session_scope() as session:
+            return rowcount(session, statement)
 
     def _locked(self, session: Session, key: MetricKey, metric_type: str, task_id: str | None) -> MetricRow:
         """The metric's row, created empty if missing, locked so concurrent appends do not lose points."""

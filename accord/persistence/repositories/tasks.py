@@ -110,6 +110,19 @@ class TaskRepository(Repository):
         with self._db.session_scope() as session:
             return [to_record(row) for row in session.scalars(statement)]
 
+    def recent(
+        self, *, limit: int = 10, job_id: str | None = None, status: str | None = None
+    ) -> list[TaskRecord]:
+        """The newest task versions across jobs (FATE's ``flow task list``), of one job or status if given."""
+        statement = (
+            select(TaskRow)
+            .where(*given((TaskRow.job_id, job_id), (TaskRow.status, status)))
+            .order_by(TaskRow.create_time.desc(), TaskRow.job_id.desc(), TaskRow.component_name)
+            .limit(limit)
+        )
+        with self._db.session_scope() as session:
+            return [to_record(row) for row in session.scalars(statement)]
+
     def latest(self, job_id: str, *, component_name: str | None = None) -> list[TaskRecord]:
         """The newest task_version of each (component, role, party) of a job."""
         newest = (
@@ -193,6 +206,16 @@ class TaskRepository(Repository):
         }
         self._update(key, **values)
 
+    def set_error(self, key: TaskKey, error: str) -> None:
+        """Keep the task's failure (what its report said) on its row."""
+        self._update(key, error=error)
+
+    def set_progress(self, key: TaskKey, done: int, total: int, note: str = "") -> None:
+        """The running task's own progress: ``done`` of ``total`` steps, and a short note (last loss)."""
+        if total < 0 or done < 0 or (total and done > total):
+            raise ArgumentError(f"task progress must be 0 <= done <= total, not {done} of {total}")
+        self._update(key, progress_done=done, progress_total=total, progress_note=note[:200])
+
     def use_auto_retry(self, key: TaskKey) -> bool:
         """Spend one automatic retry; False when none are left.
 
@@ -246,4 +269,8 @@ def to_record(row: TaskRow) -> TaskRecord:
         start_time=row.start_time,
         end_time=row.end_time,
         elapsed_ms=row.elapsed_ms,
+        error=row.error,
+        progress_done=row.progress_done,
+        progress_total=row.progress_total,
+        progress_note=row.progress_note,
     )
