@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
+from accord.activities.edge import application_error, coded_errors
 from accord.activities.messages import (
     JobEndDelivery,
     JobParties,
@@ -52,8 +52,20 @@ def command_request_id(party: Party, suffix: str = "") -> str:
     )
 
 
-async def _each(parties: Iterable[Party], call: Callable[[Party], Awaitable[T]]) -> list[T]:
-    return list(await asyncio.gather(*(call(p) for p in parties)))
+async def _answer(party: Party, command: str, reply: Awaitable[T]) -> T:
+    """The party's reply; its coded error fails the activity naming the party and the command.
+
+    A permanent refusal (a non-retryable code) then fails the activity at once instead of being asked
+    again until the job's timeout.
+    """
+    try:
+        return await reply
+    except AccordError as error:
+        raise application_error(error, context=f"{command} to {party}") from None
+
+
+async def _each(parties: Iterable[Party], command: str, call: Callable[[Party], Awaitable[T]]) -> list[T]:
+    return list(await asyncio.gather(*(_answer(p, command, call(p)) for p in parties)))
 
 
 def _party_budget_s() -> float:
@@ -91,6 +103,7 @@ class FederationActivities:
         self._jobs = jobs
 
     @activity.defn(name="create_job_on_parties")
+    @coded_errors
     async def create_job_on_parties(self, job: JobParties) -> None:
         # The submitting site stored dsl, conf and plan with the initiator's row; the workflow only
         # carries the job id, so large plans never ride in its history.
@@ -99,6 +112,7 @@ class FederationActivities:
         plan = JobPlan.model_validate(record.plan)
         await _each(
             job.parties,
+            "CreateJob",
             lambda p: self._client.create_job(
                 CreateJob(
                     job_id=job.job_id,
@@ -114,20 +128,25 @@ class FederationActivities:
         )
 
     @activity.defn(name="apply_resources")
+    @coded_errors
     async def apply_resources(self, request: ResourceClaims, source: Party) -> list[ResourceReply]:
         """Ask every party at once; the workflow returns what was granted if any party refuses."""
         return list(
             await asyncio.gather(
                 *(
-                    self._client.apply_resource(
-                        ApplyResource(
-                            job_id=request.job_id,
-                            party=claim.party,
-                            engine_name=claim.engine,
-                            cores=claim.cores,
+                    _answer(
+                        claim.party,
+                        "ApplyResource",
+                        self._client.apply_resource(
+                            ApplyResource(
+                                job_id=request.job_id,
+                                party=claim.party,
+                                engine_name=claim.engine,
+                                cores=claim.cores,
+                            ),
+                            source=source,
+                            request_id=command_request_id(claim.party),
                         ),
-                        source=source,
-                        request_id=command_request_id(claim.party),
                     )
                     for claim in request.claims
                 )
@@ -135,6 +154,7 @@ class FederationActivities:
         )
 
     @activity.defn(name="return_resources")
+    @coded_errors
     async def return_resources(self, job: JobParties) -> list[Party]:
         """Return every party's cores (each return is idempotent); the parties not reached."""
         return await _each_reachable(
@@ -147,9 +167,11 @@ class FederationActivities:
         )
 
     @activity.defn(name="start_tasks")
+    @coded_errors
     async def start_tasks(self, fanout: TaskFanout, source: Party) -> None:
         await _each(
             fanout.parties,
+            "StartTask",
             lambda p: self._client.start_task(
                 StartTask(
                     job_id=fanout.job_id,
@@ -164,6 +186,7 @@ class FederationActivities:
         )
 
     @activity.defn(name="stop_tasks")
+    @coded_errors
     async def stop_tasks(self, fanout: TaskFanout, source: Party) -> list[Party]:
         return await _each_reachable(
             fanout.parties,
@@ -181,6 +204,7 @@ class FederationActivities:
         )
 
     @activity.defn(name="update_job_status")
+    @coded_errors
     async def update_job_status(self, fanout: JobStatusFanout, source: Party) -> list[Party]:
         return await _each_reachable(
             fanout.parties,
@@ -192,30 +216,38 @@ class FederationActivities:
         )
 
     @activity.defn(name="deliver_job_end")
+    @coded_errors
     async def deliver_job_end(self, end: JobEndDelivery, party: Party) -> None:
-        """Return the party's cores and tell it the job's end; raises (and is retried) until it answers."""
-        try:
-            if party in end.held:
-                await self._client.return_resource(
+        """Return the party's cores and tell it the job's end; retried until it answers.
+
+        A refusal is not retried: the party answered, and asking again cannot change its answer.
+        """
+        if party in end.held:
+            await _answer(
+                party,
+                "ReturnResource",
+                self._client.return_resource(
                     ReturnResource(job_id=end.job_id, party=party),
                     source=end.initiator,
                     request_id=command_request_id(party, "/return"),
-                )
-            await self._client.update_job_status(
+                ),
+            )
+        await _answer(
+            party,
+            "UpdateJobStatus",
+            self._client.update_job_status(
                 UpdateJobStatus(job_id=end.job_id, party=party, status=end.status, reason=end.reason),
                 source=end.initiator,
                 request_id=command_request_id(party, "/status"),
-            )
-        except AccordError as error:
-            if error.retryable:
-                raise
-            # The party answered, and refused: asking again cannot change its answer.
-            raise ApplicationError(str(error), type=type(error).__name__, non_retryable=True) from None
+            ),
+        )
 
     @activity.defn(name="query_task_status")
+    @coded_errors
     async def query_task_status(self, query: StatusQuery, source: Party) -> list[TaskReport]:
         replies = await _each(
             query.parties,
+            "QueryStatus",
             lambda p: self._client.query_status(
                 QueryStatus(job_id=query.job_id, party=p, components=query.components),
                 source=source,

@@ -9,6 +9,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from accord.activities.edge import coded_errors
 from accord.activities.messages import Enqueue
 from accord.workflows.queue import JobQueueWorkflow, QueueState, queue_workflow_id
 from accord.workflows.visibility import SEARCH_ATTRIBUTE_TYPES
@@ -24,6 +25,7 @@ class QueueActivities:
         self._warned = False
 
     @activity.defn(name="enqueue_job")
+    @coded_errors
     async def enqueue_job(self, request: Enqueue) -> None:
         # Starts the queue on first use; otherwise only delivers the signal to the running queue.
         await self._client.start_workflow(
@@ -36,6 +38,7 @@ class QueueActivities:
         )
 
     @activity.defn(name="search_attributes_ready")
+    @coded_errors
     async def search_attributes_ready(self) -> bool:
         """Whether this namespace has Accord's search attributes, so the job workflow may set them.
 

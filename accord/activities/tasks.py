@@ -20,6 +20,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from accord.activities.edge import coded_errors
 from accord.activities.federation import command_request_id
 from accord.activities.messages import ReportTask, RunTask
 from accord.activities.services import (
@@ -326,6 +327,7 @@ class TaskActivities:
         await self._deliver(request, status.value, after=after)
 
     @activity.defn(name="report_task")
+    @coded_errors
     async def report_task(self, request: ReportTask) -> None:
         await self._deliver(request, "")
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, FailureError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -50,6 +51,14 @@ with workflow.unsafe.imports_passed_through():
     )
 
 COMMAND_TIMEOUT = timedelta(seconds=30)
+# Asked again while a party is unreachable, at least every 30 s: below the SDK's local retry threshold
+# (60 s), so waiting out an outage adds no timers to the history. A party's refusal is not asked again
+# (the activity fails with a non-retryable coded error, see accord.activities.edge).
+COMMAND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=30)
+)
+# Runs before it used the SDK's default policy, whose backoff grows into workflow timers.
+COMMAND_RETRY_PATCH = "accord-command-retry-policy"
 RESOURCE_RETRY_MAX_S = 30.0
 
 
@@ -117,6 +126,7 @@ class JobWorkflow:
         self._attributes = False
         self._published: JobStatus | None = None
         self._cancel_requested = False
+        self._command_retry: RetryPolicy | None = None
 
     # ---- the run ----------------------------------------------------------------------------
 
@@ -149,6 +159,8 @@ class JobWorkflow:
         self._job = job
         spec = job.spec
         self._ui = workflow.patched(UI_PATCH)
+        if workflow.patched(COMMAND_RETRY_PATCH):
+            self._command_retry = COMMAND_RETRY
         self._source = spec.initiator
         previous = job.resume.dag if job.resume else job.rerun.previous if job.rerun else None
         dag = self._dag = Dag(spec, previous)
@@ -537,7 +549,8 @@ class JobWorkflow:
         """Run a command activity, retried while its parties are unreachable, within the job's limit.
 
         A party's site that stays away longer than the job's timeout ends the job as failed, with the
-        activity's last error (which names the party) as the reason.
+        activity's last error (which names the party) as the reason; a party's refusal (a permanent
+        coded error) ends it so at once.
         """
         limit = timedelta(seconds=max(self._job.spec.timeout_s, COMMAND_TIMEOUT.total_seconds()))
         try:
@@ -546,6 +559,7 @@ class JobWorkflow:
                 args=list(args),
                 start_to_close_timeout=COMMAND_TIMEOUT,
                 schedule_to_close_timeout=limit,
+                retry_policy=self._command_retry,
                 # Shown by the web UI next to the activity's name.
                 summary=summary,
             )
@@ -554,6 +568,11 @@ class JobWorkflow:
             raise _End(
                 JobStatus.FAILED, str(cause.message if isinstance(cause, FailureError) else failure)
             ) from None
+        except ApplicationError as refusal:
+            # A local activity's non-retryable failure comes back as itself, not as an ActivityError.
+            if self._command_retry is None:
+                raise
+            raise _End(JobStatus.FAILED, refusal.message) from None
 
     # ---- signals and queries ----------------------------------------------------------------
 

@@ -137,13 +137,21 @@ class PartyWorkflow:
             error=error,
             lost=lost,
         )
-        await workflow.execute_local_activity_method(
-            TaskActivities.report_task,
-            ReportTask(report=report, initiator=self._job.initiator, push=self._job.push),
-            start_to_close_timeout=REPORT_TIMEOUT,
-            summary=f"report {task_summary(command.component, command.party, command.task_version)} "
-            f"{status.value}",
-        )
+        try:
+            await workflow.execute_local_activity_method(
+                TaskActivities.report_task,
+                ReportTask(report=report, initiator=self._job.initiator, push=self._job.push),
+                start_to_close_timeout=REPORT_TIMEOUT,
+                summary=f"report {task_summary(command.component, command.party, command.task_version)} "
+                f"{status.value}",
+            )
+        except (ActivityError, ApplicationError) as failure:
+            # Only a refusal ends the (otherwise endlessly retried) report: asking again cannot help,
+            # and the initiator ends the job on its own (its status pulls, its timeout). A local
+            # activity's non-retryable failure comes back as the ApplicationError itself.
+            workflow.logger.warning(
+                "job %s: the report of %s was refused: %s", command.job_id, report.component, failure
+            )
 
     @workflow.signal
     def start_task(self, command: StartTask) -> None:

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from temporalio.testing import WorkflowEnvironment
 
 from accord.server import Site, start_site
+from accord.storage import UploadConf
 from tests.corpus import corpus_jobs, load
 from tests.http_server import full_app
 from tests.scheduling.harness import site_settings
@@ -66,8 +67,32 @@ async def idle_site(temporal_env: WorkflowEnvironment, tmp_path: Path) -> AsyncI
     """A real site (SQLite, tables, models, serving) whose task queue no worker polls."""
     address = temporal_env.client.service_client.config.target_host
     site = await start_site(site_settings(tmp_path / "idle", address), temporal=temporal_env.client)
+    # A standalone submit refuses a Reader naming a table the site lacks: give it every corpus table.
+    await asyncio.to_thread(_stand_in_tables, site, tmp_path / "stand-in.csv")
     yield site
     await site.stop()
+
+
+def _stand_in_tables(site: Site, source: Path) -> None:
+    """A one-row table under every (namespace, name) a corpus conf's Reader names."""
+    source.write_text("id,x0\n1,0.5\n", encoding="utf-8")
+    for table in sorted(_reader_tables()):
+        namespace, name = table
+        conf = UploadConf.parse({"file": str(source), "namespace": namespace, "table_name": name})
+        site.tables.upload_file(conf, source)
+
+
+def _reader_tables() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for _, conf_text in corpus_pairs().values():
+        roles = (json.loads(conf_text).get("component_parameters") or {}).get("role") or {}
+        for parties in roles.values():
+            for components in (parties or {}).values():
+                for parameters in (components or {}).values():
+                    table = parameters.get("table") if isinstance(parameters, dict) else None
+                    if isinstance(table, dict) and table.get("namespace") and table.get("name"):
+                        found.add((str(table["namespace"]), str(table["name"])))
+    return found
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -4,7 +4,7 @@ The host's site holds a valid certificate for the host, so it passes the handsha
 check; what it must not get past is the job: reporting the guest's task, setting the job's status,
 stopping the guest's task, pushing values for a job it is not in, or more than the job's quota. And
 a job stopped while one of its sites is down ends at once on the others, and on that one when it is
-back.
+back. A party's refusal of a command ends the job at once, naming the refusal.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
 from accord.status import JobStatus, TaskStatus
-from tests.cluster.federation import ARBITER, GUEST, HOST, PARTIES, Federation
+from tests.cluster.federation import ARBITER, GUEST, HOST, PARTIES, Federation, federation_settings
 from tests.cluster.test_three_sites import assert_no_cores_held, start_federation
 from tests.pg_server import PostgresServer
 from tests.scheduling.jobs import chain_dsl, conf
@@ -319,6 +319,32 @@ async def test_a_stop_ends_the_job_at_once_where_it_can_and_later_on_a_site_that
                 found.append(await handle.fetch_history())
         assert len(found) >= 2, found
         await replay_all(found)
+    finally:
+        await federation.stop_all()
+
+
+async def test_a_party_s_refusal_of_the_job_ends_it_at_once_naming_the_refusal(
+    tmp_path: Path,
+    temporal_servers: dict[int, WorkflowEnvironment],
+    postgres_server: PostgresServer,
+) -> None:
+    ca_dir, settings = federation_settings(tmp_path, temporal_servers, postgres_server)
+    # The guest's route to the host leads to the arbiter's site, which hosts no party 10000: it refuses
+    # the host's CreateJob with PermissionDenied (108), and will refuse it however often it is asked.
+    routes = settings[GUEST].routes
+    settings[GUEST] = settings[GUEST].model_copy(update={"routes": {**routes, HOST: routes[ARBITER]}})
+    federation = Federation(settings=settings, temporal=temporal_servers, ca_dir=ca_dir)
+    try:
+        for party_id in PARTIES:
+            await federation.start(party_id)
+        guest = federation.site(GUEST)
+        job_id = await guest.submit(chain_dsl(["TestSleep"]), conf(arbiter=ARBITER))
+        # Before, the refusal was asked again until the job's timeout (3 days), the job waiting.
+        result = await asyncio.wait_for(guest.site.jobs.wait(job_id), timeout=90)
+        assert result.status == JobStatus.FAILED, result
+        assert f"CreateJob to host {HOST}: party {HOST} is not hosted by this site" in result.reason, result
+        assert guest.jobs.get(job_id, "guest", GUEST).status == JobStatus.FAILED
+        await replay_all(await histories(guest, job_id))
     finally:
         await federation.stop_all()
 

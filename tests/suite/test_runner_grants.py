@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from accord.suite.runner import SuiteRunner
-from accord.suite.testsuite import SuiteTask, Testsuite, Upload
+from accord.suite.testsuite import SuiteTask, Upload
+from accord.suite.testsuite import Testsuite as Suite
 
 GUEST, HOST = 9999, 10000
 
@@ -28,7 +29,7 @@ class Recorder:
         return {"retcode": 0, "data": {"count": 3}}
 
 
-def _suite(tmp_path: Path) -> Testsuite:
+def _suite(tmp_path: Path) -> Suite:
     conf = {
         "initiator": {"role": "guest", "party_id": GUEST},
         "role": {"guest": [GUEST], "host": [HOST]},
@@ -37,7 +38,7 @@ def _suite(tmp_path: Path) -> Testsuite:
         Upload(role, {"file": str(tmp_path / f"{name}.csv"), "namespace": "ns", "table_name": name})
         for role, name in (("guest_0", "g"), ("host_0", "h"))
     )
-    return Testsuite(tmp_path / "suite.json", uploads, (SuiteTask("lr", {}, conf, None),), ())
+    return Suite(tmp_path / "suite.json", uploads, (SuiteTask("lr", {}, conf, None),), ())
 
 
 def test_tables_on_another_site_are_granted_to_the_initiator(tmp_path: Path) -> None:
