@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from accord.api.auth import (
     APP_KEY,
@@ -348,8 +348,6 @@ def _check_depth(body: bytes, limit: int) -> None:
 
 
 def _target(scope: Scope) -> bytes:
-    from urllib.parse import quote
-
     # raw_path is what the client sent and signed; a server that gives none gets the path re-encoded.
     raw_path = scope.get("raw_path") or quote(scope["path"]).encode("ascii")
     query: bytes = scope.get("query_string", b"")

@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pyarrow as pa
-
 from accord.computing import block as blocks_
 from accord.computing import layout
 from accord.computing.block import Block
+from accord.computing.spooled import SpooledEngine
 from accord.computing.table import BlockTable, PartitionFn, ZipFn, check_partitions
 from accord.crypto.pool import ENV_WORKERS, WorkerContext, exit_with_parent
 from accord.errors import ArgumentError
@@ -138,7 +137,7 @@ def _zip(fn: ZipFn, index: int, left: Block, right: Block) -> Block:
 # ---- the engine ---------------------------------------------------------------------------
 
 
-class LocalEngine:
+class LocalEngine(SpooledEngine):
     """Block tables on this machine: ``cores`` worker processes (1: all in this process)."""
 
     def __init__(self, *, cores: int, partitions: int, work_dir: Path | None = None) -> None:
@@ -202,18 +201,6 @@ class LocalEngine:
 
     def table(self, sources: Sequence[Source], sid_partitioned: bool) -> LocalTable:
         return LocalTable(self, tuple(sources), sid_partitioned)
-
-    def from_batches(
-        self,
-        batches: Iterable[pa.RecordBatch],
-        partitions: int | None = None,
-        schema: pa.Schema | None = None,
-    ) -> BlockTable:
-        count = check_partitions(partitions or self.partitions, "from_batches")
-        return self.read(layout.spool_by_sid(self.scratch("table"), batches, count, schema))
-
-    def from_blobs(self, blobs: Sequence[bytes]) -> BlockTable:
-        return self.parallelize(list(blobs))
 
     def parallelize(self, blocks: Sequence[Block]) -> BlockTable:
         check_partitions(len(blocks), "parallelize (one block per partition)")

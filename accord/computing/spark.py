@@ -29,11 +29,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import pyarrow as pa
-
 from accord.computing import block as blocks_
 from accord.computing import layout
 from accord.computing.block import Block
+from accord.computing.spooled import SpooledEngine
 from accord.computing.table import BlockTable, PartitionFn, ZipFn, check_partitions
 from accord.errors import AccordError, ArgumentError, EngineUnavailable, error_from_code
 
@@ -215,7 +214,7 @@ def _read_group(file: str, index: int) -> Item:
 # ---- the engine ---------------------------------------------------------------------------
 
 
-class SparkEngine:
+class SparkEngine(SpooledEngine):
     """Block tables on a Spark session; ``stop_session`` if closing the engine ends the session."""
 
     def __init__(
@@ -248,18 +247,6 @@ class SparkEngine:
 
     def table(self, rdd: RDD[Item], sid_partitioned: bool) -> SparkTable:
         return SparkTable(self, rdd, sid_partitioned)
-
-    def from_batches(
-        self,
-        batches: Iterable[pa.RecordBatch],
-        partitions: int | None = None,
-        schema: pa.Schema | None = None,
-    ) -> BlockTable:
-        count = check_partitions(partitions or self.partitions, "from_batches")
-        return self.read(layout.spool_by_sid(self.scratch("table"), batches, count, schema))
-
-    def from_blobs(self, blobs: Sequence[bytes]) -> BlockTable:
-        return self.parallelize(list(blobs))
 
     def parallelize(self, blocks: Sequence[Block]) -> BlockTable:
         count = check_partitions(len(blocks), "parallelize (one block per partition)")
