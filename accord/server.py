@@ -15,18 +15,12 @@ from accord.components import ComponentRegistry
 from accord.errors import OperatingError
 from accord.federation.client import FederationClient
 from accord.federation.dataplane import DataPlaneServicer
-from accord.federation.mailbox import Mailbox
 from accord.federation.server import FederationServer
 from accord.federation.tls import TlsMaterial
-from accord.model_store import ArchiveSigning, ModelService, ModelStore
+from accord.model_store import ArchiveSigning, ModelService
 from accord.persistence import (
     Database,
-    JobRepository,
-    MetricRepository,
-    ModelRepository,
-    ResourceRepository,
     TableGrantRepository,
-    TaskRepository,
 )
 from accord.serving import ServingPeers, ServingServer, ServingService
 from accord.serving.federation import FederationServingServicer
@@ -38,7 +32,7 @@ from accord.site.tracking import TrackingService
 from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect
-from accord.worker import federation_client
+from accord.wiring import SiteStores, federation_client
 
 if TYPE_CHECKING:
     from accord.api.edge import EdgePolicy
@@ -64,6 +58,7 @@ class Site:
     client: FederationClient
     models: ModelService
     serving: ServingService
+    grants: TableGrantRepository
 
     async def stop(self) -> None:
         await self.federation.stop(grace=1.0)
@@ -83,26 +78,26 @@ async def start_site(
 ) -> Site:
     database = Database.from_settings(settings)
     database.migrate()
-    resources = ResourceRepository(database)
+    stores = SiteStores.open(settings, database)
+    resources = stores.resources
     nodes = settings.computing_nodes
     await asyncio.to_thread(
         resources.register_engine, SITE_ENGINE, nodes * settings.computing_cores_per_node, nodes
     )
     client = temporal or await connect(settings)
     components = registry or ComponentRegistry.discover(settings.component_modules)
-    jobs, tasks = JobRepository(database), TaskRepository(database)
-    model_records = ModelRepository(database)
-    models = ModelStore(settings.home / "models", model_records)
+    jobs, tasks = stores.jobs, stores.tasks
+    model_records, models = stores.model_records, stores.models
     control = SiteControl(settings, client, jobs, tasks, resources, models)
     tls = TlsMaterial.from_settings(settings)
     data_plane = DataPlaneServicer(
-        Mailbox(settings.home / "transfer"),
+        stores.mailbox,
         settings.hosts_party,
         secure=tls is not None,
         members=control.job_members,
         quota_bytes=settings.transfer_quota_bytes,
     )
-    tables = TableStore.for_site(settings, database)
+    tables = stores.tables
     # Uploads a crash cut short left their bytes in the spool; none of this server's has started yet.
     await asyncio.to_thread(tables.clear_spool)
     serving = ServingService(
@@ -126,7 +121,7 @@ async def start_site(
         settings.home,
         jobs,
         tasks,
-        MetricRepository(database),
+        stores.metrics,
         models,
     )
     # The server's own client: deploy reaches every party of a model over the federation.
@@ -158,6 +153,7 @@ async def start_site(
             models, jobs, signing=ArchiveSigning.for_site(settings), hosts_party=settings.hosts_party
         ),
         serving,
+        stores.grants,
     )
 
 
@@ -218,7 +214,7 @@ async def run_server(settings: Settings) -> None:
             deployment=site.deployment,
             models=site.models,
             serving=site.serving,
-            grants=TableGrantRepository(site.database),
+            grants=site.grants,
             edge=edge,
             upload_roots=settings.upload_roots,
             board=board,

@@ -29,11 +29,16 @@ class Settings(BaseModel):
     # Engine sizes of this site, the counterpart of FATE-Flow's service_conf engine registration.
     computing_nodes: int = Field(default=1, ge=1)
     computing_cores_per_node: int = Field(default=16, ge=1)
+    # Processes the worker spreads big Paillier batches over (None: every core; 1: in-process).
+    crypto_workers: int | None = Field(default=None, ge=1)
     # Computing engine SPARK: the master jobs run on (local[N], spark://host:port, yarn, k8s://...)
     # and where its tables live (a local path for local[N]; a path every executor reaches, or
     # hdfs://..., for a cluster). Unset: a temporary directory, for local[N] only.
     spark_master: str = "local[2]"
     spark_table_root: str | None = None
+    # Spark properties every Spark job of this site starts with (a job's spark_run overrides them):
+    # e.g. spark.driver.host, the address executors reach the driver (the worker) on.
+    spark_conf: dict[str, str] = Field(default_factory=dict)
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -181,6 +186,7 @@ _STRUCTURED = frozenset(
         "allowed_hosts",
         "upload_roots",
         "model_trust_files",
+        "spark_conf",
     }
 )
 

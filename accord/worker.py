@@ -16,26 +16,16 @@ from accord.activities.queue import QueueActivities
 from accord.activities.services import SiteEngines
 from accord.activities.tasks import ServiceParts, TaskActivities
 from accord.components import ComponentRegistry
+from accord.crypto.pool import set_parallelism
 from accord.federation.client import FederationClient
-from accord.federation.mailbox import Mailbox
-from accord.federation.routes import RouteTable
-from accord.federation.tls import TlsMaterial
-from accord.model_store import ModelStore
 from accord.persistence import (
     Database,
-    JobRepository,
-    MetricRepository,
-    ModelRepository,
-    ResourceRepository,
-    TableGrantRepository,
-    TableMetaRepository,
-    TaskRepository,
 )
 from accord.settings import Settings
 from accord.site.reconcile import Reconciler
-from accord.storage import TableStore
 from accord.telemetry import configure_tracing
 from accord.temporal_client import connect, workflow_runner
+from accord.wiring import SiteStores, federation_client
 from accord.workflows.delivery import JobEndDeliveryWorkflow
 from accord.workflows.job import JobWorkflow
 from accord.workflows.party import PartyWorkflow
@@ -55,50 +45,42 @@ class WorkerDeps:
     federation: FederationClient
 
 
-def federation_client(settings: Settings) -> FederationClient:
-    return FederationClient(
-        RouteTable.from_settings(settings),
-        timeout_s=settings.federation_timeout_s,
-        attempts=settings.federation_attempts,
-        tls=TlsMaterial.from_settings(settings),
-    )
-
-
-def service_parts(settings: Settings, database: Database) -> ServiceParts:
+def service_parts(settings: Settings, stores: SiteStores) -> ServiceParts:
     return ServiceParts(
-        tables=TableStore(settings.home / "tables", TableMetaRepository(database)),
-        mailbox=Mailbox(settings.home / "transfer"),
-        metrics=MetricRepository(database),
-        models=ModelStore(settings.home / "models", ModelRepository(database)),
+        tables=stores.tables,
+        mailbox=stores.mailbox,
+        metrics=stores.metrics,
+        models=stores.models,
         transfer_timeout_s=settings.transfer_timeout_s,
         local_party_ids=settings.local_party_ids,
-        grants=TableGrantRepository(database),
+        grants=stores.grants,
         engines=SiteEngines(settings, work_dir=settings.home / "computing"),
     )
 
 
 def build_reconciler(deps: WorkerDeps) -> Reconciler:
     """Returns the queue slots and cores of jobs whose workflow was ended outside Accord."""
+    stores = SiteStores.open(deps.settings, deps.database)
     return Reconciler(
         deps.temporal,
         deps.settings.task_queue,
-        JobRepository(deps.database),
-        ResourceRepository(deps.database),
+        stores.jobs,
+        stores.resources,
         deps.federation,
         interval_s=deps.settings.reconcile_interval_s,
     )
 
 
 def build_worker(deps: WorkerDeps) -> Worker:
-    jobs = JobRepository(deps.database)
-    federation = FederationActivities(deps.federation, jobs)
+    stores = SiteStores.open(deps.settings, deps.database)
+    federation = FederationActivities(deps.federation, stores.jobs)
     tasks = TaskActivities(
         home=deps.settings.home,
-        jobs=jobs,
-        tasks=TaskRepository(deps.database),
+        jobs=stores.jobs,
+        tasks=stores.tasks,
         registry=deps.registry,
         client=deps.federation,
-        services=service_parts(deps.settings, deps.database),
+        services=service_parts(deps.settings, stores),
     )
     queue = QueueActivities(deps.temporal, deps.settings.task_queue)
     return Worker(
@@ -131,6 +113,7 @@ async def run_worker(settings: Settings) -> None:
 
     # Before anything is written: tables, models and exchanged values are the site's alone.
     private_process(settings.home)
+    set_parallelism(settings.crypto_workers)
     tracing = configure_tracing(settings, "accord-worker")
     database = Database.from_settings(settings)
     database.migrate()

@@ -10,7 +10,7 @@ from typing import TypeVar
 from temporalio import activity
 
 from accord.activities.edge import application_error, coded_errors
-from accord.activities.messages import (
+from accord.contracts import (
     JobEndDelivery,
     JobParties,
     JobStatusFanout,
@@ -24,17 +24,15 @@ from accord.federation.client import FederationClient
 from accord.federation.commands import (
     ApplyResource,
     CreateJob,
-    Party,
     QueryStatus,
     ResourceReply,
     ReturnResource,
     StartTask,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
+from accord.identity import Party, TaskReport, task_id
 from accord.persistence import JobRepository
-from accord.workflows.dag import task_id
 
 T = TypeVar("T")
 

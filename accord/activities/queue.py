@@ -10,9 +10,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from accord.activities.edge import coded_errors
-from accord.activities.messages import Enqueue
-from accord.workflows.queue import JobQueueWorkflow, QueueState, queue_workflow_id
-from accord.workflows.visibility import SEARCH_ATTRIBUTE_TYPES
+from accord.contracts import (
+    ENQUEUE,
+    QUEUE_WORKFLOW,
+    SEARCH_ATTRIBUTE_TYPES,
+    Enqueue,
+    QueueState,
+    queue_workflow_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +34,11 @@ class QueueActivities:
     async def enqueue_job(self, request: Enqueue) -> None:
         # Starts the queue on first use; otherwise only delivers the signal to the running queue.
         await self._client.start_workflow(
-            JobQueueWorkflow.run,
+            QUEUE_WORKFLOW,
             QueueState(max_concurrent_jobs=request.max_concurrent_jobs),
             id=queue_workflow_id(self._task_queue),
             task_queue=self._task_queue,
-            start_signal="enqueue",
+            start_signal=ENQUEUE,
             start_signal_args=[request],
         )
 

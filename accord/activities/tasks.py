@@ -22,7 +22,6 @@ from temporalio.exceptions import ApplicationError
 
 from accord.activities.edge import coded_errors
 from accord.activities.federation import command_request_id
-from accord.activities.messages import ReportTask, RunTask
 from accord.activities.services import (
     FederatedExchange,
     ProgressRecorder,
@@ -33,11 +32,12 @@ from accord.activities.services import (
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
 from accord.components.sdk import ComponentBase, layout
 from accord.components.sdk.services import EngineSource, TaskServices
+from accord.contracts import COMPONENT_FAILURE, RUN_LOST, ReportTask, RunTask
 from accord.dsl_compiler.plan import JobPlan
 from accord.errors import AccordError, RecordNotFound, StatusTransitionError, TableNotGranted
 from accord.federation.client import FederationClient
-from accord.federation.commands import TaskReport
 from accord.federation.mailbox import Mailbox, TransferKey
+from accord.identity import TaskReport
 from accord.model_store import ModelStore
 from accord.persistence import (
     JobRepository,
@@ -56,12 +56,11 @@ log = logging.getLogger(__name__)
 task_log = logging.getLogger("accord.component.task")
 
 HEARTBEAT_EVERY_S = 1.0
-# A component that fails is not retried by Temporal: the job decides (auto_retries, new version).
-COMPONENT_FAILURE = "ComponentFailure"
-# A run of the task was lost part-way (its worker died or stopped heartbeating). The parties of a
-# federated task cannot pick up a lost run: the values it exchanged wait in the mailboxes under the
-# same task version, made with keys that died with it. The job runs the task again under a new version.
-RUN_LOST = "RunLost"
+# A component that fails is not retried by Temporal (COMPONENT_FAILURE): the job decides
+# (auto_retries, new version). A run lost part-way (RUN_LOST: its worker died or stopped heartbeating)
+# cannot be picked up by the parties of a federated task: the values it exchanged wait in the
+# mailboxes under the same task version, made with keys that died with it. The job runs the task
+# again under a new version.
 _PLAN_CACHE_SIZE = 64
 # An error travels in task reports, signals and the job workflow's state, whose payloads Temporal caps
 # at 2 MiB: a component's exception message can be any size, so what travels is capped (the task's
@@ -160,14 +159,16 @@ class TaskActivities:
         self._tasks = tasks
         self._registry = registry
         self._client = client
-        # Plans are immutable once a job is created; parsing one per task would dominate short tasks.
-        self._plans: OrderedDict[tuple[str, str, int], JobPlan] = OrderedDict()
+        # A plan changes only between runs of a job (a parameter update before a rerun), and a rerun
+        # runs new task versions: per version it is parsed once, where once per task would dominate
+        # short tasks.
+        self._plans: OrderedDict[tuple[str, str, int, int], JobPlan] = OrderedDict()
 
     async def _plan(self, task: RunTask) -> JobPlan:
-        key = (task.job_id, task.party.role, task.party.party_id)
+        key = (task.job_id, task.party.role, task.party.party_id, task.task_version)
         plan = self._plans.get(key)
         if plan is None:
-            record = await asyncio.to_thread(self._jobs.get, *key)
+            record = await asyncio.to_thread(self._jobs.get, *key[:3])
             plan = JobPlan.model_validate(record.plan)
             self._plans[key] = plan
             if len(self._plans) > _PLAN_CACHE_SIZE:

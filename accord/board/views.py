@@ -25,7 +25,8 @@ from accord.site.joblog import JobLog
 from accord.site.progress import component_count, job_progress
 from accord.status import TaskStatus
 from accord.workflows.dag import combined_status
-from accord.workflows.job import JobView, JobWorkflow
+from accord.workflows.job import JobWorkflow
+from accord.workflows.job_io import JobView
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ spreading each partition over every core again.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import tempfile
 import uuid
@@ -31,7 +30,7 @@ from accord.computing import layout
 from accord.computing.block import Block
 from accord.computing.spooled import SpooledEngine
 from accord.computing.table import BlockTable, PartitionFn, ZipFn, check_partitions
-from accord.crypto.pool import ENV_WORKERS, WorkerContext, exit_with_parent
+from accord.crypto.pool import WorkerContext, exit_with_parent, set_parallelism
 from accord.errors import ArgumentError
 
 T = TypeVar("T")
@@ -126,7 +125,8 @@ def _write_task(source: Source, location: str, index: int) -> layout.Kind:
 
 
 def _worker_setup() -> None:
-    os.environ[ENV_WORKERS] = "1"
+    # The engine's processes are the parallelism: Paillier work inside a partition stays in-process.
+    set_parallelism(1)
     exit_with_parent()
 
 

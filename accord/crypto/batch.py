@@ -16,9 +16,9 @@ from numpy.typing import NDArray
 from accord.crypto import pool, tasks
 from accord.crypto._gmp import ONE, powmod_base_list
 from accord.crypto.codec import pack_ciphertexts, unpack_ciphertexts
+from accord.crypto.keys import PrivateKey, PublicKey, encrypt_integers, rerandomize
 from accord.crypto.multiexp import column_products, estimated_multiplications
 from accord.crypto.obfuscator import window_bits_for
-from accord.crypto.paillier import PrivateKey, PublicKey, encrypt_integers, rerandomize
 
 
 def _encryption_work(public_key: PublicKey) -> int:

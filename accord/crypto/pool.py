@@ -1,8 +1,8 @@
 """The process pool that spreads big crypto batches over every core.
 
 Python threads share one interpreter lock, so only processes use a second core for modular
-arithmetic. The pool is created on first use, once per process, with ``os.cpu_count()`` workers —
-or the number in ``ACCORD_CRYPTO_WORKERS``, or the number last given to :func:`set_parallelism`;
+arithmetic. The pool is created on first use, once per process, with ``os.cpu_count()`` workers or
+the number last given to :func:`set_parallelism` (the worker gives its ``Settings.crypto_workers``);
 1 computes everything in-process. Work smaller than :data:`MIN_PARALLEL_WORK` modular
 multiplications (about 15 ms at 1024 bits) stays in-process, where no transfer is paid.
 
@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 from accord.crypto import tasks
 from accord.errors import ArgumentError, OperatingError
 
-ENV_WORKERS = "ACCORD_CRYPTO_WORKERS"
 MIN_PARALLEL_WORK = 10_000
 
 Result = TypeVar("Result")
@@ -59,15 +58,6 @@ def parallelism() -> int:
     """The number of processes big batches are spread over."""
     if _requested_workers is not None:
         return _requested_workers
-    text = os.environ.get(ENV_WORKERS, "").strip()
-    if text:
-        if not text.isdigit() or int(text) < 1:
-            raise ArgumentError(
-                f"{ENV_WORKERS}={text!r} is not a number of worker processes",
-                hint=f"set {ENV_WORKERS} to a whole number of at least 1 (1 computes in-process), "
-                "or unset it to use every core",
-            )
-        return int(text)
     return os.cpu_count() or 1
 
 
@@ -171,7 +161,7 @@ class _WorkerPopen(popen_spawn_posix.Popen):
         if tracker_fd is None:
             raise OperatingError(
                 "crypto pool: multiprocessing's resource tracker did not start",
-                hint=f"set {ENV_WORKERS}=1 to compute in-process",
+                hint="set ACCORD_CRYPTO_WORKERS=1 (the worker's crypto_workers) to compute in-process",
             )
         self._fds.append(tracker_fd)
         preparation = spawn.get_preparation_data(process_obj.name)

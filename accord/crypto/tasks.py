@@ -16,8 +16,8 @@ from numpy.typing import NDArray
 
 from accord.crypto._gmp import powmod_base_list
 from accord.crypto.codec import pack_ciphertexts, unpack_ciphertexts
+from accord.crypto.keys import PrivateKey, PublicKey, encrypt_integers, rerandomize
 from accord.crypto.multiexp import column_products
-from accord.crypto.paillier import PrivateKey, PublicKey, encrypt_integers, rerandomize
 
 
 @lru_cache(maxsize=8)

@@ -42,7 +42,7 @@ from accord.crypto.fixedpoint import (
     top_bit,
     vector_exponent,
 )
-from accord.crypto.paillier import PrivateKey, PublicKey
+from accord.crypto.keys import PrivateKey, PublicKey
 from accord.errors import ArgumentError, ComponentParameterError, DataFormatError, DataMismatchError
 
 Scalar = int | float | np.integer | np.floating

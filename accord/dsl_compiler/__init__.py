@@ -12,7 +12,6 @@ from accord.dsl_compiler.plan import (
     JobParameters,
     JobPlan,
     PartyPlan,
-    PartyRef,
     PartyResources,
     RunMode,
 )
@@ -28,7 +27,6 @@ __all__ = [
     "JobParameters",
     "JobPlan",
     "PartyPlan",
-    "PartyRef",
     "PartyResources",
     "RunMode",
     "RuntimeConf",

@@ -24,7 +24,6 @@ from accord.dsl_compiler.plan import (
     JobParameters,
     JobPlan,
     PartyPlan,
-    PartyRef,
     RunMode,
 )
 from accord.dsl_compiler.roles import check_initiator, check_roles, check_section_roles
@@ -38,6 +37,7 @@ from accord.errors import (
     ReaderTableError,
     UnknownComponentParametersError,
 )
+from accord.identity import Party
 from accord.names import check_name
 
 READER_MODULES = frozenset({"Reader"})
@@ -312,7 +312,7 @@ def _reader_table_errors(
     return errors
 
 
-def _job_wide(parties: list[PartyPlan], initiator: PartyRef) -> JobParameters:
+def _job_wide(parties: list[PartyPlan], initiator: Party) -> JobParameters:
     """The initiator's parameters, after checking the job-wide ones agree on every party."""
     job = next(
         p.job_parameters for p in parties if p.role == initiator.role and p.party_id == initiator.party_id

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from accord.identity import Party
+
 InputKind = Literal["data", "model", "isometric_model", "cache"]
 
 
@@ -50,11 +52,6 @@ class ComponentPlan(_Frozen):
     stage: int
     mode: RunMode
     roles: tuple[str, ...]
-
-
-class PartyRef(_Frozen):
-    role: str
-    party_id: int
 
 
 class JobParameters(_Frozen):
@@ -103,7 +100,7 @@ class PartyPlan(_Frozen):
 class JobPlan(_Frozen):
     dsl_version: int
     job_type: Literal["train", "predict"]
-    initiator: PartyRef
+    initiator: Party
     roles: dict[str, tuple[int, ...]]
     components: tuple[ComponentPlan, ...]
     order: tuple[str, ...]

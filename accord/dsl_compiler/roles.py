@@ -7,9 +7,9 @@ from typing import Any
 
 from accord.dsl_compiler.catalog import ROLES
 from accord.dsl_compiler.graph import did_you_mean
-from accord.dsl_compiler.plan import PartyRef
 from accord.dsl_compiler.schema import Initiator
 from accord.errors import EmptyRoleError, InitiatorError, PartyIdError, UnknownRoleError
+from accord.identity import Party
 
 
 def party_id_of(value: Any, where: str) -> int:
@@ -67,7 +67,7 @@ def check_roles(raw: Mapping[str, list[Any]]) -> dict[str, tuple[int, ...]]:
     return roles
 
 
-def check_initiator(initiator: Initiator, roles: Mapping[str, tuple[int, ...]]) -> PartyRef:
+def check_initiator(initiator: Initiator, roles: Mapping[str, tuple[int, ...]]) -> Party:
     if initiator.role not in ROLES:
         raise _unknown_role(initiator.role, "initiator.role")
     party_id = party_id_of(initiator.party_id, "initiator.party_id")
@@ -79,7 +79,7 @@ def check_initiator(initiator: Initiator, roles: Mapping[str, tuple[int, ...]]) 
             hint="the initiator must be one of the parties listed under its role",
             field="initiator",
         )
-    return PartyRef(role=initiator.role, party_id=party_id)
+    return Party(role=initiator.role, party_id=party_id)
 
 
 def check_section_roles(

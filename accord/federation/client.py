@@ -17,7 +17,6 @@ from accord.federation.commands import (
     ApplyResource,
     CreateJob,
     DeployModel,
-    Party,
     Ping,
     Pong,
     QueryStatus,
@@ -26,7 +25,6 @@ from accord.federation.commands import (
     StartTask,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.dataplane import chunks_of
@@ -35,6 +33,7 @@ from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
+from accord.identity import Party, TaskReport
 
 # Statuses that say nothing reached a handler, or that the peer is overloaded: resending is safe.
 _TRANSIENT = frozenset(

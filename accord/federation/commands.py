@@ -12,19 +12,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.dsl_compiler.plan import JobPlan
+from accord.identity import Party, TaskReport
 from accord.status import JobStatus, TaskStatus
+
+__all__ = ["Party", "TaskReport"]  # re-exported for the commands' users; defined in accord.identity
 
 
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Party(_Message):
-    role: str
-    party_id: int
-
-    def __str__(self) -> str:
-        return f"{self.role} {self.party_id}"
 
 
 class CreateJob(_Message):
@@ -85,20 +80,6 @@ class StopTask(_Message):
     task_version: int = Field(ge=0)
     # The status the stopped task ends with: canceled on stop, failed when another party failed.
     status: Literal[TaskStatus.CANCELED, TaskStatus.FAILED, TaskStatus.TIMEOUT] = TaskStatus.CANCELED
-
-
-class TaskReport(_Message):
-    """A party's task changed status; sent to the initiator (PUSH) or returned when asked (PULL)."""
-
-    job_id: str
-    party: Party
-    component: str
-    task_version: int = Field(ge=0)
-    status: TaskStatus
-    error: str = ""
-    elapsed_ms: int | None = None
-    # The run was cut off (its worker lost), not failed by its component: the job runs it again.
-    lost: bool = False
 
 
 class QueryStatus(_Message):

@@ -22,11 +22,11 @@ from accord.errors import (
     TransferQuotaExceeded,
 )
 from accord.federation import wire
-from accord.federation.commands import Party
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.tls import check_source
+from accord.identity import Party
 
 log = logging.getLogger(__name__)
 

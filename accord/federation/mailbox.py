@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from accord.errors import ArgumentError, NameInvalid, TransferTimeout
-from accord.federation.commands import Party
+from accord.identity import Party
 from accord.names import MAX_NAME_BYTES, shown, text_problem
 
 _POLL_FIRST_S = 0.0005

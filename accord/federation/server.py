@@ -19,7 +19,6 @@ from accord.federation.commands import (
     ApplyResource,
     CreateJob,
     DeployModel,
-    Party,
     Ping,
     Pong,
     QueryStatus,
@@ -28,13 +27,13 @@ from accord.federation.commands import (
     StartTask,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.proto import federation_serving_pb2_grpc as serving_grpc
 from accord.federation.tls import TlsMaterial, check_source
+from accord.identity import Party, TaskReport
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from accord.federation.commands import (
     ApplyResource,
     CreateJob,
     DeployModel,
-    Party,
     Ping,
     Pong,
     QueryStatus,
@@ -30,10 +29,10 @@ from accord.federation.commands import (
     StartTask,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.proto import federation_pb2 as pb
+from accord.identity import Party, TaskReport
 
 Req = TypeVar("Req", bound=BaseModel)
 Rep = TypeVar("Rep", bound=BaseModel)

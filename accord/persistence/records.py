@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from accord.identity import task_id
 from accord.status import JobStatus, TaskStatus
 
 
@@ -77,7 +78,7 @@ class NewTask:
 
     @property
     def resolved_task_id(self) -> str:
-        return self.task_id or f"{self.key.job_id}_{self.key.component_name}"
+        return self.task_id or task_id(self.key.job_id, self.key.component_name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 from accord.errors import AccordError, PartyNotHosted
 from accord.federation import wire
-from accord.federation.commands import Party
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_serving_pb2_grpc as serving_grpc
 from accord.federation.tls import check_source
+from accord.identity import Party
 from accord.serving.messages import LoadPart, Partials, PartialScore, PartLoaded
 
 log = logging.getLogger(__name__)

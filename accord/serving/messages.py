@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.federation.commands import Party
+from accord.identity import Party
 
 
 class _Message(BaseModel):

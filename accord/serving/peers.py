@@ -16,11 +16,11 @@ from pydantic import BaseModel
 from accord.errors import ArgumentError, ConnectionFailure, FederatedError
 from accord.federation import wire
 from accord.federation.channels import Channels
-from accord.federation.commands import Party
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_serving_pb2_grpc as serving_grpc
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
+from accord.identity import Party
 from accord.serving.messages import LoadPart, Partials, PartialScore, PartLoaded
 from accord.settings import Settings
 

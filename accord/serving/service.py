@@ -18,7 +18,7 @@ import numpy as np
 
 from accord.components import ComponentRegistry
 from accord.errors import AccordError, ArgumentError, ConflictError, PermissionDenied, RecordNotFound
-from accord.federation.commands import Party
+from accord.identity import Party
 from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving.messages import LoadPart, Partials, PartialScore, PartLoaded, TableName

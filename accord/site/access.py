@@ -12,8 +12,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from accord.errors import NotAPartyOfJob, PartyImpersonation, PermissionDenied, RecordNotFound
-from accord.federation.commands import Party
 from accord.federation.dataplane import JobMembers
+from accord.identity import Party
 from accord.persistence import JobRepository
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,6 @@ from accord.federation.commands import (
     ApplyResource,
     CreateJob,
     DeployModel,
-    Party,
     Ping,
     Pong,
     QueryStatus,
@@ -36,10 +35,10 @@ from accord.federation.commands import (
     StartTask,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.dataplane import JobMembers
+from accord.identity import Party, TaskReport
 from accord.model_store import ModelStore
 from accord.persistence import JobRepository, NewJob, NewTask, ResourceRepository, TaskKey, TaskRepository
 from accord.settings import Settings

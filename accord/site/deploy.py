@@ -17,8 +17,8 @@ from typing import Any
 from accord.dsl_compiler import JobPlan, generate_predict_dsl
 from accord.errors import ArgumentError, ConflictError, DeployComponentError, RecordNotFound
 from accord.federation.client import FederationClient
-from accord.federation.commands import DeployModel, Party
-from accord.ids import new_job_id
+from accord.federation.commands import DeployModel
+from accord.identity import Party, new_job_id
 from accord.model_store import ModelKey, ModelStore
 from accord.persistence import JobRepository, ModelRepository
 from accord.persistence.records import JobRecord, ModelRecord

@@ -22,7 +22,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from accord.dsl_compiler import JobPlan
 from accord.errors import AccordError
 from accord.federation.client import FederationClient
-from accord.federation.commands import Party, ReturnResource, UpdateJobStatus
+from accord.federation.commands import ReturnResource, UpdateJobStatus
+from accord.identity import Party
 from accord.persistence import JobRecord, JobRepository, ResourceRepository
 from accord.status import JobStatus
 from accord.workflows.queue import JobQueueWorkflow, queue_workflow_id

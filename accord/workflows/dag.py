@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from accord.federation.commands import Party, TaskReport
+from accord.identity import Party, TaskReport
 from accord.status import TaskStatus
 from accord.workflows.spec import JobSpec
 
@@ -24,10 +24,6 @@ MAX_LOST_RUNS = 20
 
 def party_key(party: Party) -> str:
     return f"{party.role}:{party.party_id}"
-
-
-def task_id(job_id: str, component: str) -> str:
-    return f"{job_id}_{component}"
 
 
 class ComponentRun(BaseModel):

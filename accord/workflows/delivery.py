@@ -17,9 +17,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from accord.activities.federation import FederationActivities
-    from accord.activities.messages import JobEndDelivery
-    from accord.federation.commands import Party
+    from accord import contracts
+    from accord.contracts import JobEndDelivery
+    from accord.identity import Party
 
 DELIVERY_ATTEMPT_TIMEOUT = timedelta(seconds=60)
 DELIVERY_RETRY = RetryPolicy(
@@ -47,8 +47,8 @@ class JobEndDeliveryWorkflow:
 
     async def _deliver(self, job: JobEndInput, party: Party) -> Party | None:
         try:
-            await workflow.execute_activity_method(
-                FederationActivities.deliver_job_end,
+            await workflow.execute_activity(
+                contracts.deliver_job_end,
                 args=[job.end, party],
                 start_to_close_timeout=DELIVERY_ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=timedelta(seconds=max(job.within_s, 60)),

@@ -13,15 +13,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from accord.activities.federation import FederationActivities
-    from accord.activities.messages import (
+    from accord import contracts
+    from accord.contracts import (
         Enqueue,
         JobEndDelivery,
         JobParties,
@@ -31,17 +30,14 @@ with workflow.unsafe.imports_passed_through():
         StatusQuery,
         TaskFanout,
     )
-    from accord.activities.queue import QueueActivities
-    from accord.federation.commands import Party, TaskReport
+    from accord.identity import Party, TaskReport
     from accord.status import JobStatus, TaskStatus
-    from accord.workflows.dag import Dag, DagState
+    from accord.workflows.dag import Dag
     from accord.workflows.delivery import JobEndDeliveryWorkflow, JobEndInput, delivery_workflow_id
+    from accord.workflows.job_io import JobInput, JobResult, JobView, Resume
     from accord.workflows.party import party_workflow_id
-    from accord.workflows.queue import queue_workflow_id
-    from accord.workflows.spec import JobSpec
     from accord.workflows.visibility import (
         ENDING_MEMO,
-        JOB_STATUS,
         PARTY_WORKFLOWS_MEMO,
         UI_PATCH,
         JobEnding,
@@ -60,45 +56,6 @@ COMMAND_RETRY = RetryPolicy(
 # Runs before it used the SDK's default policy, whose backoff grows into workflow timers.
 COMMAND_RETRY_PATCH = "accord-command-retry-policy"
 RESOURCE_RETRY_MAX_S = 30.0
-
-
-class RerunRequest(BaseModel):
-    previous: DagState
-    component: str | None = None
-    force: bool = False
-
-
-class Resume(BaseModel):
-    """What a continued-as-new run carries over."""
-
-    dag: DagState
-    started_at: datetime
-    held: list[Party]
-    reports: list[TaskReport] = Field(default_factory=list)
-    stop_requested: bool = False
-    search_attributes: bool = False
-
-
-class JobInput(BaseModel):
-    spec: JobSpec
-    max_concurrent_jobs: int = 5
-    rerun: RerunRequest | None = None
-    resume: Resume | None = None
-    # Events after which the run continues as new, keeping the history far from Temporal's limits.
-    history_limit: int = 8000
-    pull_interval_ms: int = 200
-
-
-class JobResult(BaseModel):
-    status: JobStatus
-    reason: str = ""
-    dag: DagState
-
-
-class JobView(BaseModel):
-    status: JobStatus
-    reason: str
-    components: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class _End(Exception):
@@ -232,7 +189,7 @@ class JobWorkflow:
             }
         )
         self._attributes = await self._local(
-            QueueActivities.search_attributes_ready, summary="check the site's search attributes"
+            contracts.search_attributes_ready, summary="check the site's search attributes"
         )
         if self._attributes:
             workflow.upsert_search_attributes(job_attributes(spec))
@@ -242,7 +199,7 @@ class JobWorkflow:
         """Keep AccordJobStatus as the job's status, so the UI filters on it."""
         if self._attributes and self._published != self._status:
             self._published = self._status
-            workflow.upsert_search_attributes([JOB_STATUS.value_set(self._status.value)])
+            workflow.upsert_search_attributes([contracts.JOB_STATUS.value_set(self._status.value)])
 
     async def _prepare(self) -> None:
         spec = self._job.spec
@@ -251,12 +208,12 @@ class JobWorkflow:
         if self._job.rerun:
             await self._fanout_status(JobStatus.WAITING, "rerun")
         await self._local(
-            QueueActivities.enqueue_job,
+            contracts.enqueue_job,
             Enqueue(job_id=spec.job_id, max_concurrent_jobs=self._job.max_concurrent_jobs),
             summary="join the site's job queue",
         )
         await self._local(
-            FederationActivities.create_job_on_parties,
+            contracts.create_job_on_parties,
             JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=parties),
             summary=f"create the job on {parties_label(parties)}",
         )
@@ -301,7 +258,7 @@ class JobWorkflow:
         delay = 1.0
         while True:
             replies = await self._local(
-                FederationActivities.apply_resources,
+                contracts.apply_resources,
                 ResourceClaims(job_id=spec.job_id, claims=claims),
                 self._source,
                 summary=f"reserve cores on {parties_label(c.party for c in claims)}",
@@ -358,7 +315,7 @@ class JobWorkflow:
                 await workflow.wait_condition(woken)
             if pull and dag.running():
                 reports = await self._local(
-                    FederationActivities.query_task_status,
+                    contracts.query_task_status,
                     StatusQuery(
                         job_id=spec.job_id,
                         parties=tuple(p.party for p in spec.parties),
@@ -396,7 +353,7 @@ class JobWorkflow:
         spec = self._job.spec
         run = dag.run(name)
         await self._local(
-            FederationActivities.start_tasks,
+            contracts.start_tasks,
             TaskFanout(
                 job_id=spec.job_id,
                 component=name,
@@ -413,7 +370,7 @@ class JobWorkflow:
         parties = dag.mark_ended(name, status)
         if parties:
             await self._local(
-                FederationActivities.stop_tasks,
+                contracts.stop_tasks,
                 TaskFanout(
                     job_id=self._job.spec.job_id,
                     component=name,
@@ -476,8 +433,8 @@ class JobWorkflow:
                 task_queue=workflow.info().task_queue,
                 parent_close_policy=ParentClosePolicy.ABANDON,
             )
-        queue = queue_workflow_id(workflow.info().task_queue)
-        await workflow.get_external_workflow_handle(queue).signal("release", self._job.spec.job_id)
+        queue = contracts.queue_workflow_id(workflow.info().task_queue)
+        await workflow.get_external_workflow_handle(queue).signal(contracts.RELEASE, self._job.spec.job_id)
 
     async def _end_on(
         self,
@@ -493,7 +450,7 @@ class JobWorkflow:
             missed = await asyncio.gather(
                 *(
                     self._local(
-                        FederationActivities.stop_tasks,
+                        contracts.stop_tasks,
                         TaskFanout(
                             job_id=job_id,
                             component=name,
@@ -510,13 +467,13 @@ class JobWorkflow:
             if any(missed):
                 return False
             if held and await self._local(
-                FederationActivities.return_resources,
+                contracts.return_resources,
                 JobParties(job_id=job_id, initiator=end.initiator, parties=(party,)),
                 summary=f"return the cores of {party}",
             ):
                 return False
             return not await self._local(
-                FederationActivities.update_job_status,
+                contracts.update_job_status,
                 JobStatusFanout(job_id=job_id, parties=(party,), status=end.status, reason=end.reason),
                 self._source,
                 summary=f"tell {party} the job {end.status.value}",
@@ -530,7 +487,7 @@ class JobWorkflow:
             spec = self._job.spec
             held, self._held = tuple(self._held), []
             await self._local(
-                FederationActivities.return_resources,
+                contracts.return_resources,
                 JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=held),
                 summary=f"return the cores of {parties_label(held)}",
             )
@@ -539,7 +496,7 @@ class JobWorkflow:
         spec = self._job.spec
         parties = tuple(p.party for p in spec.parties)
         await self._local(
-            FederationActivities.update_job_status,
+            contracts.update_job_status,
             JobStatusFanout(job_id=spec.job_id, parties=parties, status=status, reason=reason),
             self._source,
             summary=f"tell {parties_label(parties)} the job is {status.value}",
@@ -554,7 +511,7 @@ class JobWorkflow:
         """
         limit = timedelta(seconds=max(self._job.spec.timeout_s, COMMAND_TIMEOUT.total_seconds()))
         try:
-            return await workflow.execute_local_activity_method(
+            return await workflow.execute_local_activity(
                 method,
                 args=list(args),
                 start_to_close_timeout=COMMAND_TIMEOUT,
@@ -580,7 +537,7 @@ class JobWorkflow:
     def task_report(self, report: TaskReport) -> None:
         self._reports.append(report)
 
-    @workflow.signal
+    @workflow.signal(name=contracts.ADMITTED)
     def admitted(self) -> None:
         self._admitted = True
 

@@ -16,9 +16,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from accord.activities.messages import ReportTask, RunTask
-    from accord.activities.tasks import COMPONENT_FAILURE, RUN_LOST, TaskActivities
-    from accord.federation.commands import Party, StartTask, StopTask, TaskReport
+    from accord import contracts
+    from accord.contracts import ReportTask, RunTask
+    from accord.federation.commands import StartTask, StopTask
+    from accord.identity import Party, TaskReport
     from accord.status import JobStatus, TaskStatus
     from accord.workflows.visibility import JOB_WORKFLOW_MEMO, UI_PATCH, task_summary
 
@@ -28,7 +29,7 @@ TASK_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_interval=timedelta(seconds=5),
     maximum_attempts=20,
-    non_retryable_error_types=[COMPONENT_FAILURE, RUN_LOST],
+    non_retryable_error_types=[contracts.COMPONENT_FAILURE, contracts.RUN_LOST],
 )
 REPORT_TIMEOUT = timedelta(seconds=30)
 
@@ -92,8 +93,8 @@ class PartyWorkflow:
         lost = False
         try:
             # The activity reports its own start and outcome (running, success, component failure).
-            await workflow.execute_activity_method(
-                TaskActivities.run_task,
+            await workflow.execute_activity(
+                contracts.run_task,
                 RunTask(
                     job_id=command.job_id,
                     party=command.party,
@@ -113,11 +114,11 @@ class PartyWorkflow:
             status, error = self._stop_status.get(key, TaskStatus.CANCELED), ""
         except ActivityError as failure:
             cause = failure.cause
-            if isinstance(cause, ApplicationError) and cause.type == COMPONENT_FAILURE:
+            if isinstance(cause, ApplicationError) and cause.type == contracts.COMPONENT_FAILURE:
                 return
             if isinstance(cause, CancelledError):
                 status, error = self._stop_status.get(key, TaskStatus.CANCELED), ""
-            elif isinstance(cause, ApplicationError) and cause.type == RUN_LOST:
+            elif isinstance(cause, ApplicationError) and cause.type == contracts.RUN_LOST:
                 # The job runs the task again on every party under a new version.
                 status, error, lost = TaskStatus.FAILED, cause.message, True
             else:
@@ -138,8 +139,8 @@ class PartyWorkflow:
             lost=lost,
         )
         try:
-            await workflow.execute_local_activity_method(
-                TaskActivities.report_task,
+            await workflow.execute_local_activity(
+                contracts.report_task,
                 ReportTask(report=report, initiator=self._job.initiator, push=self._job.push),
                 start_to_close_timeout=REPORT_TIMEOUT,
                 summary=f"report {task_summary(command.component, command.party, command.task_version)} "

@@ -6,30 +6,28 @@ activity), wait for an ``admitted`` signal, and release their slot on every exit
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from accord.activities.messages import Enqueue
+    from accord.contracts import (
+        ADMITTED,
+        ENQUEUE,
+        QUEUE_WORKFLOW,
+        RELEASE,
+        Enqueue,
+        QueueState,
+        queue_workflow_id,
+    )
 
-
-def queue_workflow_id(task_queue: str) -> str:
-    """One queue per site; a site is identified by its task queue."""
-    return f"accord-job-queue-{task_queue}"
+__all__ = ["JobQueueWorkflow", "QueueState", "queue_workflow_id"]
 
 
 # Events after which the queue starts afresh (continue-as-new) with its state.
 HISTORY_LIMIT = 4000
 
 
-class QueueState(BaseModel):
-    max_concurrent_jobs: int = 5
-    waiting: list[str] = Field(default_factory=list)
-    running: list[str] = Field(default_factory=list)
-
-
-@workflow.defn(name="JobQueue")
+@workflow.defn(name=QUEUE_WORKFLOW)
 class JobQueueWorkflow:
     def __init__(self) -> None:
         self._state = QueueState()
@@ -60,19 +58,19 @@ class JobQueueWorkflow:
             self._state.waiting.remove(job_id)
             self._state.running.append(job_id)
             try:
-                await workflow.get_external_workflow_handle(job_id).signal("admitted")
+                await workflow.get_external_workflow_handle(job_id).signal(ADMITTED)
             except FailureError:
                 # The job workflow is gone (terminated by an operator): its slot is free again.
                 self._state.running.remove(job_id)
 
-    @workflow.signal
+    @workflow.signal(name=ENQUEUE)
     def enqueue(self, request: Enqueue) -> None:
         self._state.max_concurrent_jobs = request.max_concurrent_jobs
         if request.job_id not in self._state.waiting and request.job_id not in self._state.running:
             self._state.waiting.append(request.job_id)
         self._changed = True
 
-    @workflow.signal
+    @workflow.signal(name=RELEASE)
     def release(self, job_id: str) -> None:
         for queue in (self._state.waiting, self._state.running):
             if job_id in queue:

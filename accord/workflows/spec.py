@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from accord.dsl_compiler.plan import JobPlan
-from accord.federation.commands import Party
+from accord.identity import Party
 
 
 class _Frozen(BaseModel):

@@ -1,7 +1,7 @@
 """What the Temporal web UI shows of a job: search attributes, memo entries and activity summaries.
 
 The job workflow sets four custom search attributes, so a user filters e.g. ``AccordJobStatus="failed"``;
-they must be registered on the site's Temporal (see :data:`SEARCH_ATTRIBUTE_TYPES`, which the
+they must be registered on the site's Temporal (see :data:`accord.contracts.SEARCH_ATTRIBUTE_TYPES`, which the
 standalone dev server and the tests' servers take as ``--search-attribute`` flags). The memo needs no
 registration: the job workflow lists its party workflows and how the job ended there, each party
 workflow names its job workflow.
@@ -13,26 +13,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError, CancelledError
 
-from accord.federation.commands import Party
+# The attributes and their registry are the contracts' (the queue activity checks them too).
+from accord.contracts import INITIATOR, MODULES, PARTIES, SEARCH_ATTRIBUTE_TYPES
+from accord.identity import Party
 from accord.status import JobStatus
 from accord.workflows.spec import JobSpec
-
-JOB_STATUS = SearchAttributeKey.for_keyword("AccordJobStatus")
-INITIATOR = SearchAttributeKey.for_keyword("AccordInitiator")
-PARTIES = SearchAttributeKey.for_keyword_list("AccordParties")
-MODULES = SearchAttributeKey.for_keyword_list("AccordModules")
-
-# Name and type as `temporal operator search-attribute create --name N --type T` and the dev server's
-# `--search-attribute N=T` spell them.
-SEARCH_ATTRIBUTE_TYPES: dict[str, str] = {
-    JOB_STATUS.name: "Keyword",
-    INITIATOR.name: "Keyword",
-    PARTIES.name: "KeywordList",
-    MODULES.name: "KeywordList",
-}
 
 # Workflows started before these commands existed replay without them (workflow.patched).
 UI_PATCH = "accord-ui-1"

@@ -18,7 +18,8 @@ from temporalio.worker import Worker
 from accord.security.certs import CertFiles, create_ca, create_site_certificate
 from accord.settings import Settings
 from accord.temporal_client import connect
-from accord.worker import WorkerDeps, build_worker, federation_client
+from accord.wiring import federation_client
+from accord.worker import WorkerDeps, build_worker
 from tests.pg_server import PostgresServer
 from tests.scheduling.harness import RunningSite, site_settings, start_running_site, stop_running_site
 from tests.support import free_port

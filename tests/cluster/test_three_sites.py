@@ -23,9 +23,10 @@ from temporalio.testing import WorkflowEnvironment
 from accord.dsl_compiler import read_json_file
 from accord.errors import AccordError, PermissionDenied
 from accord.federation.client import FederationClient
-from accord.federation.commands import CreateJob, Party, StartTask, UpdateJobStatus
+from accord.federation.commands import CreateJob, StartTask, UpdateJobStatus
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
+from accord.identity import Party
 from accord.persistence import TableGrantRepository
 from accord.security.certs import create_ca, create_site_certificate
 from accord.serving import InferenceClient, ServingServer

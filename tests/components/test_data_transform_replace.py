@@ -11,7 +11,7 @@ import pytest
 
 from accord.components.sdk import Dataset
 from accord.errors import DataMismatchError
-from accord.federation.commands import Party
+from accord.identity import Party
 from tests.components.transform_support import (
     DATA,
     GUEST,

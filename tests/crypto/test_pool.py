@@ -7,9 +7,11 @@ import signal
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from accord.crypto import EncryptedVector, parallelism, pool, set_parallelism, shutdown_pool, tasks
 from accord.errors import ArgumentError
+from accord.settings import Settings
 from tests.crypto.conftest import KeyPair
 
 
@@ -73,15 +75,16 @@ def test_a_killed_worker_falls_back_to_in_process(keys_1024: KeyPair, rng: np.ra
 def test_parallelism_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     set_parallelism(3)
     assert parallelism() == 3
-    set_parallelism(None)
-    monkeypatch.setenv(pool.ENV_WORKERS, "1")
+    set_parallelism(1)
     assert parallelism() == 1
     assert not pool.worth_parallel(10**9)
-    monkeypatch.setenv(pool.ENV_WORKERS, "many")
-    with pytest.raises(ArgumentError, match=pool.ENV_WORKERS):
-        parallelism()
-    monkeypatch.delenv(pool.ENV_WORKERS)
-    assert parallelism() >= 1
+    set_parallelism(None)
+    assert parallelism() == (os.cpu_count() or 1)
+    # The worker takes it from its Settings (ACCORD_CRYPTO_WORKERS), checked there.
+    assert Settings.from_env({"ACCORD_CRYPTO_WORKERS": "3"}).crypto_workers == 3
+    assert Settings.from_env({}).crypto_workers is None
+    with pytest.raises(ValidationError, match="crypto_workers"):
+        Settings.from_env({"ACCORD_CRYPTO_WORKERS": "0"})
     for bad in (0, -2, 1.5, True):
         with pytest.raises(ArgumentError):
             set_parallelism(bad)  # type: ignore[arg-type]

@@ -18,7 +18,6 @@ from accord.federation.commands import (
     ApplyResource,
     CreateJob,
     DeployModel,
-    Party,
     Ping,
     Pong,
     QueryStatus,
@@ -27,11 +26,11 @@ from accord.federation.commands import (
     StartTask,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.routes import RouteTable
 from accord.federation.server import FederationServer
+from accord.identity import Party, TaskReport
 
 R = TypeVar("R", bound=BaseModel)
 

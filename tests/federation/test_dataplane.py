@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from accord.errors import ConnectionFailure, PermissionDenied, TransferError, TransferTimeout
 from accord.federation import codec
 from accord.federation.client import FederationClient
-from accord.federation.commands import Party
 from accord.federation.dataplane import CHUNK_BYTES, DataPlaneServicer, chunks_of
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.routes import RouteTable
+from accord.identity import Party
 
 GUEST = Party(role="guest", party_id=9999)
 HOST = Party(role="host", party_id=10000)

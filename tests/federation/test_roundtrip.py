@@ -22,12 +22,12 @@ from accord.federation.commands import (
     StartTask,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.routes import RouteTable
 from accord.federation.server import ControlHandler
 from accord.federation.wire import METHODS
+from accord.identity import TaskReport
 from accord.settings import Settings
 from accord.status import JobStatus, TaskStatus
 

@@ -16,8 +16,9 @@ from accord.persistence import JobRepository, ResourceRepository, TaskRepository
 from accord.server import Site, start_site
 from accord.settings import Settings
 from accord.status import JobStatus
-from accord.worker import WorkerDeps, build_worker, federation_client
-from accord.workflows.job import JobResult
+from accord.wiring import federation_client
+from accord.worker import WorkerDeps, build_worker
+from accord.workflows.job_io import JobResult
 from tests.support import free_port
 
 COMPONENTS = "tests.scheduling.components"

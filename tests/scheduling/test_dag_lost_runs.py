@@ -3,7 +3,7 @@ party, without using the job's auto_retries, and at most MAX_LOST_RUNS times."""
 
 from __future__ import annotations
 
-from accord.federation.commands import Party, TaskReport
+from accord.identity import Party, TaskReport
 from accord.status import TaskStatus
 from accord.workflows.dag import MAX_LOST_RUNS, Dag
 from accord.workflows.spec import ComponentSpec, JobSpec, PartySpec

@@ -7,13 +7,13 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from accord.federation.commands import Party
+from accord.contracts import JOB_STATUS, MODULES
+from accord.identity import Party
 from accord.status import JobStatus
 from accord.temporal_client import workflow_runner
 from accord.worker import WORKFLOWS
 from accord.workflows.party import party_workflow_id
 from accord.workflows.queue import queue_workflow_id
-from accord.workflows.visibility import JOB_STATUS, MODULES
 from tests.conftest import SiteFactory
 from tests.scheduling.harness import RunningSite
 from tests.scheduling.jobs import chain_dsl, conf, dag_dsl

@@ -15,18 +15,11 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from accord.activities.queue import QueueActivities
-from accord.federation.commands import Party
+from accord.contracts import INITIATOR, JOB_STATUS, MODULES, PARTIES
+from accord.identity import Party
 from accord.status import JobStatus, TaskStatus
 from accord.workflows.party import party_workflow_id
-from accord.workflows.visibility import (
-    ENDING_MEMO,
-    INITIATOR,
-    JOB_STATUS,
-    JOB_WORKFLOW_MEMO,
-    MODULES,
-    PARTIES,
-    PARTY_WORKFLOWS_MEMO,
-)
+from accord.workflows.visibility import ENDING_MEMO, JOB_WORKFLOW_MEMO, PARTY_WORKFLOWS_MEMO
 from tests.scheduling.harness import RunningSite
 from tests.scheduling.jobs import chain_dsl, conf
 from tests.scheduling.test_lifecycle import until

@@ -26,11 +26,9 @@ from accord.federation.channels import Channels
 from accord.federation.client import FederationClient
 from accord.federation.commands import (
     CreateJob,
-    Party,
     QueryStatus,
     StatusReply,
     StopTask,
-    TaskReport,
     UpdateJobStatus,
 )
 from accord.federation.dataplane import chunks_of, header_of
@@ -39,6 +37,7 @@ from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.routes import RouteTable
 from accord.federation.tls import TlsMaterial
+from accord.identity import Party, TaskReport
 from accord.status import JobStatus, TaskStatus
 from tests.cluster.federation import ARBITER, GUEST, HOST, PARTIES, Federation, federation_settings
 from tests.cluster.test_three_sites import assert_no_cores_held, start_federation

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from accord.federation.commands import Party
 from accord.federation.mailbox import Mailbox, TransferKey
+from accord.identity import Party
 from accord.persistence import Database, JobRepository, NewJob
 from accord.settings import Settings
 from accord.site.transfers import TransferJanitor

@@ -21,16 +21,17 @@ from temporalio.testing import WorkflowEnvironment
 from accord.api.app import create_app
 from accord.components import ComponentRegistry
 from accord.errors import AccordError, ConfStructureError, JobTooLarge, NameInvalid
-from accord.federation.commands import Party, TaskReport
 from accord.federation.dataplane import DataPlaneServicer
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.federation.proto import federation_pb2 as pb
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
+from accord.identity import Party, TaskReport
 from accord.persistence import NewJob
 from accord.status import JobStatus, TaskStatus
-from accord.worker import WorkerDeps, build_reconciler, federation_client
+from accord.wiring import federation_client
+from accord.worker import WorkerDeps, build_reconciler
 from accord.workflows.dag import ComponentRun, DagState
-from accord.workflows.job import JobInput, JobView, Resume
+from accord.workflows.job_io import JobInput, JobView, Resume
 from accord.workflows.spec import job_spec
 from tests.conftest import SiteFactory
 from tests.scheduling.harness import RunningSite

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from accord.errors import ConnectionFailure, PermissionDenied
-from accord.federation.commands import Party
 from accord.federation.routes import RouteTable
 from accord.federation.server import FederationServer
 from accord.federation.tls import TlsMaterial
+from accord.identity import Party
 from accord.security.certs import CertFiles, create_ca, create_site_certificate
 from accord.serving import InferenceClient, ServingPeers, ServingServer
 from accord.serving.federation import FederationServingServicer

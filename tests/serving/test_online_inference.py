@@ -10,8 +10,8 @@ import math
 import pytest
 
 from accord.errors import ArgumentError, ConflictError, PermissionDenied, RecordNotFound
-from accord.federation.commands import Party
 from accord.federation.routes import RouteTable
+from accord.identity import Party
 from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving import Sample, ServingPeers, ServingService

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from accord.federation.commands import Party
+from accord.identity import Party
 
 if TYPE_CHECKING:
     from accord.computing import Engine

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from accord.federation.commands import Party
+from accord.identity import Party
 
 if TYPE_CHECKING:
     from accord.components.sdk.services import TaskServices

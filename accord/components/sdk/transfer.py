@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from accord.components.sdk.services import ExchangeKey, ValueExchange
 from accord.errors import ArgumentError
-from accord.federation.commands import Party
+from accord.identity import Party
 
 PartyIndex = int | Sequence[int] | Literal["all"]
 
