@@ -167,14 +167,24 @@ class SiteEngines:
     """Each task's engine, as its job's computing_engine names it; closed when the task ends.
 
     A process has one Spark session, which every Spark task running in it shares (components of one
-    job run at once in one worker); it is stopped when the last of them ends, not by the first.
+    job run at once in one worker). Starting one costs a driver JVM and executors (tens of seconds on
+    a cluster), so after its last task ends it is kept ``spark_idle_s`` for the job's next component,
+    and reused when that asks for the same Spark settings (the application name aside). A task
+    asking for other settings while it idles gets a new session; one that arrives while the session
+    is busy shares it, and the difference is logged.
     """
 
-    def __init__(self, settings: Settings, work_dir: Path | None = None) -> None:
+    def __init__(
+        self, settings: Settings, work_dir: Path | None = None, *, spark_idle_s: float = 30.0
+    ) -> None:
         self._settings = settings
         self._work_dir = work_dir
         self._lock = threading.Lock()
         self._spark_users = 0
+        self._spark_idle_s = spark_idle_s
+        self._session: Any = None
+        self._session_key: tuple[tuple[str, str], ...] = ()
+        self._idle: threading.Timer | None = None
 
     def open(
         self,
@@ -200,20 +210,53 @@ class SiteEngines:
         # Imported here: pyspark is an optional extra, needed only by jobs that ask for SPARK.
         from accord.computing.spark import SparkEngine, spark_conf, start_session
 
-        conf = spark_conf(spark_run, master=self._settings.spark_master, app_name=app_name)
+        conf = spark_conf(
+            spark_run,
+            master=self._settings.spark_master,
+            app_name=app_name,
+            site_conf=self._settings.spark_conf,
+        )
+        key = tuple(sorted((name, value) for name, value in conf.items() if name != "spark.app.name"))
         with self._lock:
-            session = start_session(conf)
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+            if self._session is not None and key != self._session_key:
+                if self._spark_users == 0:
+                    self._session.stop()
+                    self._session = None
+                else:
+                    log.warning("%s shares the running Spark session, started with other settings", app_name)
+            if self._session is None:
+                self._session = start_session(conf)
+                self._session_key = key
             self._spark_users += 1
+            session = self._session
         return SparkEngine(
             session, partitions=partitions, table_root=self._settings.spark_table_root, stop_session=False
         )
 
     def close(self, engine: Engine) -> None:
         engine.close()
-        session = getattr(engine, "session", None)
-        if session is None:
+        if getattr(engine, "session", None) is None:
             return
         with self._lock:
             self._spark_users -= 1
-            if self._spark_users == 0:
-                session.stop()
+            if self._spark_users == 0 and self._session is not None:
+                self._idle = threading.Timer(self._spark_idle_s, self._stop_idle)
+                self._idle.daemon = True
+                self._idle.start()
+
+    def _stop_idle(self) -> None:
+        with self._lock:
+            if self._spark_users == 0 and self._session is not None:
+                self._session.stop()
+                self._session = None
+
+    def shutdown(self) -> None:
+        """Stop a session kept idle; the worker calls this as it exits."""
+        with self._lock:
+            if self._idle is not None:
+                self._idle.cancel()
+                self._idle = None
+        self._stop_idle()

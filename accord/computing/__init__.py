@@ -58,7 +58,9 @@ def engine_for(
         # Imported here: pyspark is an optional extra, needed only by jobs that ask for SPARK.
         from accord.computing.spark import SparkEngine, spark_conf, start_session
 
-        conf = spark_conf(spark_run or {}, master=settings.spark_master, app_name=app_name)
+        conf = spark_conf(
+            spark_run or {}, master=settings.spark_master, app_name=app_name, site_conf=settings.spark_conf
+        )
         session = start_session(conf)
         return SparkEngine(
             session, partitions=partitions, table_root=settings.spark_table_root, stop_session=True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -57,11 +58,18 @@ SUBMIT_OPTIONS = {
 }
 
 
-def spark_conf(spark_run: Mapping[str, Any], *, master: str, app_name: str) -> dict[str, str]:
+def spark_conf(
+    spark_run: Mapping[str, Any],
+    *,
+    master: str,
+    app_name: str,
+    site_conf: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The Spark properties of a job's ``spark_run`` on a site whose master is ``master``.
 
     Keys are spark-submit's options (``num-executors`` …), ``conf`` (a mapping of properties, as
-    FATE-Flow takes it) or ``spark.*`` properties themselves. The master is the site's, not the job's.
+    FATE-Flow takes it) or ``spark.*`` properties themselves. The master is the site's, not the job's;
+    ``site_conf`` (the site's ``spark.conf``) gives defaults the job's ``spark_run`` may override.
     """
     conf = {
         "spark.master": master,
@@ -71,6 +79,8 @@ def spark_conf(spark_run: Mapping[str, Any], *, master: str, app_name: str) -> d
         "spark.pyspark.python": os.environ.get("PYSPARK_PYTHON", sys.executable),
         "spark.pyspark.driver.python": sys.executable,
     }
+    for name, setting in (site_conf or {}).items():
+        conf[_property(str(name), f"the site's spark.conf.{name}")] = _text(setting)
     for key, value in spark_run.items():
         if key == "conf":
             if not isinstance(value, Mapping):
@@ -114,21 +124,52 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def check_runtime() -> None:
+    """Raise EngineUnavailable, naming the fix, if this process cannot start a Spark driver.
+
+    A driver needs pyspark and a Java runtime, found as spark-class finds it: ``$JAVA_HOME/bin/java``
+    when JAVA_HOME is set, else ``java`` on the PATH. Checked at submit, so a site without Spark
+    refuses a Spark job before it starts, and again when a task opens the engine.
+    """
+    if importlib.util.find_spec("pyspark") is None:
+        raise EngineUnavailable(
+            "computing engine SPARK (backend 1 or 2) needs pyspark, which is not installed on this site",
+            hint="install accord with the spark extra (pip install 'accord[spark]') on the site's "
+            "server and workers, or submit with backend 0",
+        )
+    java_home = os.environ.get("JAVA_HOME")
+    java = os.path.join(java_home, "bin", "java") if java_home else shutil.which("java")
+    if java is None or not os.access(java, os.X_OK):
+        where = f"JAVA_HOME={java_home} has no bin/java" if java_home else "no java on the PATH"
+        raise EngineUnavailable(
+            f"computing engine SPARK (backend 1 or 2) needs a Java runtime, and this site has none ({where})",
+            hint="install a Java 17+ runtime on the site's server and workers (Debian: apt-get install "
+            "openjdk-17-jre-headless) or set JAVA_HOME to one, or submit with backend 0",
+        )
+
+
 def start_session(conf: Mapping[str, str]) -> SparkSession:
     """A SparkSession with ``conf`` (or the process's existing one: one per process)."""
-    try:
-        from pyspark import SparkConf
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise EngineUnavailable(
-            "computing engine SPARK needs pyspark, which is not installed on this site",
-            hint="install accord with the spark extra: pip install 'accord[spark]'",
-        ) from None
+    check_runtime()
+    from pyspark import SparkConf
+    from pyspark.sql import SparkSession
+
     # A SparkContext made in a running interpreter takes its workers' Python from the environment
     # only, not from spark.pyspark.python.
     os.environ["PYSPARK_PYTHON"] = conf.get("spark.pyspark.python", sys.executable)
     spark_conf_ = SparkConf().setAll(list(conf.items()))
-    return SparkSession.builder.config(conf=spark_conf_).getOrCreate()
+    try:
+        return SparkSession.builder.config(conf=spark_conf_).getOrCreate()
+    except RuntimeError as error:
+        # pyspark's "Java gateway process exited before sending its port number": the JVM did not
+        # start (its reason went to this process's stderr).
+        if "Java gateway" not in str(error):
+            raise
+        raise EngineUnavailable(
+            f"the Spark driver's JVM did not start: {error}",
+            hint="check the worker's log for the JVM's own message (a Java 17+ runtime, "
+            "SPARK_HOME, memory) and the site's spark settings",
+        ) from None
 
 
 # ---- what executors run (module level: pickled by name) -----------------------------------
@@ -136,6 +177,8 @@ def start_session(conf: Mapping[str, str]) -> SparkSession:
 # Spark hands a worker's exception to the driver as text; an Accord error crosses as this marker,
 # and the driver raises the same coded error from it (see _surfaced).
 _MARK = re.compile(r"\[accord-error (\d+)\] ([^\n]*)")
+# An executor whose Python lacks accord (or a module a component uses) fails to unpickle the task.
+_MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '([^']+)'")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -156,10 +199,20 @@ def _surfaced() -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        found = _MARK.search(str(error))
-        if found is None:
-            raise
-        raise error_from_code(int(found.group(1)), found.group(2)) from None
+        text = str(error)
+        found = _MARK.search(text)
+        if found is not None:
+            raise error_from_code(int(found.group(1)), found.group(2)) from None
+        missing = _MISSING_MODULE.search(text)
+        if missing is not None:
+            raise EngineUnavailable(
+                f"a Spark executor cannot import {missing.group(1)!r}: its Python lacks the packages "
+                "Accord's tasks run (accord, pyarrow, numpy and the installed components)",
+                hint="install the same accord[spark] (and component plug-ins) on every executor, with "
+                "PYSPARK_PYTHON naming that interpreter, or ship them with spark.submit.pyFiles / "
+                "spark.archives in the site's spark.conf or the job's spark_run",
+            ) from None
+        raise
 
 
 @_coded

@@ -210,3 +210,32 @@ def party_resources(params: JobParameters, role: str, computing_nodes: int, wher
         task_run_cores=run_cores,
         apply_cores=0 if exempt else run_cores * params.task_parallelism,
     )
+
+
+# Engines a site runs itself; the others FATE names are accepted and reported as not used.
+RUN_FEDERATION_ENGINES = frozenset({"STANDALONE", "EGGROLL"})
+RUN_STORAGE_ENGINES = frozenset({"STANDALONE", "EGGROLL"})
+
+
+def unused_engine_notes(params: JobParameters) -> list[str]:
+    """What a party's job parameters ask for that Accord accepts but does not use, one note each.
+
+    FATE's Spark backends pair Spark with a message queue (RabbitMQ, Pulsar) and HDFS storage;
+    Accord's parties always exchange through its gRPC federation and read the site's own tables, so
+    a FATE conf runs unchanged, and these notes say what was set aside.
+    """
+    notes = []
+    if params.federation_engine not in RUN_FEDERATION_ENGINES:
+        notes.append(
+            f"federation_engine {params.federation_engine} is not used: parties exchange through "
+            "Accord's gRPC federation"
+        )
+    for key in ("rabbitmq_run", "pulsar_run"):
+        if getattr(params, key):
+            notes.append(f"{key} is not used: parties exchange through Accord's gRPC federation")
+    if params.storage_engine not in RUN_STORAGE_ENGINES:
+        notes.append(
+            f"storage_engine {params.storage_engine} is not used: components read the site's tables "
+            "(Parquet), and Spark keeps its tables under the site's spark table_root"
+        )
+    return notes

@@ -68,6 +68,8 @@ class ComputingSection(_Section):
 class SparkSection(_Section):
     master: str | None = None
     table_root: str | None = None
+    # Spark properties every job starts with (spark.driver.host, spark.archives ...).
+    conf: dict[str, str | int | float | bool] | None = None
 
 
 class SiteFile(_Section):
@@ -121,6 +123,11 @@ class SiteFile(_Section):
             "computing_cores_per_node": self.computing.cores_per_node,
             "spark_master": self.spark.master,
             "spark_table_root": _location(self.spark.table_root, resolved),
+            "spark_conf": (
+                {name: _spark_text(value) for name, value in self.spark.conf.items()}
+                if self.spark.conf is not None
+                else None
+            ),
             "max_concurrent_jobs": self.max_concurrent_jobs,
             "transfer_timeout_s": self.transfer_timeout_s,
             "component_modules": tuple(self.component_modules) if self.component_modules else None,
@@ -156,6 +163,13 @@ def _location(location: str | None, resolved: Callable[[Path], Path]) -> str | N
     if location is None or "://" in location:
         return location
     return str(resolved(Path(location)))
+
+
+def _spark_text(value: str | int | float | bool) -> str:
+    # YAML reads `true` and `2` as a bool and a number; Spark takes every property as text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _party_id(key: int | str) -> int:

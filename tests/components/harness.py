@@ -25,11 +25,11 @@ from accord.computing import Engine, LocalEngine
 from accord.dsl_compiler.compiler import CompileOptions, compile_job
 from accord.dsl_compiler.plan import JobPlan
 from accord.federation.client import FederationClient
-from accord.federation.commands import Party
 from accord.federation.dataplane import DataPlaneServicer
 from accord.federation.mailbox import Mailbox, TransferKey
 from accord.federation.proto import federation_pb2_grpc as pb_grpc
 from accord.federation.routes import RouteTable
+from accord.identity import Party
 from accord.model_store import ModelKey, ModelStore
 from accord.persistence import Database, MetricRepository, ModelRepository, TableMetaRepository
 from accord.storage import TableStore

@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from accord.errors import ComponentParameterError, DataMismatchError
+from accord.components.hetero_lr import tables
+from accord.components.hetero_lr.params import HeteroLRParam
+from accord.components.sdk import Dataset, layout
+from accord.components.sdk.dataset import with_meta
+from accord.computing.table import Engine
+from accord.errors import ComponentFeatureUnsupported, ComponentParameterError, DataMismatchError
 
 from .breast import breast_parties
 from .harness import JOB_ID, ComponentHarness
@@ -65,13 +71,34 @@ def harnesses(tmp_path: Path) -> Iterator[list[ComponentHarness]]:
         harness.close()
 
 
-def train(tmp_path: Path, made: list[ComponentHarness], job_conf: dict[str, Any]) -> ComponentHarness:
-    harness = ComponentHarness(tmp_path, DSL, job_conf)
+@pytest.fixture
+def partitioned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Train on the partitions as planted, small as the tables are (no gathering into one)."""
+    monkeypatch.setattr(tables, "SMALL_TABLE_ROWS", 0)
+
+
+def plant(harness: ComponentHarness, role: str, party_id: int, data: Dataset, row_group: int | None) -> None:
+    """Intersection's output as ``row_group``-row partitions (None: one), the same on every party."""
+    path = layout.data_path(harness.party_dir(role, party_id), "intersection_0", "data")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = data.table.replace_schema_metadata(with_meta(data.table.schema, data.meta()))
+    pq.write_table(table, path, row_group_size=row_group)
+
+
+def train(
+    tmp_path: Path,
+    made: list[ComponentHarness],
+    job_conf: dict[str, Any],
+    engine: Engine | None = None,
+    row_group: int | None = None,
+    dsl: dict[str, Any] | None = None,
+) -> ComponentHarness:
+    harness = ComponentHarness(tmp_path, dsl or DSL, job_conf, engine=engine)
     made.append(harness)
     guest, host = breast_parties()
-    harness.plant("guest", 9999, "intersection_0", guest)
+    plant(harness, "guest", 9999, guest, row_group)
     for host_id in job_conf["role"]["host"]:
-        harness.plant("host", host_id, "intersection_0", host)
+        plant(harness, "host", host_id, host, row_group)
     harness.run_ok("hetero_lr_0")
     return harness
 
@@ -90,8 +117,12 @@ def federated_auc(harness: ComponentHarness) -> float:
     return float(roc_auc_score(output.column("label"), output.column("predict_score")))
 
 
-def test_breast_auc_is_within_tolerance_of_sklearn(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
-    harness = train(tmp_path, harnesses, conf())
+@pytest.mark.usefixtures("partitioned")
+def test_breast_auc_is_within_tolerance_of_sklearn(
+    tmp_path: Path, harnesses: list[ComponentHarness], engine: Engine
+) -> None:
+    # 569 rows in partitions of 300: the second batch of 320 rows spans both.
+    harness = train(tmp_path, harnesses, conf(), engine=engine, row_group=300)
     assert federated_auc(harness) >= sklearn_auc() - AUC_TOLERANCE
     guest_model = harness.model("guest", 9999, "hetero_lr_0")["param"]
     host_model = harness.model("host", 10000, "hetero_lr_0")["param"]
@@ -161,6 +192,17 @@ def test_unsupported_options_are_refused_by_name(tmp_path: Path, harnesses: list
     errors = harness.run("hetero_lr_0")
     assert all(isinstance(error, ComponentParameterError) for error in errors.values())
     assert "cv_param.need_cv" in str(next(iter(errors.values())))
+    # A callback Accord does not run is refused by name, never ignored.
+    registry = harness.registry
+    with pytest.raises(ComponentFeatureUnsupported, match="ModelCheckpoint"):
+        registry.check_parameters(
+            "HeteroLR", {"callback_param": {"callbacks": ["ModelCheckpoint"]}}, component="hetero_lr_0"
+        )
+    with pytest.raises(ComponentFeatureUnsupported, match="ModelCheckpoint"):
+        registry.check_parameters(
+            "HomoLR", {"callback_param": {"callbacks": ["ModelCheckpoint"]}}, component="homo_lr_0"
+        )
+    registry.check_parameters("HeteroLR", {"callback_param": {"callbacks": ["EarlyStopping"]}}, component="c")
 
 
 def test_misaligned_rows_are_refused(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
@@ -172,6 +214,8 @@ def test_misaligned_rows_are_refused(tmp_path: Path, harnesses: list[ComponentHa
     harness.plant("host", 10000, "intersection_0", host.take(np.arange(59, -1, -1)))
     errors = harness.run("hetero_lr_0")
     assert isinstance(errors[next(p for p in errors if p.role == "host")], DataMismatchError)
+    # The guest and the arbiter learn it from the host rather than waiting for data that never comes.
+    assert all(isinstance(error, DataMismatchError) for error in errors.values())
 
 
 PREDICT_DSL: dict[str, Any] = copy.deepcopy(DSL)
@@ -182,16 +226,13 @@ PREDICT_DSL["components"]["hetero_lr_1"] = {
 }
 
 
+@pytest.mark.usefixtures("partitioned")
 def test_predict_with_the_fitted_model_matches_a_plain_computation(
-    tmp_path: Path, harnesses: list[ComponentHarness]
+    tmp_path: Path, harnesses: list[ComponentHarness], engine: Engine
 ) -> None:
     job = conf(max_iter=5, encrypt_param={"key_length": 512})
-    harness = ComponentHarness(tmp_path, PREDICT_DSL, job)
-    harnesses.append(harness)
+    harness = train(tmp_path, harnesses, job, engine=engine, row_group=150, dsl=PREDICT_DSL)
     guest, host = breast_parties()
-    harness.plant("guest", 9999, "intersection_0", guest)
-    harness.plant("host", 10000, "intersection_0", host)
-    harness.run_ok("hetero_lr_0")
     harness.run_ok("hetero_lr_1")
     guest_model = harness.model("guest", 9999, "hetero_lr_0")["param"]
     host_model = harness.model("host", 10000, "hetero_lr_0")["param"]
@@ -204,3 +245,40 @@ def test_predict_with_the_fitted_model_matches_a_plain_computation(
     output = harness.output("guest", 9999, "hetero_lr_1")
     np.testing.assert_allclose(output.column("predict_score"), expected, rtol=1e-12)
     assert set(output.column("type")) == {"test"}
+
+
+def test_sample_weights_weigh_the_guests_half_of_the_gradient_as_fate(
+    tmp_path: Path, harnesses: list[ComponentHarness]
+) -> None:
+    """Rows weighted by a SampleWeight upstream: two full-batch SGD steps against a plain numpy
+    computation of FATE 1.11's rule, d = w·(0.25·wx_g - 0.5·y) + 0.25·wx_h (the hosts' part unweighted)."""
+    guest, host = breast_parties()
+    weights = np.random.default_rng(5).uniform(0.2, 3.0, size=len(guest))
+    weighted = Dataset.instances(
+        list(guest.ids()), guest.features(), header=guest.header, labels=guest.labels(), weights=weights
+    )
+    lr = {"optimizer": "sgd", "batch_size": -1, "max_iter": 2, "alpha": 0.0, "learning_rate": 0.1}
+    job = conf(**lr, early_stop="weight_diff", tol=0.0)
+    harness = ComponentHarness(tmp_path, DSL, job)
+    harnesses.append(harness)
+    plant(harness, "guest", 9999, weighted, None)
+    plant(harness, "host", 10000, host, None)
+    harness.run_ok("hetero_lr_0")
+
+    params = HeteroLRParam.model_validate(job["component_parameters"]["common"]["hetero_lr_0"])
+    xg, xh, signed = guest.features(), host.features(), 2.0 * np.asarray(guest.labels()) - 1.0
+    wg, wh, bias = np.zeros(xg.shape[1]), np.zeros(xh.shape[1]), 0.0
+    for iteration in range(2):
+        fore = weights * (0.25 * (xg @ wg + bias) - 0.5 * signed) + 0.25 * (xh @ wh)
+        scale = 1 + params.decay * iteration
+        rate = params.learning_rate / (np.sqrt(scale) if params.decay_sqrt else scale)
+        wg, wh, bias = (
+            wg - rate * xg.T @ fore / len(fore),
+            wh - rate * xh.T @ fore / len(fore),
+            bias - rate * fore.sum() / len(fore),
+        )
+    guest_model = harness.model("guest", 9999, "hetero_lr_0")["param"]
+    host_model = harness.model("host", 10000, "hetero_lr_0")["param"]
+    np.testing.assert_allclose([guest_model["weight"][name] for name in guest.header], wg, atol=1e-6)
+    np.testing.assert_allclose([host_model["weight"][name] for name in host.header], wh, atol=1e-6)
+    assert guest_model["intercept"] == pytest.approx(bias, abs=1e-6)

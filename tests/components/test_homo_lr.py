@@ -19,16 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from accord.components.hetero_lr import tables
 from accord.components.homo_lr import secure_aggregation as secagg
-from accord.components.sdk import Dataset
-from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError
+from accord.components.sdk import Dataset, layout
+from accord.components.sdk.dataset import with_meta
+from accord.computing.table import Engine
+from accord.errors import (
+    ComponentFeatureUnsupported,
+    ComponentParameterError,
+    DataFormatError,
+    DataMismatchError,
+)
 from accord.federation import codec
-from accord.federation.commands import Party
 from accord.federation.mailbox import TransferKey
+from accord.identity import Party
 
 from .breast import DATA
 from .harness import JOB_ID, ComponentHarness
@@ -126,12 +135,18 @@ def start(
     job: dict[str, Any],
     datasets: dict[Party, Dataset] | None = None,
     dsl: dict[str, Any] = DSL,
+    engine: Engine | None = None,
+    row_group: int | None = None,
 ) -> ComponentHarness:
-    harness = ComponentHarness(tmp_path, dsl, job)
+    """A harness with each party's rows planted, as ``row_group``-row partitions (None: one)."""
+    harness = ComponentHarness(tmp_path, dsl, job, engine=engine)
     made.append(harness)
     guest, host = homo_parties()
     for party, dataset in (datasets or {GUEST: guest, HOST: host}).items():
-        harness.plant(party.role, party.party_id, "data_transform_0", dataset)
+        path = layout.data_path(harness.party_dir(party.role, party.party_id), "data_transform_0", "data")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table = dataset.table.replace_schema_metadata(with_meta(dataset.table.schema, dataset.meta()))
+        pq.write_table(table, path, row_group_size=row_group)
     return harness
 
 
@@ -147,8 +162,11 @@ def coefficients(model: dict[str, Any]) -> np.ndarray:
     return np.array([*(param["weight"][f"x{i}"] for i in range(30)), param["intercept"]])
 
 
-def test_fate_example_settings_reach_sklearn_auc(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
-    harness = start(tmp_path, harnesses, conf())
+def test_fate_example_settings_reach_sklearn_auc(
+    tmp_path: Path, harnesses: list[ComponentHarness], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tables, "SMALL_TABLE_ROWS", 0)  # train on the planted partitions
+    harness = start(tmp_path, harnesses, conf(), engine=engine, row_group=90)
     harness.run_ok("homo_lr_0")
     assert outputs_auc(harness) >= sklearn_auc() - AUC_TOLERANCE
     guest_model, host_model = (harness.model(p.role, p.party_id, "homo_lr_0") for p in (GUEST, HOST))
@@ -277,9 +295,12 @@ def test_three_clients_with_local_epochs_and_proximal_term(
 
 
 def test_predict_with_the_saved_model_gives_the_training_scores(
-    tmp_path: Path, harnesses: list[ComponentHarness]
+    tmp_path: Path, harnesses: list[ComponentHarness], engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    harness = start(tmp_path, harnesses, conf(max_iter=5), dsl=PREDICT_DSL)
+    monkeypatch.setattr(tables, "SMALL_TABLE_ROWS", 0)  # train on the planted partitions
+    # Batches of 40 rows cut across partitions of 90.
+    job = conf(max_iter=5, batch_size=40)
+    harness = start(tmp_path, harnesses, job, dsl=PREDICT_DSL, engine=engine, row_group=90)
     harness.run_ok("homo_lr_0")
     harness.run_ok("homo_lr_1")
     for party in (GUEST, HOST):
@@ -333,7 +354,7 @@ def test_multi_class_labels_are_refused_on_every_party(
     harness = start(tmp_path, harnesses, conf(), {GUEST: guest, HOST: three_classes})
     errors = harness.run("homo_lr_0")
     for error in errors.values():
-        assert isinstance(error, DataFormatError) and "one-vs-rest multi-class" in str(error)
+        assert isinstance(error, ComponentFeatureUnsupported) and "one-vs-rest multi-class" in str(error)
         assert "not supported" in str(error)
 
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accord.computing import LocalEngine, engine_for, sid_partition, sid_partitions
+from accord.computing.spark import _surfaced as surfaced
 from accord.computing.spark import spark_conf
 from accord.errors import ArgumentError, DataError, EngineUnavailable
 from accord.settings import Settings
@@ -90,6 +91,36 @@ def test_site_config_names_the_master_and_table_root(tmp_path: Path) -> None:
     assert load_site_config(site).spark_master == "local[2]"
     env = Settings.from_env({"ACCORD_SPARK_MASTER": "yarn"})
     assert env.spark_master == "yarn"
+
+
+def test_the_sites_spark_conf_gives_defaults_a_job_overrides(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "spark:\n  conf: {spark.driver.host: 10.0.0.9, spark.eventLog.enabled: true}\n",
+        encoding="utf-8",
+    )
+    settings = load_site_config(site)
+    assert settings.spark_conf["spark.eventLog.enabled"] == "true"
+    env = Settings.from_env({"ACCORD_SPARK_CONF": '{"spark.driver.host": "10.0.0.9"}'})
+    assert env.spark_conf == {"spark.driver.host": "10.0.0.9"}
+    conf = spark_conf({"executor-cores": 4}, master="local[2]", app_name="job", site_conf=settings.spark_conf)
+    assert conf["spark.driver.host"] == "10.0.0.9"
+    assert conf["spark.executor.cores"] == "4"
+    with pytest.raises(ArgumentError, match=r"the site's spark\.conf\.spark\.master"):
+        spark_conf({}, master="local[2]", app_name="job", site_conf={"spark.master": "yarn"})
+
+
+def test_an_executor_without_accord_fails_with_a_coded_error_naming_the_fix() -> None:
+    # What Spark raises on the driver when an executor cannot unpickle a task (abridged).
+    failure = RuntimeError(
+        "An error occurred while calling o42.collectAndServe.\n: org.apache.spark.SparkException: Job "
+        'aborted due to stage failure: ... File "pyspark/serializers.py", line 471, in loads\n'
+        "ModuleNotFoundError: No module named 'accord'\n\tat org.apache.spark.api.python..."
+    )
+    with pytest.raises(EngineUnavailable) as caught, surfaced():
+        raise failure
+    assert "cannot import 'accord'" in caught.value.retmsg
+    assert "PYSPARK_PYTHON" in caught.value.retmsg and "spark.submit.pyFiles" in caught.value.retmsg
 
 
 def test_engine_for_picks_by_computing_engine(tmp_path: Path) -> None:

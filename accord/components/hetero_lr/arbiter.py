@@ -15,6 +15,7 @@ from accord.components.hetero_lr.optimizer import Optimizer
 from accord.components.hetero_lr.params import HeteroLRParam
 from accord.components.sdk import ComponentContext
 from accord.crypto import generate_keypair
+from accord.errors import DataMismatchError
 
 
 class ArbiterTrainer:
@@ -30,6 +31,11 @@ class ArbiterTrainer:
         self.transfer.remote(public_key.to_dict(), role="guest", tag="public_key")
         self.transfer.remote(public_key.to_dict(), role="host", tag="public_key")
         setup = self.transfer.get(role="guest", tag="setup", index=0)
+        if setup.get("aborted"):
+            raise DataMismatchError(
+                f"{ctx.component}: the guest and a host hold different rows; training did not start",
+                hint="feed every party the output of the same Intersection component",
+            )
         optimizer = Optimizer(
             param.optimizer, param.learning_rate, decay=param.decay, decay_sqrt=param.decay_sqrt
         )

@@ -1,8 +1,7 @@
-"""What every HeteroLR party shares: row alignment, batches, initial weights and the output rows."""
+"""What every HeteroLR party shares: batches, initial weights, labels and the output rows."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +10,7 @@ import numpy as np
 
 from accord.components.hetero_lr.params import HeteroLRParam, InitParam
 from accord.components.sdk import ComponentContext, Dataset
-from accord.errors import ComponentFeatureUnsupported, DataFormatError, DataMismatchError
+from accord.errors import ComponentFeatureUnsupported, DataFormatError
 
 # LogisticParam fields a logistic model's meta records (HomoLR adds its aggregation settings).
 META_FIELDS = (
@@ -31,23 +30,6 @@ TRAIN, VALIDATE, TEST, PREDICT = "train", "validate", "test", "predict"
 _DEFAULT_SHUFFLE_SEED = 0
 
 
-def ids_digest(ids: np.ndarray) -> str:
-    """A fingerprint of the ids in order: parties compare it instead of showing each other their ids."""
-    digest = hashlib.sha256()
-    for sid in ids:
-        digest.update(str(sid).encode())
-        digest.update(b"\x00")
-    return digest.hexdigest()
-
-
-def check_aligned(mine: str, theirs: str, what: str, component: str) -> None:
-    if mine != theirs:
-        raise DataMismatchError(
-            f"{component}: the guest's and this party's {what} rows differ (other ids or another order)",
-            hint="feed both parties the output of the same Intersection component",
-        )
-
-
 def binary_labels(dataset: Dataset, component: str) -> np.ndarray:
     labels = dataset.labels()
     if labels is None:
@@ -55,15 +37,19 @@ def binary_labels(dataset: Dataset, component: str) -> np.ndarray:
             f"{component}: the guest's data has no label",
             hint="set with_label: true for the guest in DataTransform",
         )
-    classes = np.unique(labels)
-    if not set(classes.tolist()) <= {0.0, 1.0}:
+    check_binary(set(np.unique(labels).tolist()), component)
+    return labels
+
+
+def check_binary(classes: set[float], component: str) -> None:
+    """Refuse labels other than 0 and 1 (``classes``: every label value the rows have)."""
+    if not classes <= {0.0, 1.0}:
         # FATE's multi_class "ovr" would train one model per class: an option Accord does not run yet.
         raise ComponentFeatureUnsupported(
             f"{component}: HeteroLR here is binary and needs labels 0 and 1, the data has "
-            f"{sorted(classes.tolist())[:10]}",
+            f"{sorted(classes)[:10]}",
             hint="map the labels to 0/1 (one-vs-rest multi-class is not supported yet)",
         )
-    return labels
 
 
 class Batches:
@@ -144,6 +130,6 @@ def empty_predictions() -> Dataset:
 
 def pass_through(ctx: ComponentContext[Any]) -> None:
     """need_run false: the training rows go on unchanged (and nothing is learned)."""
-    dataset = ctx.first_dataset("train_data", "data")
-    if dataset is not None:
-        ctx.save_data(dataset)
+    data = ctx.input_table("train_data") or ctx.input_table("data")
+    if data is not None:
+        ctx.save_table(data)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from accord.components.hetero_lr import common
+from accord.components.hetero_lr import common, kernels, tables
 from accord.components.hetero_lr.arbiter import ArbiterTrainer
 from accord.components.hetero_lr.guest import GuestTrainer
 from accord.components.hetero_lr.host import HostTrainer
 from accord.components.hetero_lr.params import HeteroLRParam
 from accord.components.hetero_lr.params import check_supported as refuse_unsupported
 from accord.components.hetero_lr.scoring import LinearScorer
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset, PartyScorer
+from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer
 from accord.errors import ArgumentError, DataFormatError, DataMismatchError
 
 
@@ -62,35 +63,50 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
             return
-        slot = "test_data" if ctx.input_data("test_data") else "data"
-        dataset = ctx.input_dataset(slot)
-        if dataset is None:
+        slot = "test_data" if "test_data" in ctx.data_slots() else "data"
+        data = tables.input_rows(ctx, slot)
+        if data is None:
             raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
-        wx = dataset.features() @ _coefficients(model, dataset, ctx.component)
-        data_type = common.TEST if slot == "test_data" else common.PREDICT
+        weights = _coefficients(model, data.header, ctx.component)
+        info = tables.table_info(data)
         if ctx.role == "host":
-            ctx.transfer.remote(
-                {"ids": common.ids_digest(dataset.ids()), "wx": wx}, role="guest", tag="predict.wx", index=0
+            ctx.transfer.remote(info, role="guest", tag=f"predict.info.{ctx.party_index}", index=0)
+            wx = data.table.map_partitions_with_index(
+                functools.partial(kernels.rows_wx, data.meta(), weights)
             )
+            tables.send_table(ctx, wx, role="guest", tag=f"predict.wx.{ctx.party_index}", index=0)
             ctx.save_data(common.empty_predictions())
             return
-        digest = common.ids_digest(dataset.ids())
-        for host in ctx.transfer.get(role="host", tag="predict.wx"):
-            common.check_aligned(digest, host["ids"], "predict", ctx.component)
-            wx = wx + host["wx"]
-        param = model["param"]
-        scores = common.sigmoid(wx + float(param.get("intercept", 0.0)))
-        threshold = float(model["meta"].get("threshold", 0.5))
-        ctx.save_data(common.predictions(dataset, scores, threshold, data_type))
+        hosts = len(ctx.party_ids("host"))
+        received = []
+        for index in range(hosts):
+            theirs = ctx.transfer.get(role="host", tag=f"predict.info.{index}", index=index)
+            tables.check_same_rows(info, theirs, "predict", ctx.component)
+            received.append(
+                tables.receive_table(
+                    ctx, role="host", tag=f"predict.wx.{index}", index=index, partitions=data.table.partitions
+                )
+            )
+        fn = functools.partial(
+            kernels.predictions,
+            data.meta(),
+            weights,
+            float(model["param"].get("intercept", 0.0)),
+            True,
+            float(model["meta"].get("threshold", 0.5)),
+            common.TEST if slot == "test_data" else common.PREDICT,
+        )
+        predicted = data.table.zip_partitions(tables.zip_all(received, kernels.add_wx), fn)
+        ctx.save_table(DataTable(predicted, "predict"))
 
 
-def _coefficients(model: dict[str, Any], dataset: Dataset, component: str) -> np.ndarray:
+def _coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:
     weight = model["param"]["weight"]
-    missing = [name for name in weight if name not in dataset.header]
-    if missing or len(weight) != len(dataset.header):
+    missing = [name for name in weight if name not in header]
+    if missing or len(weight) != len(header):
         raise DataMismatchError(
             f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
-            f"{list(dataset.header)[:8]}...",
+            f"{list(header)[:8]}...",
             hint="predict on data transformed like the training data (same DataTransform model)",
         )
-    return np.array([weight[name] for name in dataset.header], dtype=np.float64)
+    return np.array([weight[name] for name in header], dtype=np.float64)

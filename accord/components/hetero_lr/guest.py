@@ -4,23 +4,28 @@ Per batch it adds its plaintext part of the fore-gradient, 0.25·(X_g·w_g + b) 
 approximation of the logistic loss), to the hosts' encrypted [[0.25·X_h·w_h]], sends the encrypted
 fore-gradient to the hosts and its own encrypted gradient (and the loss, with one host) to the arbiter,
 and applies the step the arbiter sends back. It never sees a host's features or weights in clear.
+Every pass runs on the task's engine, partition by partition; ciphertexts cross to the hosts the same
+way, and only the gradient (one ciphertext per feature) is ever whole.
 """
 
 from __future__ import annotations
 
-import math
+import functools
+import os
 from typing import Any
 
 import numpy as np
 
 from accord.components.evaluation.metrics import binary_metrics
-from accord.components.hetero_lr import common
+from accord.components.hetero_lr import common, encoded, kernels, tables
+from accord.components.hetero_lr.early_stopping import EarlyStopping
 from accord.components.hetero_lr.optimizer import penalty_gradient, penalty_loss
 from accord.components.hetero_lr.params import HeteroLRParam
-from accord.components.sdk import ComponentContext, Dataset
+from accord.components.sdk import ComponentContext, DataTable
+from accord.computing import BlockTable
+from accord.crypto.vector import EncryptedVector
+from accord.errors import DataFormatError, DataMismatchError
 from accord.federation.codec import public_key_from_dict
-
-_LOG2 = math.log(2.0)
 
 
 class GuestTrainer:
@@ -31,39 +36,68 @@ class GuestTrainer:
         self.hosts = len(ctx.party_ids("host"))
         # The Taylor loss needs the square of the hosts' summed forward, which needs a single host.
         self.with_loss = self.hosts == 1
+        self.driver = os.getpid()
+        self.key: dict[str, str] = {}
+        self.partitions = 0
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
-        train = _require(ctx.first_dataset("train_data", "data"), ctx.component)
-        validate = ctx.input_dataset("validate_data")
-        features, labels = train.features(), common.binary_labels(train, ctx.component)
-        signed = 2.0 * labels - 1.0
+        train = tables.input_rows(ctx, "train_data", "data")
+        if train is None:
+            raise DataFormatError(
+                f"{ctx.component} has no train_data input", hint="wire train_data in the DSL"
+            )
+        validate = tables.input_rows(ctx, "validate_data")
+        rows = _labelled(train, ctx.component)
+        valid_rows = _labelled(validate, ctx.component) if validate is not None else None
         fit_intercept = param.init_param.fit_intercept
-        weights = common.initial_weights(features.shape[1], param.init_param, with_intercept=fit_intercept)
+        weights = common.initial_weights(len(train.header), param.init_param, with_intercept=fit_intercept)
         validate_every = param.validation_every if validate is not None else None
-        batching = common.Batches(len(train), param)
+        info = tables.table_info(train)
+        bounds = tables.offsets(info)
+        count = int(bounds[-1])
+        self.partitions = rows.partitions
+        batching = common.Batches(count, param)
 
-        public_key = public_key_from_dict(self.transfer.get(role="arbiter", tag="public_key", index=0))
+        self.key = self.transfer.get(role="arbiter", tag="public_key", index=0)
         setup = {
-            "train": common.ids_digest(train.ids()),
-            "validate": common.ids_digest(validate.ids()) if validate is not None else None,
+            "train": info,
+            "validate": tables.table_info(validate) if validate is not None else None,
             "validate_every": validate_every,
             "with_loss": self.with_loss,
         }
         self.transfer.remote(setup, role="host", tag="setup")
-        self.transfer.remote(setup, role="arbiter", tag="setup", index=0)
+        problems = [self.transfer.get(role="host", tag=f"aligned.{i}", index=i) for i in range(self.hosts)]
+        self.transfer.remote({**setup, "aborted": any(problems)}, role="arbiter", tag="setup", index=0)
+        if any(problems):
+            raise DataMismatchError(
+                f"{ctx.component}: a host's rows differ from the guest's "
+                f"({', '.join(str(problem) for problem in problems if problem)})",
+                hint="feed every party the output of the same Intersection component",
+            )
 
-        stopper = _EarlyStopping(param.stopping_rounds, param.validation_metrics)
+        stopper = EarlyStopping(param.stopping_rounds, param.validation_metrics)
         iterations, converged = 0, False
+        previous: list[np.ndarray] | None = None
+        stats: list[encoded.Stats] = []
         for iteration in range(param.max_iter):
             ctx.check_cancelled()
             batches = batching.next_iteration()
-            self.transfer.remote(batches, role="host", tag=f"batches.{iteration}")
+            positions = [None if len(b) == count else b for b in batches]
+            if batches is previous:
+                self.transfer.remote("same", role="host", tag=f"batches.{iteration}")
+            else:
+                self.transfer.remote(positions, role="host", tag=f"batches.{iteration}")
+                stats = []
+            previous = batches
             self.transfer.remote(len(batches), role="arbiter", tag=f"batches.{iteration}", index=0)
-            for number, rows in enumerate(batches):
+            for number, rows_of_batch in enumerate(positions):
                 tag = f"{iteration}.{number}"
-                x, y = features[rows], signed[rows]
-                self._batch(tag, x, y, weights, public_key, fit_intercept)
+                chosen = tables.selections(rows_of_batch, bounds)
+                if len(stats) <= number:
+                    stats.append(tables.x_stats(rows, chosen))
+                size = count if rows_of_batch is None else len(rows_of_batch)
+                self._batch(tag, rows, chosen, size, stats[number], weights)
                 step = self.transfer.get(role="arbiter", tag=f"step.{tag}", index=0)
                 weights = weights - step
             iterations = iteration + 1
@@ -77,26 +111,22 @@ class GuestTrainer:
             )
             ctx.progress(iterations, param.max_iter)
             stop = False
-            if validate is not None and validate_every and iterations % validate_every == 0:
-                scores = self._scores(validate, weights, f"validate.{iteration}")
-                results = binary_metrics(
-                    common.binary_labels(validate, ctx.component), scores, metrics=stopper.metrics
-                )
+            if valid_rows is not None and validate_every and iterations % validate_every == 0:
+                labels, scores = self._validation_scores(valid_rows, weights, f"validate.{iteration}")
+                results = binary_metrics(labels, scores, metrics=stopper.metrics)
                 stop = stopper.update(iteration, results, ctx)
                 self.transfer.remote(stop, role="host", tag=f"stop.{iteration}")
                 self.transfer.remote(stop, role="arbiter", tag=f"stop.{iteration}", index=0)
             if converged or stop:
                 break
 
-        outputs = [
-            common.predictions(
-                train, self._scores(train, weights, "final.train"), self._threshold, common.TRAIN
-            )
-        ]
+        outputs = [self._predictions(train, weights, "final.train", common.TRAIN)]
         if validate is not None:
-            scores = self._scores(validate, weights, "final.validate")
-            outputs.append(common.predictions(validate, scores, self._threshold, common.VALIDATE))
-        ctx.save_data(common.concatenate(outputs))
+            outputs.append(self._predictions(validate, weights, "final.validate", common.VALIDATE))
+        ctx.save_table(DataTable(tables.Concatenated(outputs), "predict"))
+        rows.unpersist()
+        if valid_rows is not None:
+            valid_rows.unpersist()
         coef = weights[:-1] if fit_intercept else weights
         return {
             "header": list(train.header),
@@ -110,92 +140,111 @@ class GuestTrainer:
             else iterations - 1,
         }
 
-    @property
-    def _threshold(self) -> float:
-        return self.param.predict_param.threshold
+    def _split(self, weights: np.ndarray) -> tuple[np.ndarray, float | None]:
+        if self.param.init_param.fit_intercept:
+            return weights[:-1], float(weights[-1])
+        return weights, None
 
     def _batch(
         self,
         tag: str,
-        x: np.ndarray,
-        y: np.ndarray,
+        rows: BlockTable,
+        chosen: kernels.Selections,
+        count: int,
+        stats: encoded.Stats,
         weights: np.ndarray,
-        public_key: Any,
-        fit_intercept: bool,
     ) -> None:
-        coef = weights[:-1] if fit_intercept else weights
-        wx = x @ coef + (weights[-1] if fit_intercept else 0.0)
-        count = len(y)
-        forwards = self.transfer.get(role="host", tag=f"forward.{tag}")
-        host_forward = forwards[0]["forward"]
-        for extra in forwards[1:]:
-            host_forward = host_forward + extra["forward"]
-        fore_gradient = host_forward + (0.25 * wx - 0.5 * y)
-        self.transfer.remote(fore_gradient, role="host", tag=f"fore_gradient.{tag}")
-        gradient = fore_gradient.dot(x, self.param.dot_precision) * (1.0 / count)
-        gradient = gradient + penalty_gradient(coef, self.param.penalty, self.param.alpha)
-        if fit_intercept:
-            gradient = type(gradient).concatenate([gradient, fore_gradient.sum() * (1.0 / count)])
+        ctx, param, key = self.ctx, self.param, self.key
+        public_key = public_key_from_dict(key)
+        coef, intercept = self._split(weights)
+        forwards = [
+            tables.receive_table(
+                ctx, role="host", tag=f"forward.{i}.{tag}", index=i, partitions=self.partitions
+            )
+            for i in range(self.hosts)
+        ]
+        host_forward = tables.zip_all(forwards, functools.partial(kernels.add_forwards, self.driver, key))
+        plain, loss_stats = 0.0, None
+        if self.with_loss:
+            nothing: tuple[float, encoded.Stats | None] = (0.0, None)
+            plain, loss_stats = rows.aggregate(
+                nothing,
+                functools.partial(kernels.guest_stats, coef, intercept, chosen),
+                kernels.add_loss_parts,
+            )
+        fore_fn = functools.partial(
+            kernels.guest_fore, self.driver, key, coef, intercept, chosen, loss_stats, param.dot_precision
+        )
+        fore = rows.zip_partitions(host_forward, fore_fn).persist()
+        fore_only = fore.map_partitions_with_index(kernels.fore_only)
+        tables.send_table(ctx, fore_only, role="host", tag=f"fore_gradient.{tag}", index="all")
+        gradient_fn = functools.partial(
+            kernels.guest_gradient, self.driver, key, chosen, stats, param.dot_precision
+        )
+        parts = [encoded.unpack(blob) for blob in tables.collect(rows.zip_partitions(fore, gradient_fn))]
+        fore.unpersist()
+        scale = 1.0 / count
+        gradient = encoded.total([encoded.data(p, "gradient") for p in parts], public_key) * scale
+        gradient = gradient + penalty_gradient(coef, param.penalty, param.alpha)
+        if intercept is not None:
+            summed = encoded.total([encoded.data(p, "sum") for p in parts], public_key)
+            gradient = EncryptedVector.concatenate([gradient, summed * scale])
         self.transfer.remote(gradient, role="arbiter", tag=f"gradient.guest.{tag}", index=0)
         if self.with_loss:
-            self._loss(tag, forwards[0], wx, y, coef)
+            # mean(log 2 - 0.5·y±·u + 0.125·u²) with u = wx_g + wx_h, where the host's parts stay
+            # encrypted: the cross terms are one ciphertext·plaintext product with [[0.25·wx_h]].
+            host_penalty = self.transfer.get(role="host", tag=f"forward_loss.{tag}", index=0)
+            cross = encoded.total([encoded.data(p, "cross") for p in parts], public_key)
+            square = encoded.total([encoded.data(p, "square") for p in parts], public_key)
+            loss = (cross + square * 0.125 + plain) * scale
+            loss = loss + host_penalty + penalty_loss(coef, param.penalty, param.alpha)
+            self.transfer.remote(loss, role="arbiter", tag=f"loss.{tag}", index=0)
 
-    def _loss(
-        self, tag: str, forward: dict[str, Any], wx: np.ndarray, y: np.ndarray, coef: np.ndarray
-    ) -> None:
-        # mean(log 2 - 0.5·y±·u + 0.125·u²) with u = wx_g + wx_h, where the host's parts stay encrypted:
-        # the cross terms are one ciphertext·plaintext product with the host's [[0.25·wx_h]].
-        count = len(y)
-        plain = float(np.sum(_LOG2 - 0.5 * y * wx + 0.125 * wx**2))
-        coefficients = (4.0 * (-0.5 * y + 0.25 * wx))[:, None]
-        cross = forward["forward"].dot(coefficients, self.param.dot_precision)
-        total = (cross + forward["square_sum"] * 0.125 + plain) * (1.0 / count)
-        total = total + forward["penalty"] + penalty_loss(coef, self.param.penalty, self.param.alpha)
-        self.transfer.remote(total, role="arbiter", tag=f"loss.{tag}", index=0)
+    def _host_wx(self, tag: str, partitions: int) -> BlockTable:
+        received = [
+            tables.receive_table(self.ctx, role="host", tag=f"wx.{i}.{tag}", index=i, partitions=partitions)
+            for i in range(self.hosts)
+        ]
+        return tables.zip_all(received, kernels.add_wx)
 
-    def _scores(self, dataset: Dataset, weights: np.ndarray, tag: str) -> np.ndarray:
-        """Scores of ``dataset``'s rows: the hosts send X_h·w_h for them in clear, as in FATE's predict."""
-        fit_intercept = self.param.init_param.fit_intercept
-        coef = weights[:-1] if fit_intercept else weights
-        wx = dataset.features() @ coef + (weights[-1] if fit_intercept else 0.0)
-        for host_wx in self.transfer.get(role="host", tag=f"wx.{tag}"):
-            wx = wx + host_wx
-        return common.sigmoid(wx)
+    def _validation_scores(
+        self, rows: BlockTable, weights: np.ndarray, tag: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and scores of the validation rows: the hosts send X_h·w_h in clear, as in FATE."""
+        coef, intercept = self._split(weights)
+        fn = functools.partial(kernels.scored_labels, coef, intercept or 0.0)
+        parts = [
+            encoded.unpack(blob)
+            for blob in tables.collect(rows.zip_partitions(self._host_wx(tag, rows.partitions), fn))
+        ]
+        labels = np.concatenate([encoded.array(p, "y") for p in parts])
+        scores = np.concatenate([encoded.array(p, "score") for p in parts])
+        return labels, scores
+
+    def _predictions(self, data: DataTable, weights: np.ndarray, tag: str, data_type: str) -> BlockTable:
+        coef, intercept = self._split(weights)
+        fn = functools.partial(
+            kernels.predictions,
+            data.meta(),
+            coef,
+            intercept or 0.0,
+            False,
+            self.param.predict_param.threshold,
+            data_type,
+        )
+        return data.table.zip_partitions(self._host_wx(tag, data.table.partitions), fn)
 
 
-def _require(dataset: Dataset | None, component: str) -> Dataset:
-    if dataset is None:
-        from accord.errors import DataFormatError
-
-        raise DataFormatError(f"{component} has no train_data input", hint="wire train_data in the DSL")
-    return dataset
-
-
-class _EarlyStopping:
-    """FATE's EarlyStopping callback: stop when no validation metric improved for ``rounds`` checks."""
-
-    def __init__(self, rounds: int | None, metrics: list[str]) -> None:
-        self.rounds = rounds
-        self.metrics = [name for name in metrics if name in ("auc", "ks")] or ["auc"]
-        self.best: dict[str, float] = {}
-        self.best_iteration: int | None = None
-        self.stale = 0
-
-    def update(self, iteration: int, results: dict[str, Any], ctx: ComponentContext[HeteroLRParam]) -> bool:
-        improved = False
-        for name in self.metrics:
-            value = float(results[name].value)
-            ctx.tracker.log_metric(
-                "validate",
-                f"{ctx.component}.{name}",
-                [[iteration, value]],
-                metric_type="VALIDATION_EVALUATION",
-            )
-            if value > self.best.get(name, -math.inf):
-                self.best[name] = value
-                improved = True
-        if improved:
-            self.best_iteration, self.stale = iteration, 0
-        else:
-            self.stale += 1
-        return self.rounds is not None and self.stale >= self.rounds
+def _labelled(data: DataTable, component: str) -> BlockTable:
+    """The rows as numbers with their labels, once checked to be binary."""
+    rows = tables.prepared(data, with_label=True)
+    nothing: list[set[float] | None] = []
+    classes = kernels.classes_of(rows.aggregate(nothing, kernels.label_classes, kernels.concat))
+    if classes is None:
+        rows.unpersist()
+        raise DataFormatError(
+            f"{component}: the guest's data has no label",
+            hint="set with_label: true for the guest in DataTransform",
+        )
+    common.check_binary(classes, component)
+    return rows

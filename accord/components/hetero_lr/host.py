@@ -1,20 +1,23 @@
 """A host's side of HeteroLR: it holds features and weights only, and sees nothing but ciphertexts.
 
-Per batch it sends [[0.25·X_h·w_h]] (and, for the guest's loss, [[Σ(X_h·w_h)²]] and its encrypted
-penalty) to the guest, turns the guest's encrypted fore-gradient into its encrypted gradient
-[[X_hᵀ·d]]/n + penalty, and applies the step the arbiter sends back.
+Per batch it sends [[0.25·X_h·w_h]] partition by partition (and, for the guest's loss,
+[[Σ(X_h·w_h)²]] and its encrypted penalty) to the guest, turns the guest's encrypted fore-gradient,
+received the same way, into its encrypted gradient [[X_hᵀ·d]]/n + penalty (a partial per partition,
+added up), and applies the step the arbiter sends back. Every pass runs on the task's engine.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import Any
 
 import numpy as np
 
-from accord.components.hetero_lr import common
+from accord.components.hetero_lr import common, encoded, kernels, tables
 from accord.components.hetero_lr.optimizer import penalty_gradient, penalty_loss
 from accord.components.hetero_lr.params import HeteroLRParam
-from accord.components.sdk import ComponentContext, Dataset
+from accord.components.sdk import ComponentContext, DataTable
 from accord.errors import DataFormatError
 from accord.federation.codec import public_key_from_dict
 
@@ -24,52 +27,73 @@ class HostTrainer:
         self.ctx = ctx
         self.param = ctx.params
         self.transfer = ctx.transfer
+        self.driver = os.getpid()
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
-        train = ctx.first_dataset("train_data", "data")
+        train = tables.input_rows(ctx, "train_data", "data")
         if train is None:
             raise DataFormatError(
                 f"{ctx.component} has no train_data input", hint="wire train_data in the DSL"
             )
-        validate = ctx.input_dataset("validate_data")
-        features = train.features()
-        weights = common.initial_weights(features.shape[1], param.init_param, with_intercept=False)
+        validate = tables.input_rows(ctx, "validate_data")
+        weights = common.initial_weights(len(train.header), param.init_param, with_intercept=False)
 
-        public_key = public_key_from_dict(self.transfer.get(role="arbiter", tag="public_key", index=0))
+        key = self.transfer.get(role="arbiter", tag="public_key", index=0)
+        public_key = public_key_from_dict(key)
         setup = self.transfer.get(role="guest", tag="setup", index=0)
-        common.check_aligned(common.ids_digest(train.ids()), setup["train"], "train", ctx.component)
-        validate_every = setup["validate_every"]
-        if setup["validate"] is not None:
-            if validate is None:
-                raise DataFormatError(
-                    f"{ctx.component}: the guest validates but this party has no validate_data",
-                    hint="wire validate_data on every party",
-                )
-            common.check_aligned(
-                common.ids_digest(validate.ids()), setup["validate"], "validate", ctx.component
+        info = tables.table_info(train)
+        validate_info = tables.table_info(validate) if validate is not None else None
+        problem = _alignment(setup, info, validate, validate_info)
+        self.transfer.remote(problem, role="guest", tag=f"aligned.{ctx.party_index}", index=0)
+        if problem == "no_validate":
+            raise DataFormatError(
+                f"{ctx.component}: the guest validates but this party has no validate_data",
+                hint="wire validate_data on every party",
             )
+        if problem is not None:
+            tables.check_same_rows(info, setup["train"], "train", ctx.component)
+            tables.check_same_rows(validate_info or [], setup["validate"], "validate", ctx.component)
+        validate_every = setup["validate_every"]
+        bounds = tables.offsets(info)
+        rows = tables.prepared(train, with_label=False)
+        partitions = rows.partitions
+        me = ctx.party_index
 
+        batches: list[np.ndarray | None] = []
+        stats: list[encoded.Stats] = []
         for iteration in range(param.max_iter):
             ctx.check_cancelled()
-            batches = self.transfer.get(role="guest", tag=f"batches.{iteration}", index=0)
-            for number, rows in enumerate(batches):
+            sent = self.transfer.get(role="guest", tag=f"batches.{iteration}", index=0)
+            if sent != "same":
+                batches = [None if item is None else np.asarray(item, dtype=np.int64) for item in sent]
+                stats = []
+            for number, positions in enumerate(batches):
                 tag = f"{iteration}.{number}"
-                x = features[np.asarray(rows, dtype=np.int64)]
-                wx = x @ weights
-                forward: dict[str, Any] = {"forward": public_key.encrypt(0.25 * wx)}
-                if setup["with_loss"]:
-                    forward["square_sum"] = public_key.encrypt(np.array([float(np.dot(wx, wx))]))
-                    forward["penalty"] = public_key.encrypt(
+                chosen = tables.selections(positions, bounds)
+                count = int(bounds[-1]) if positions is None else len(positions)
+                if len(stats) <= number:
+                    stats.append(tables.x_stats(rows, chosen))
+                with_loss = bool(setup["with_loss"])
+                forward = rows.map_partitions_with_index(
+                    functools.partial(kernels.host_forward, self.driver, key, weights, chosen, with_loss)
+                )
+                tables.send_table(ctx, forward, role="guest", tag=f"forward.{me}.{tag}", index=0)
+                if with_loss:
+                    penalty = public_key.encrypt(
                         np.array([penalty_loss(weights, param.penalty, param.alpha)])
                     )
-                self.transfer.remote(forward, role="guest", tag=f"forward.{tag}", index=0)
-                fore_gradient = self.transfer.get(role="guest", tag=f"fore_gradient.{tag}", index=0)
-                gradient = fore_gradient.dot(x, param.dot_precision) * (1.0 / len(x))
-                gradient = gradient + penalty_gradient(weights, param.penalty, param.alpha)
-                self.transfer.remote(
-                    gradient, role="arbiter", tag=f"gradient.host.{ctx.party_index}.{tag}", index=0
+                    self.transfer.remote(penalty, role="guest", tag=f"forward_loss.{tag}", index=0)
+                fore = tables.receive_table(
+                    ctx, role="guest", tag=f"fore_gradient.{tag}", index=0, partitions=partitions
                 )
+                fn = functools.partial(
+                    kernels.host_gradient, self.driver, key, chosen, stats[number], param.dot_precision
+                )
+                partials = tables.collect(rows.zip_partitions(fore, fn))
+                gradient = encoded.total(partials, public_key) * (1.0 / count)
+                gradient = gradient + penalty_gradient(weights, param.penalty, param.alpha)
+                self.transfer.remote(gradient, role="arbiter", tag=f"gradient.host.{me}.{tag}", index=0)
                 weights = weights - self.transfer.get(role="arbiter", tag=f"step.{tag}", index=0)
             converged = bool(self.transfer.get(role="arbiter", tag=f"converged.{iteration}", index=0))
             ctx.log.info(
@@ -90,11 +114,29 @@ class HostTrainer:
         self._send_wx(train, weights, "final.train")
         if setup["validate"] is not None and validate is not None:
             self._send_wx(validate, weights, "final.validate")
+        rows.unpersist()
         ctx.save_data(common.empty_predictions())
         return {
             "header": list(train.header),
             "weight": {name: float(value) for name, value in zip(train.header, weights, strict=True)},
         }
 
-    def _send_wx(self, dataset: Dataset, weights: np.ndarray, tag: str) -> None:
-        self.transfer.remote(dataset.features() @ weights, role="guest", tag=f"wx.{tag}", index=0)
+    def _send_wx(self, data: DataTable, weights: np.ndarray, tag: str) -> None:
+        """X_h·w_h of every row, in clear, partition by partition (as FATE's predict sends it)."""
+        fn = functools.partial(kernels.rows_wx, data.meta(), weights)
+        wx = data.table.map_partitions_with_index(fn)
+        tables.send_table(self.ctx, wx, role="guest", tag=f"wx.{self.ctx.party_index}.{tag}", index=0)
+
+
+def _alignment(
+    setup: dict[str, Any], info: tables.Info, validate: DataTable | None, validate_info: tables.Info | None
+) -> str | None:
+    """Why this party's rows cannot pair with the guest's by position (None: they can)."""
+    if [list(item) for item in info] != [list(item) for item in setup["train"]]:
+        return "train"
+    if setup["validate"] is not None:
+        if validate is None:
+            return "no_validate"
+        if validate_info is None or [list(i) for i in validate_info] != [list(i) for i in setup["validate"]]:
+            return "validate"
+    return None

@@ -63,6 +63,15 @@ class StepwiseParam(_Section):
     need_stepwise: bool = False
 
 
+# The callbacks FATE's linear models take that Accord runs (EarlyStopping through its rounds, the
+# evaluation of validation data every validation_freqs); ModelCheckpoint is refused by name.
+RUN_CALLBACKS = frozenset({"EarlyStopping", "PerformanceEvaluate"})
+
+
+def unrun_callbacks(callbacks: list[str]) -> list[str]:
+    return [name for name in callbacks if name not in RUN_CALLBACKS]
+
+
 class CallbackParam(_Section):
     callbacks: list[str] = []
     validation_freqs: int | list[int] | None = None
@@ -173,6 +182,11 @@ def check_supported(param: HeteroLRParam, component: str) -> None:
             "HeteroLR needs Paillier encryption; set method to Paillier",
         ),
         "is_warm_start": (param.is_warm_start, "warm start is not supported yet"),
+        "callback_param.callbacks": (
+            bool(unrun_callbacks(param.callback_param.callbacks)),
+            f"drop {unrun_callbacks(param.callback_param.callbacks)}: model checkpoints are not saved yet; "
+            f"{sorted(RUN_CALLBACKS)} run",
+        ),
     }
     for field, (refused, hint) in refusals.items():
         if refused:

@@ -9,6 +9,7 @@ arbiter; it continues from the weighted average the arbiter sends back with the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -16,18 +17,28 @@ from typing import Any
 import numpy as np
 
 from accord.components.evaluation.metrics import binary_metrics
-from accord.components.hetero_lr import common
+from accord.components.hetero_lr import common, kernels, tables
 from accord.components.hetero_lr.optimizer import Optimizer, penalty_gradient
+from accord.components.hetero_lr.tables import Concatenated
+from accord.components.homo_lr import blocks
 from accord.components.homo_lr.params import HomoLRParam
 from accord.components.homo_lr.secure_aggregation import AggregationClient, clients_of, job_context
-from accord.components.sdk import ComponentContext, Dataset
-from accord.errors import AccordError, ComponentParameterError, DataFormatError, DataMismatchError
+from accord.components.sdk import ComponentContext, DataTable
+from accord.computing import BlockTable
+from accord.errors import (
+    AccordError,
+    ComponentFeatureUnsupported,
+    ComponentParameterError,
+    DataFormatError,
+    DataMismatchError,
+)
 
 _LABEL_SAMPLE = 11
 _ERRORS: dict[str, type[AccordError]] = {
     "mismatch": DataMismatchError,
     "data": DataFormatError,
     "param": ComponentParameterError,
+    "unsupported": ComponentFeatureUnsupported,
 }
 
 
@@ -53,34 +64,31 @@ class ClientTrainer:
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
-        train = ctx.first_dataset("train_data", "data")
+        train = tables.input_rows(ctx, "train_data", "data")
         if train is None:
             raise DataFormatError(
                 f"{ctx.component} has no train_data input", hint="wire train_data in the DSL"
             )
-        validate = ctx.input_dataset("validate_data")
-        features, labels = train.features(), train.labels()
+        validate = tables.input_rows(ctx, "validate_data")
+        rows = blocks.prepared(train)
+        count = int(rows.aggregate(0, blocks.row_count, blocks.add))
+        width = len(train.header)
+        nothing: list[set[float] | None] = []
+        classes = kernels.classes_of(rows.aggregate(nothing, kernels.label_classes, kernels.concat))
+        labels = None if classes is None else sorted(classes)[:_LABEL_SAMPLE]
         aggregator = AggregationClient(
             ctx.transfer,
             clients_of(ctx.plan.roles),
             job_context(ctx.job_id, ctx.component, ctx.task.task_version),
         )
-        reply = aggregator.setup(
-            {
-                "header": header_digest(train.header),
-                "width": features.shape[1],
-                "labels": None if labels is None else np.unique(labels)[:_LABEL_SAMPLE].tolist(),
-            }
-        )
+        reply = aggregator.setup({"header": header_digest(train.header), "width": width, "labels": labels})
         raise_problem(reply)
-        assert labels is not None  # the arbiter refused label-less clients above
-        sample_weights = train.weights()
         init = param.init_param.model_copy(update={"random_seed": reply["seed"]})
-        weights = common.initial_weights(features.shape[1], init, with_intercept=param.fit_intercept)
+        weights = common.initial_weights(width, init, with_intercept=param.fit_intercept)
 
         # Each client's share of all rows: the arbiter only ever learns the total.
-        aggregator.send(np.array([len(train)], dtype=np.float64), "count", fraction_bits=0)
-        share = len(train) / float(aggregator.receive("count"))
+        aggregator.send(np.array([count], dtype=np.float64), "count", fraction_bits=0)
+        share = count / float(aggregator.receive("count"))
 
         optimizer = Optimizer(
             param.optimizer, param.learning_rate, decay=param.decay, decay_sqrt=param.decay_sqrt
@@ -88,9 +96,10 @@ class ClientTrainer:
         anchor = weights.copy()
         history: list[float] = []
         iterations, converged = 0, False
+        valid_rows = blocks.prepared(validate) if validate is not None else None
         for epoch in range(param.max_iter):
             ctx.check_cancelled()
-            loss = self._epoch(features, labels, sample_weights, weights, anchor, optimizer, epoch)
+            loss = self._epoch(rows, count, weights, anchor, optimizer, epoch)
             history.append(loss)
             ctx.tracker.log_metric("train", "local_loss", [[epoch, loss]], metric_type="LOSS")
             iterations = epoch + 1
@@ -109,19 +118,20 @@ class ClientTrainer:
             )
             ctx.progress(iterations, param.max_iter, f"loss {loss:.6g}")
             every = param.validation_every
-            if validate is not None and every and iterations % every == 0:
-                self._validate(validate, weights, epoch)
+            if valid_rows is not None and every and iterations % every == 0:
+                self._validate(valid_rows, weights, epoch)
             if converged:
                 break
 
         threshold = param.predict_param.threshold
-        outputs = [common.predictions(train, self.scores(train, weights), threshold, common.TRAIN)]
+        coef, intercept = self._split(weights)
+        outputs = [blocks.predicted(train, coef, intercept, threshold, common.TRAIN)]
         if validate is not None:
-            outputs.append(
-                common.predictions(validate, self.scores(validate, weights), threshold, common.VALIDATE)
-            )
-        ctx.save_data(common.concatenate(outputs))
-        coef = weights[:-1] if param.fit_intercept else weights
+            outputs.append(blocks.predicted(validate, coef, intercept, threshold, common.VALIDATE))
+        ctx.save_table(DataTable(Concatenated(outputs), "predict"))
+        rows.unpersist()
+        if valid_rows is not None:
+            valid_rows.unpersist()
         return {
             "header": list(train.header),
             "weight": {name: float(value) for name, value in zip(train.header, coef, strict=True)},
@@ -133,15 +143,15 @@ class ClientTrainer:
             "best_iteration": int(np.argmin(history)),
         }
 
-    def _batches(self, count: int) -> list[np.ndarray]:
-        size = count if self.param.batch_size == -1 else min(self.param.batch_size, count)
-        return [np.arange(start, min(start + size, count)) for start in range(0, count, size)]
+    def _split(self, weights: np.ndarray) -> tuple[np.ndarray, float]:
+        if self.param.fit_intercept:
+            return weights[:-1], float(weights[-1])
+        return weights, 0.0
 
     def _epoch(
         self,
-        features: np.ndarray,
-        labels: np.ndarray,
-        sample_weights: np.ndarray | None,
+        rows: BlockTable,
+        count: int,
         weights: np.ndarray,
         anchor: np.ndarray,
         optimizer: Optimizer,
@@ -149,35 +159,42 @@ class ClientTrainer:
     ) -> float:
         """One local epoch, updating ``weights`` in place; the mean loss over the epoch's batches."""
         param, fit_intercept = self.param, self.param.fit_intercept
+        size = count if param.batch_size == -1 else min(param.batch_size, count)
+        if size >= count:
+            # One batch: the partitions' sums at the same weights, computed on the engine.
+            nothing: blocks.Sums | None = None
+            fn = functools.partial(blocks.partition_sums, weights.copy(), fit_intercept)
+            found = rows.aggregate(nothing, fn, blocks.add_sums)
+            batches = iter([found] if found is not None and found.rows else [])
+        else:
+            batches = (
+                functools.reduce(
+                    blocks.Sums.__add__,
+                    (blocks.piece(x, y, w, weights, fit_intercept) for x, y, w in batch),
+                )
+                for batch in blocks.pieces(rows, size)
+            )
         total = 0.0
-        for rows in self._batches(len(labels)):
-            x, y = features[rows], labels[rows]
-            row_weight = np.ones(len(rows)) if sample_weights is None else sample_weights[rows]
+        for sums in batches:
             coef = weights[:-1] if fit_intercept else weights
-            z = x @ coef + (weights[-1] if fit_intercept else 0.0)
-            # log(1 + e^z) - y·z: the logistic loss, computed without overflow.
-            total += float(np.sum(row_weight * (np.logaddexp(0.0, z) - y * z)))
-            residual = row_weight * (common.sigmoid(z) - y)
-            gradient = x.T @ residual / len(rows) + penalty_gradient(coef, param.penalty, param.alpha)
+            total += sums.loss
+            gradient = sums.gradient / sums.rows + penalty_gradient(coef, param.penalty, param.alpha)
             if fit_intercept:
-                gradient = np.append(gradient, residual.mean())
+                gradient = np.append(gradient, sums.residual / sums.rows)
             if param.use_proximal:
                 gradient = gradient + param.mu * (weights - anchor)
             weights -= optimizer.step(gradient, epoch)
-        return total / len(labels)
+        return total / count
 
-    def scores(self, dataset: Dataset, weights: np.ndarray) -> np.ndarray:
-        fit_intercept = self.param.fit_intercept
-        coef = weights[:-1] if fit_intercept else weights
-        return common.sigmoid(dataset.features() @ coef + (weights[-1] if fit_intercept else 0.0))
-
-    def _validate(self, validate: Dataset, weights: np.ndarray, epoch: int) -> None:
-        labels = validate.labels()
-        if labels is None or len(np.unique(labels)) < 2:
+    def _validate(self, rows: BlockTable, weights: np.ndarray, epoch: int) -> None:
+        coef, intercept = self._split(weights)
+        nothing: list[np.ndarray] = []
+        parts = rows.aggregate(nothing, functools.partial(blocks.scores_of, coef, intercept), blocks.concat)
+        joined = np.concatenate(parts, axis=1) if parts else np.zeros((2, 0))
+        labels, scores = joined[0], joined[1]
+        if len(np.unique(labels)) < 2:
             return
-        results = binary_metrics(
-            labels, self.scores(validate, weights), metrics=self.param.validation_metrics
-        )
+        results = binary_metrics(labels, scores, metrics=self.param.validation_metrics)
         for name, result in results.items():
             if result.value is None:
                 continue

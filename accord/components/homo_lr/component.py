@@ -8,19 +8,20 @@ Predicting needs no other party: each client scores its own rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from accord.components.hetero_lr import common
+from accord.components.hetero_lr import common, tables
 from accord.components.hetero_lr.scoring import LinearScorer
+from accord.components.homo_lr import blocks
 from accord.components.homo_lr.arbiter import ArbiterTrainer
 from accord.components.homo_lr.client import ClientTrainer
 from accord.components.homo_lr.params import HomoLRParam
 from accord.components.homo_lr.params import check_supported as refuse_unsupported
 from accord.components.homo_lr.secure_aggregation import clients_of
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset, PartyScorer
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable, PartyScorer
 from accord.errors import ArgumentError, ComponentParameterError, DataFormatError, DataMismatchError
 
 _META_FIELDS = (*common.META_FIELDS, "aggregate_iters", "use_proximal", "mu")
@@ -77,25 +78,31 @@ class HomoLR(ComponentBase[HomoLRParam]):
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
             return
-        slot = "test_data" if ctx.input_data("test_data") else "data"
-        dataset = ctx.input_dataset(slot)
-        if dataset is None:
+        slot = "test_data" if "test_data" in ctx.data_slots() else "data"
+        data = tables.input_rows(ctx, slot)
+        if data is None:
             raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
         model = models[0]
-        scores = predict_scores(model, dataset, ctx.component)
+        coef = model_coefficients(model, data.header, ctx.component)
         threshold = float(model["meta"].get("threshold", 0.5))
         data_type = common.TEST if slot == "test_data" else common.PREDICT
-        ctx.save_data(common.predictions(dataset, scores, threshold, data_type))
+        intercept = float(model["param"].get("intercept", 0.0))
+        ctx.save_table(DataTable(blocks.predicted(data, coef, intercept, threshold, data_type), "predict"))
+
+
+def model_coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:
+    param = model["param"]
+    weight: dict[str, float] = param.get("weight", {})
+    if set(weight) != set(header) or len(weight) != len(header):
+        raise DataMismatchError(
+            f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
+            f"{list(header)[:8]}...",
+            hint="predict on data transformed like the training data (same DataTransform and FeatureScale)",
+        )
+    return np.array([weight[name] for name in header], dtype=np.float64)
 
 
 def predict_scores(model: dict[str, Any], dataset: Dataset, component: str) -> np.ndarray:
-    param = model["param"]
-    weight: dict[str, float] = param.get("weight", {})
-    if set(weight) != set(dataset.header) or len(weight) != len(dataset.header):
-        raise DataMismatchError(
-            f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
-            f"{list(dataset.header)[:8]}...",
-            hint="predict on data transformed like the training data (same DataTransform and FeatureScale)",
-        )
-    coef = np.array([weight[name] for name in dataset.header], dtype=np.float64)
-    return common.sigmoid(dataset.features() @ coef + float(param.get("intercept", 0.0)))
+    """Scores of ``dataset``'s rows, as predict computes them partition by partition."""
+    coef = model_coefficients(model, dataset.header, component)
+    return common.sigmoid(dataset.features() @ coef + float(model["param"].get("intercept", 0.0)))

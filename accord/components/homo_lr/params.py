@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from accord.components.hetero_lr.params import EncryptParam, LogisticParam
+from accord.components.hetero_lr.params import EncryptParam, LogisticParam, unrun_callbacks
 from accord.errors import ComponentFeatureUnsupported
 
 
@@ -79,6 +79,10 @@ def check_supported(param: HomoLRParam, component: str) -> None:
         "validation_freqs": (
             isinstance(freqs, list),
             "validation_freqs as a list is not supported; give an integer (validate every N epochs)",
+        ),
+        "callback_param.callbacks": (
+            bool(unrun_callbacks(param.callback_param.callbacks)),
+            f"drop {unrun_callbacks(param.callback_param.callbacks)}: model checkpoints are not saved yet",
         ),
         "batch_strategy": (
             param.batch_strategy == "random",

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from accord.components.sdk import Transfer
 from accord.errors import DataFormatError, DataMismatchError
-from accord.federation.commands import Party
+from accord.identity import Party
 
 # Bits after the binary point of a fixed-point value: a resolution of 2**-40 (about 1e-12), for
 # magnitudes below 2**22 (about 4e6), leaving headroom in the signed 64-bit range.

@@ -1,8 +1,30 @@
-"""The Intersection component: the rows whose ids every party holds, found without showing ids (rsa).
+"""The Intersection component: the rows whose ids every party holds, found without showing ids.
 
-Each party outputs its own rows whose ids are in the intersection, in ascending order of the id string,
-so that guest and hosts list the same ids in the same order (HeteroLR pairs rows by position). With
-``only_output_key`` the output keeps the ids alone (no features, no label, an empty header).
+Protocols: rsa (rsa_protocol.py), raw (raw.py), dh and ecdh (commutative_protocol.py over the ciphers of
+commutative.py), and ``cardinality_only`` with ``cardinality_method`` dh or ecdh, where only the size
+of the intersection is learned (the guest's; the hosts' too with ``sync_cardinality``) and, as in
+FATE, no party outputs rows.
+
+Contract with the components downstream (HeteroLR, HeteroFeatureBinning and others pair rows by
+position): every party that outputs lists its own rows whose ids are in the intersection, and
+
+- every party lists the same ids in the same order, ascending order of the id string;
+- every party's output has the same partitions, and the same rows in each, so row i of partition p
+  is the same id on every party: the rows are cut by rank into ``p`` partitions of near-equal size
+  (partition k holds ranks ``k*n//p`` up to ``(k+1)*n//p``), ``p`` being the number of rows over
+  output.MIN_PARTITION_ROWS, rounded up, but at most the limit the guest sends every host (the most
+  partitions of any party's input, or the guest's computing_partitions if more), and at least one.
+
+A downstream component may therefore exchange per-row values with its peers partition for partition
+(partition i of one party matches partition i of another, row for row). The tests check it
+(tests/components/test_intersection_blocks.py: equal sid columns per partition on every party).
+
+With ``only_output_key`` the output keeps the ids alone (no features, no label, an empty header).
+
+Everything runs on block tables (accord.computing), a partition at a time: ids are hashed, blinded
+and signed partition by partition on the engine, cross to the peer a partition at a time, and are
+compared partition for partition (keyed.py and the protocol modules); the output is cut by rank
+(output.py). No process holds a whole table.
 
 A party that is not told the intersection (a host when ``sync_intersect_ids`` is false) writes no data
 output, as in FATE; its summary then reports ``intersect_num`` -1. An empty intersection is not an
@@ -14,25 +36,32 @@ sync); a difference stops every party with a ComponentParameterError naming the 
 
 from __future__ import annotations
 
-import hashlib
-from collections import Counter
-from typing import Any
+import functools
+from collections.abc import Callable
 
 import pyarrow as pa
 
-from accord.components.intersection import raw, rsa_protocol
-from accord.components.intersection.hashing import digest_size, id_numbers, raw_keys
+from accord.components.intersection import commutative_protocol, raw, rsa_protocol
+from accord.components.intersection.agreement import Plan, agree, protocol_settings
+from accord.components.intersection.commutative import Cipher, DhCipher, EcdhCipher
+from accord.components.intersection.hashing import digest_size
+from accord.components.intersection.keyed import Env, check_ids, id_table, raw_key_table
 from accord.components.intersection.link import Link
+from accord.components.intersection.output import output_partitions, output_rows, survey
 from accord.components.intersection.params import IntersectionParams, require_supported
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset
-from accord.components.sdk.dataset import FEATURES, SID
-from accord.errors import ArgumentError, ComponentParameterError, DataFormatError, TransferError
+from accord.components.sdk import ComponentBase, ComponentContext, DataTable
+from accord.components.sdk.dataset import SID
+from accord.computing import Block, BlockTable
+from accord.computing.block import require_batch
+from accord.errors import ArgumentError, ComponentParameterError, DataFormatError
 
 Context = ComponentContext[IntersectionParams]
 
 METRIC_NAMESPACE = "train"
 METRIC_NAME = "intersection"
 METRIC_TYPE = "INTERSECTION"
+
+__all__ = ["Intersection", "protocol_settings", "run_intersection"]
 
 
 class Intersection(ComponentBase[IntersectionParams]):
@@ -49,6 +78,10 @@ class Intersection(ComponentBase[IntersectionParams]):
         run_intersection(ctx)
 
 
+# The column DataTransform writes a row's match id into (with_match_id).
+MATCH_ID = "match_id"
+
+
 def run_intersection(ctx: Context) -> None:
     params = ctx.params
     if ctx.inputs("cache"):
@@ -58,44 +91,76 @@ def run_intersection(ctx: Context) -> None:
             hint="remove the cache input from the DSL and give the component its data",
             component=ctx.component,
         )
-    dataset = _input(ctx)
-    ids = [str(sid) for sid in dataset.ids()]
-    _require_unique(ctx, ids)
-    peers = _peers(ctx)
-    _agree(ctx, peers, protocol_settings(params))
-    ctx.log.info(
-        "%s: %s intersection of %d ids on %s %s with %d peer(s)",
-        ctx.component, params.intersect_method, len(ids), ctx.role, ctx.party_id, len(peers),
-    )  # fmt: skip
-    positions = _run_protocol(ctx, peers, ids)
-    _finish(ctx, dataset, ids, positions)
+    data = _input(ctx)
+    env = Env(ctx.engine, partitions=1)
+    try:
+        ids = env.keep(id_table(data.table))
+        total = _require_unique(ctx, ids)
+        peers = _peers(ctx)
+        plan = agree(
+            component=ctx.component,
+            role=ctx.role,
+            party_id=ctx.party_id,
+            peers=peers,
+            settings=protocol_settings(params),
+            input_partitions=ids.partitions,
+            engine_partitions=env.engine.partitions,
+        )
+        env.partitions = plan.partitions
+        ctx.log.info(
+            "%s: %s intersection of %d ids (%d partitions) on %s %s with %d peer(s)",
+            ctx.component, params.intersect_method, total, ids.partitions, ctx.role, ctx.party_id, len(peers),
+        )  # fmt: skip
+        if params.cardinality_only:
+            _finish_cardinality(ctx, total, _run_cardinality(ctx, env, peers, ids))
+        else:
+            found = _run_protocol(ctx, env, peers, ids)
+            _finish(ctx, env, data, total, found, plan)
+    finally:
+        env.release()
 
 
-def _input(ctx: Context) -> Dataset:
-    dataset = ctx.input_dataset("data")
-    if dataset is None:
+def _input(ctx: Context) -> DataTable:
+    data = ctx.input_table("data")
+    if data is None:
         raise DataFormatError(
             f"{ctx.component} (Intersection) has no data input on {ctx.role} {ctx.party_id}",
             hint=f'give {ctx.component} a data input in the DSL, e.g. {{"data": ["data_transform_0.data"]}}',
         )
-    if dataset.kind != "instances":
+    if data.kind != "instances":
         raise DataFormatError(
-            f"{ctx.component} (Intersection) needs instances but got {dataset.kind} rows on {ctx.role} "
+            f"{ctx.component} (Intersection) needs instances but got {data.kind} rows on {ctx.role} "
             f"{ctx.party_id}",
             hint="put a DataTransform between Reader and Intersection",
         )
-    return dataset
+    if data.extra.get("match_id_name"):
+        # FATE intersects rows read with_match_id by their match id (the sid is then often a generated
+        # one, different on every party). Here the match id becomes the row's id for the intersection
+        # and after it, so every party's output still lists the same ids (FATE re-keys the hosts' rows
+        # by the guest's sid instead).
+        return data.with_table(data.table.map_partitions_with_index(_match_id_as_sid))
+    return data
 
 
-def _require_unique(ctx: Context, ids: list[str]) -> None:
-    repeated = [sid for sid, count in Counter(ids).items() if count > 1]
-    if repeated:
-        shown = ", ".join(repr(sid) for sid in repeated[:5])
+def _match_id_as_sid(index: int, block: Block) -> Block:
+    batch = require_batch(block, "intersection")
+    if MATCH_ID not in batch.schema.names:
+        return batch
+    position = batch.schema.get_field_index(SID)
+    return batch.set_column(position, SID, batch.column(MATCH_ID).cast(pa.string()))
+
+
+def _require_unique(ctx: Context, ids: BlockTable) -> int:
+    """How many ids this party has; refused if any repeats."""
+    check = check_ids(ids)
+    if check.repeated:
+        shown = ", ".join(repr(sid) for sid in check.shown)
         raise DataFormatError(
-            f"{ctx.component} (Intersection) input on {ctx.role} {ctx.party_id} repeats {len(repeated)} "
-            f"id(s): {shown}{', ...' if len(repeated) > 5 else ''}",
+            f"{ctx.component} (Intersection) input on {ctx.role} {ctx.party_id} repeats {check.repeated} "
+            f"id(s): {shown}{', ...' if check.repeated > len(check.shown) else ''}",
             hint="ids must be unique within a party's table; remove the repeated rows before uploading",
         )
+    return check.rows
 
 
 def _peers(ctx: Context) -> list[Link]:
@@ -115,149 +180,123 @@ def _peers(ctx: Context) -> list[Link]:
     return [Link(transfer, "guest", 0, prefix="intersection", checkpoint=ctx.check_cancelled)]
 
 
-# ---- agreeing on the shared settings --------------------------------------------------------------
-
-_SECRET = "salt"
-
-
-def protocol_settings(params: IntersectionParams) -> dict[str, Any]:
-    """The settings every party of the intersection must share; salts only as their SHA-256."""
-    settings: dict[str, Any] = {
-        "intersect_method": params.intersect_method,
-        "sync_intersect_ids": params.sync_intersect_ids,
-    }
-    if params.intersect_method == "rsa":
-        rsa = params.rsa
-        settings.update(
-            {
-                "rsa_params.hash_method": rsa.hash_method,
-                "rsa_params.final_hash_method": rsa.final_hash_method,
-                "rsa_params.split_calculation": rsa.split_calculation,
-                "rsa_params.salt": hashlib.sha256(rsa.salt.encode()).hexdigest(),
-            }
-        )
-    else:
-        raw_params = params.raw
-        hashed = raw_params.use_hash and raw_params.hash_method != "none"
-        settings.update({"raw_params.join_role": raw_params.join_role, "raw_params.use_hash": hashed})
-        if hashed:
-            settings.update(
-                {
-                    "raw_params.hash_method": raw_params.hash_method,
-                    "raw_params.base64": raw_params.base64,
-                    "raw_params.salt": hashlib.sha256(raw_params.salt.encode()).hexdigest(),
-                }
-            )
-    return settings
-
-
-def _differences(guest: dict[str, Any], host: Any, host_id: int, guest_id: int) -> list[str]:
-    if not isinstance(host, dict):
-        raise TransferError(f"host {host_id} sent intersection settings that are not a mapping")
-    problems = []
-    for name in sorted(guest.keys() | host.keys()):
-        mine, theirs = guest.get(name), host.get(name)
-        if mine == theirs:
-            continue
-        if name.endswith(_SECRET) and mine is not None and theirs is not None:
-            problems.append(f"{name} differs between guest {guest_id} and host {host_id}")
-        else:
-            problems.append(f"{name} is {mine!r} on guest {guest_id} but {theirs!r} on host {host_id}")
-    return problems
-
-
-def _agree(ctx: Context, peers: list[Link], settings: dict[str, Any]) -> None:
-    if ctx.role == "guest":
-        problems = []
-        for link in peers:
-            problems += _differences(settings, link.receive("settings"), link.party_id, ctx.party_id)
-        for link in peers:
-            link.send("verdict", problems)
-    else:
-        peers[0].send("settings", settings)
-        problems = peers[0].receive("verdict")
-        if not isinstance(problems, list) or not all(isinstance(p, str) for p in problems):
-            raise TransferError("the guest sent an intersection verdict that is not a list of messages")
-    if problems:
-        raise ComponentParameterError(
-            f"{ctx.component} (Intersection): the parties disagree: {'; '.join(problems)}",
-            hint="set these fields in the common section of component_parameters so every party shares them",
-            component=ctx.component,
-        )
-
-
 # ---- running the protocol and writing the result --------------------------------------------------
 
 
-def _run_protocol(ctx: Context, peers: list[Link], ids: list[str]) -> set[int] | None:
+def _run_protocol(ctx: Context, env: Env, peers: list[Link], ids: BlockTable) -> BlockTable | None:
+    """The key table of this party's ids in the intersection; None when it is not told."""
     params = ctx.params
     sync = params.sync_intersect_ids
     if params.intersect_method == "raw":
         raw_params = params.raw
-        keys = raw_keys(
+        keys = raw_key_table(
+            env,
             ids,
             use_hash=raw_params.use_hash,
             method=raw_params.hash_method,
             salt=raw_params.salt,
-            as_base64=raw_params.base64,
+            base64=raw_params.base64,
         )
         links = [link.under("raw") for link in peers]
         if ctx.role == "guest":
-            return raw.guest_raw(links, keys, raw_params.join_role, sync)
-        return raw.host_raw(links[0], keys, raw_params.join_role, sync, len(ctx.party_ids("host")))
+            return raw.guest_raw(env, links, keys, raw_params.join_role, sync)
+        return raw.host_raw(env, links[0], keys, raw_params.join_role, sync, len(ctx.party_ids("host")))
+    if params.intersect_method in ("dh", "ecdh"):
+        make_cipher = _cipher_maker(params)
+        links = [link.under(params.intersect_method) for link in peers]
+        if ctx.role == "guest":
+            return commutative_protocol.guest_intersect(env, links, ids, make_cipher, sync)
+        return commutative_protocol.host_intersect(env, links[0], ids, make_cipher(), sync)
     rsa = params.rsa
     settings = rsa_protocol.RsaSettings.of(rsa, digest_size(rsa.final_hash_method))
-    numbers = id_numbers(ids, rsa.hash_method, rsa.salt)
     links = [link.under("rsa") for link in peers]
     if ctx.role == "guest":
         run_guest = rsa_protocol.guest_split if rsa.split_calculation else rsa_protocol.guest_unified
-        return run_guest(links, numbers, settings, sync)
+        return run_guest(env, links, ids, settings, sync)
     run_host = rsa_protocol.host_split if rsa.split_calculation else rsa_protocol.host_unified
-    return run_host(links[0], numbers, settings, sync)
+    return run_host(env, links[0], ids, settings, sync)
 
 
-def _keys_only(dataset: Dataset, ids: list[str]) -> Dataset:
-    # Arrow has no zero-width fixed-size list, so the empty feature rows are empty variable-size lists;
-    # Dataset.features() reads them as an (n, 0) matrix all the same.
-    table = pa.table(
-        {
-            SID: pa.array(ids, type=pa.string()),
-            FEATURES: pa.array([[] for _ in ids], type=pa.list_(pa.float64())),
-        }
-    )
-    return Dataset(table, "instances", header=(), sid_name=dataset.sid_name, extra=dataset.extra)
+def _cipher_maker(params: IntersectionParams) -> Callable[[], Cipher]:
+    """Makes a fresh key of the DH or ECDH cipher that ``params`` ask for."""
+    if params.protocol == "dh":
+        dh = params.dh_params
+        return functools.partial(DhCipher.generate, dh.key_length, dh.hash_method, dh.salt)
+    ecdh = params.ecdh_params
+    return functools.partial(EcdhCipher.generate, ecdh.hash_method, ecdh.salt)
 
 
-def _finish(ctx: Context, dataset: Dataset, ids: list[str], positions: set[int] | None) -> None:
+def _run_cardinality(ctx: Context, env: Env, peers: list[Link], ids: BlockTable) -> int | None:
+    """The size of the intersection (FATE's exact cardinality); None for a host that is not told."""
     params = ctx.params
-    total = len(ids)
-    if positions is None:
+    cipher = _cipher_maker(params)()
+    links = [link.under(f"cardinality.{params.protocol}") for link in peers]
+    if ctx.role == "guest":
+        return commutative_protocol.guest_cardinality(env, links, ids, cipher, params.sync_cardinality)
+    return commutative_protocol.host_cardinality(
+        env,
+        links[0],
+        ids,
+        cipher,
+        host_index=ctx.party_index,
+        host_count=len(ctx.party_ids("host")),
+        sync_cardinality=params.sync_cardinality,
+    )
+
+
+def _finish_cardinality(ctx: Context, total: int, count: int | None) -> None:
+    # As FATE: cardinality_only outputs no rows; a host not told the count reports -1.
+    rate = -1.0 if count is None else (count / total if total else 0.0)
+    shown = -1 if count is None else count
+    ctx.log.info(
+        "%s: cardinality only on %s %s: %s of %d ids are in the intersection; no data output",
+        ctx.component, ctx.role, ctx.party_id, "unknown" if count is None else count, total,
+    )  # fmt: skip
+    ctx.tracker.set_summary(
+        {"intersect_num": shown, "intersect_rate": rate, "cardinality_only": True, "unique_id_num": total}
+    )
+    _log_metric(ctx, shown, total, rate)
+
+
+def _finish(
+    ctx: Context, env: Env, data: DataTable, total: int, found: BlockTable | None, plan: Plan
+) -> None:
+    params = ctx.params
+    if found is None:
         # FATE's values for a party that is not told the intersection.
-        found, rate, unmatched, unmatched_rate = -1, -1.0, -1, -1.0
+        count, rate = -1, -1.0
         ctx.log.info(
             "%s: %s %s is not told the intersection (sync_intersect_ids is false) and outputs no data",
             ctx.component, ctx.role, ctx.party_id,
         )  # fmt: skip
     else:
-        rows = sorted(positions, key=ids.__getitem__)
-        output = (
-            _keys_only(dataset, [ids[row] for row in rows]) if params.only_output_key else dataset.take(rows)
-        )
-        ctx.save_data(output)
-        found = len(rows)
-        rate = found / total if total else 0.0
-        unmatched, unmatched_rate = total - found, 1.0 - rate
-        if not found:
+        found = env.keep(found)
+        surveyed = survey(found)
+        count = surveyed.rows
+        partitions = output_partitions(count, plan.limit)
+        ctx.save_table(output_rows(env, data, found, surveyed, partitions, keys_only=params.only_output_key))
+        rate = count / total if total else 0.0
+        if not count:
             ctx.log.warning("%s: the intersection is empty; the output has no rows", ctx.component)
-        ctx.log.info("%s: %d of %d ids are in the intersection", ctx.component, found, total)
+        ctx.log.info(
+            "%s: %d of %d ids are in the intersection, output in %d partition(s)",
+            ctx.component, count, total, partitions,
+        )  # fmt: skip
     ctx.tracker.set_summary(
-        {"intersect_num": found, "intersect_rate": rate, "cardinality_only": False, "unique_id_num": total}
+        {"intersect_num": count, "intersect_rate": rate, "cardinality_only": False, "unique_id_num": total}
     )
+    _log_metric(ctx, count, total, rate)
+
+
+def _log_metric(ctx: Context, count: int, total: int, rate: float) -> None:
+    params = ctx.params
+    unknown = count < 0
+    unmatched, unmatched_rate = (-1, -1.0) if unknown else (total - count, 1.0 - rate)
     ctx.tracker.log_metric(
         METRIC_NAMESPACE,
         METRIC_NAME,
         [
-            ["intersect_count", found],
+            ["intersect_count", count],
             ["input_match_id_count", total],
             ["intersect_rate", rate],
             ["unmatched_count", unmatched],

@@ -31,7 +31,11 @@ RSA_HASHES = ("sha256", "sha384", "sha512", "sm3")
 FINAL_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sm3")
 RAW_HASHES = ("none", *FINAL_HASHES)
 METHODS = ("rsa", "raw", "dh", "ecdh")
-SUPPORTED_METHODS = ("rsa", "raw")
+SUPPORTED_METHODS = ("rsa", "raw", "dh", "ecdh")
+# cardinality_only runs with these cardinality_method values (FATE's exact cardinality).
+SUPPORTED_CARDINALITY = ("dh", "ecdh")
+# The MODP groups (RFC 2409, RFC 3526) DH runs in, by key length.
+DH_KEY_LENGTHS = (1024, 1536, 2048, 3072, 4096, 6144, 8192)
 ROLES = ("guest", "host")
 
 
@@ -187,6 +191,11 @@ class IntersectionParams(_Section):
     # ---- the values in effect once FATE's deprecated aliases are applied ------------------------
 
     @property
+    def protocol(self) -> str:
+        """What runs: ``cardinality_method`` with ``cardinality_only``, else ``intersect_method``."""
+        return self.cardinality_method if self.cardinality_only else self.intersect_method
+
+    @property
     def rsa(self) -> RsaParams:
         if "random_bit" in self.model_fields_set:
             return self.rsa_params.model_copy(update={"random_bit": self.random_bit})
@@ -220,8 +229,24 @@ def unsupported_options(params: IntersectionParams) -> list[tuple[str, str]]:
                 f"{params.intersect_method!r} is not supported; use one of {', '.join(SUPPORTED_METHODS)}",
             )
         )
+    if params.cardinality_only and params.cardinality_method not in SUPPORTED_CARDINALITY:
+        problems.append(
+            (
+                "cardinality_only",
+                f"cardinality_method {params.cardinality_method!r} (FATE's estimate through a Bloom filter) "
+                f"is not supported; use cardinality_method {' or '.join(SUPPORTED_CARDINALITY)}",
+            )
+        )
+    method = params.protocol
+    if method == "dh" and params.dh_params.key_length not in DH_KEY_LENGTHS:
+        problems.append(
+            (
+                "dh_params.key_length",
+                f"{params.dh_params.key_length} has no MODP group; use one of "
+                f"{', '.join(map(str, DH_KEY_LENGTHS))}",
+            )
+        )
     flags = {
-        "cardinality_only": "counting the intersection without computing it",
         "run_cache": "caching encrypted ids for a later Intersection",
         "run_preprocess": "Bloom-filter preprocessing",
     }
@@ -235,14 +260,15 @@ def unsupported_options(params: IntersectionParams) -> list[tuple[str, str]]:
                 f"{params.join_method!r} needs match ids, which instances do not have; use inner_join",
             )
         )
-    hashes = (
-        {
+    hashes = {
+        "rsa": {
             "rsa_params.hash_method": params.rsa.hash_method,
             "rsa_params.final_hash_method": params.rsa.final_hash_method,
-        }
-        if params.intersect_method == "rsa"
-        else {"raw_params.hash_method": params.raw.hash_method}
-    )
+        },
+        "raw": {"raw_params.hash_method": params.raw.hash_method},
+        "dh": {"dh_params.hash_method": params.dh_params.hash_method},
+        "ecdh": {"ecdh_params.hash_method": params.ecdh_params.hash_method},
+    }[method]
     for name, method in hashes.items():
         if method != "none" and method not in hashlib.algorithms_available:
             problems.append((name, f"{method!r} is not available in this Python's hashlib; use sha256"))
@@ -255,7 +281,8 @@ def require_supported(params: IntersectionParams, *, component: str) -> None:
         listed = "; ".join(f"{name}: {why}" for name, why in problems)
         raise ComponentFeatureUnsupported(
             f"{component} (Intersection) asks for what Accord does not run: {listed}",
-            hint="Accord's Intersection runs intersect_method rsa (unified or split calculation) and raw, "
-            "with inner_join; remove or change the fields named",
+            hint="Accord's Intersection runs intersect_method rsa (unified or split calculation), raw, dh "
+            "and ecdh, and cardinality_only with dh or ecdh, all with inner_join; remove or change the "
+            "fields named",
             component=component,
         )

@@ -6,67 +6,64 @@ With ``join_role`` host the guest sends its ids to every host; each host interse
 with ``sync_intersect_ids`` reports back, the guest takes the intersection across hosts and, when there
 are several hosts, tells them that final result. A side that is never told the result learns nothing
 (``None``), as in FATE.
+
+Keys are the same on every party, so every key table is partitioned by key into the agreed number of
+partitions and keys cross, and are compared, a partition at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from accord.components.intersection import keyed
+from accord.components.intersection.keyed import Env
 from accord.components.intersection.link import Link
-from accord.errors import TransferError
+from accord.computing import BlockTable
 
 
-def _keys(value: object, what: str) -> set[str]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise TransferError(f"the peer sent {what} that is not a list of strings")
-    return set(value)
+def _send(link: Link, name: str, table: BlockTable) -> None:
+    link.send_table(name, keyed.outgoing(table, digests=False))
 
 
-def _positions(keys: set[str], by_key: dict[str, int], what: str) -> set[int]:
-    unknown = keys - by_key.keys()
-    if unknown:
-        raise TransferError(f"the peer sent {what} holding {len(unknown)} ids this party does not have")
-    return {by_key[key] for key in keys}
+def _received(env: Env, link: Link, name: str) -> BlockTable:
+    return link.receive_table(name, env.engine, partitions=env.partitions)
 
 
-def guest_raw(hosts: list[Link], keys: Sequence[str], join_role: str, sync: bool) -> set[int] | None:
-    by_key = {key: position for position, key in enumerate(keys)}
+def guest_raw(env: Env, hosts: list[Link], keys: BlockTable, join_role: str, sync: bool) -> BlockTable | None:
     if join_role == "guest":
-        common = set(by_key)
+        common = keys
         for link in hosts:
-            common &= _keys(link.receive("ids"), "its ids")
+            common = keyed.matched(common, _received(env, link, "ids"), None, "its ids")
+        common = env.keep(common)
         if sync:
             for link in hosts:
-                link.send("intersection", sorted(common))
-        return {by_key[key] for key in common}
+                _send(link, "intersection", common)
+        return common
     for link in hosts:
-        link.send("ids", sorted(by_key))
+        _send(link, "ids", keys)
     if not sync:
         return None
-    common = set(by_key)
+    common = keys
     for link in hosts:
-        common &= _keys(link.receive("intersection"), "its intersection")
+        common = keyed.matched(common, _received(env, link, "intersection"), None, "its intersection")
+    common = env.keep(common)
     if len(hosts) > 1:
         for link in hosts:
-            link.send("final_intersection", sorted(common))
-    return {by_key[key] for key in common}
+            _send(link, "final_intersection", common)
+    return common
 
 
 def host_raw(
-    guest: Link, keys: Sequence[str], join_role: str, sync: bool, host_count: int
-) -> set[int] | None:
-    by_key = {key: position for position, key in enumerate(keys)}
+    env: Env, guest: Link, keys: BlockTable, join_role: str, sync: bool, host_count: int
+) -> BlockTable | None:
     if join_role == "guest":
-        guest.send("ids", sorted(by_key))
+        _send(guest, "ids", keys)
         if not sync:
             return None
-        return _positions(
-            _keys(guest.receive("intersection"), "the intersection"), by_key, "the intersection"
-        )
-    matched = set(by_key) & _keys(guest.receive("ids"), "its ids")
+        return keyed.claimed(keys, _received(env, guest, "intersection"), None, "the intersection")
+    found = env.keep(keyed.matched(keys, _received(env, guest, "ids"), None, "its ids"))
     if sync:
-        guest.send("intersection", sorted(matched))
+        _send(guest, "intersection", found)
         if host_count > 1:
-            final = _keys(guest.receive("final_intersection"), "the final intersection")
-            return _positions(final, by_key, "the final intersection")
-    return {by_key[key] for key in matched}
+            return keyed.claimed(
+                keys, _received(env, guest, "final_intersection"), None, "the final intersection"
+            )
+    return found

@@ -10,6 +10,7 @@ run in two threads, as gmpy2 releases the GIL for list exponentiation.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -130,31 +131,55 @@ class Blinded:
     factors: list[Any]
 
 
-def _random_factor(bits: int, n: int) -> Any:
+class FactorStream:
+    """Random bits drawn again identically from a secret ``seed``: SHAKE-256(seed, label, counter).
+
+    Blinding factors of a table partition come from here, so that an engine recomputing the partition
+    (Spark recomputes lost or unpersisted work) unblinds with the factors it blinded with. The seed is
+    32 bytes from :mod:`secrets` and never leaves the party, so the bits are as unpredictable as
+    :func:`secrets.randbits`.
+    """
+
+    def __init__(self, seed: bytes, label: int) -> None:
+        self._prefix = seed + label.to_bytes(8, "big", signed=True)
+        self._counter = 0
+
+    def randbits(self, bits: int) -> int:
+        self._counter += 1
+        data = hashlib.shake_256(self._prefix + self._counter.to_bytes(8, "big")).digest((bits + 7) // 8)
+        return int.from_bytes(data, "big") >> (-bits % 8)
+
+
+def _random_factor(bits: int, n: int, stream: FactorStream | None = None) -> Any:
     while True:
-        factor = gmpy2.mpz(secrets.randbits(bits))
+        factor = gmpy2.mpz(stream.randbits(bits) if stream is not None else secrets.randbits(bits))
         if factor > 1 and gmpy2.gcd(factor, n) == 1:
             return factor
 
 
 def blind(
-    messages: Sequence[Any], key: PublicKey, *, random_bit: int, base_fraction: float | None = None
+    messages: Sequence[Any],
+    key: PublicKey,
+    *,
+    random_bit: int,
+    base_fraction: float | None = None,
+    stream: FactorStream | None = None,
 ) -> Blinded:
     """``m * r^e mod n`` for each ``m``, with a fresh ``r`` of ``random_bit`` bits per message.
 
     With ``base_fraction`` (FATE's random_base_fraction) only ``fraction * len(messages)`` factors are
     drawn and messages share them by ``m mod count``: faster, but messages sharing a factor let the
-    signer see their ratio, as in FATE.
+    signer see their ratio, as in FATE. With ``stream`` the factors come from it (see FactorStream).
     """
     n, e = gmpy2.mpz(key.n), key.e
     if base_fraction and base_fraction <= MAX_BASE_FRACTION:
         count = max(round(len(messages) * max(base_fraction, MIN_BASE_FRACTION)), 1)
-        pool = [_random_factor(random_bit, key.n) for _ in range(count)]
+        pool = [_random_factor(random_bit, key.n, stream) for _ in range(count)]
         factors = [pool[int(m) % count] for m in messages]
         masks_by_factor = {int(f): gmpy2.powmod(f, e, n) for f in pool}
         masks = [masks_by_factor[int(f)] for f in factors]
     else:
-        factors = [_random_factor(random_bit, key.n) for _ in messages]
+        factors = [_random_factor(random_bit, key.n, stream) for _ in messages]
         masks = gmpy2.powmod_base_list(factors, e, n) if factors else []
     values = [int(gmpy2.mpz(m) * mask % n) for m, mask in zip(messages, masks, strict=True)]
     return Blinded(values=values, factors=factors)
