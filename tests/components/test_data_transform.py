@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from accord.components.data_transform import DataTransformParam
-from accord.errors import DataFormatError
+from accord.errors import ComponentFeatureUnsupported, DataFormatError
 from accord.storage import UploadConf
 from tests.components.transform_support import (
     DATA,
@@ -276,13 +276,21 @@ def test_missing_label_column_lists_the_columns(tmp_path: Path) -> None:
 
 def test_text_features_are_refused_with_the_reason(tmp_path: Path) -> None:
     errors = run_failing(
-        tmp_path,
-        (raw_from_file(DATA / "mocked_string_data.csv"), {"with_label": True, "data_type": "str"}),
+        tmp_path / "float",
+        (raw_from_file(DATA / "mocked_string_data.csv"), {"with_label": True}),
         (raw_from_file(DATA / "breast_hetero_host.csv"), {}),
     )
     error = errors["guest"]
     assert isinstance(error, DataFormatError)
-    assert "'x0'" in error.message and "'B'" in error.message and "data_type 'str'" in error.message
+    assert "'x0'" in error.message and "'B'" in error.message
+    # Asking to keep them as text is refused before anything runs (at submit on a site).
+    errors = run_failing(
+        tmp_path / "str",
+        (raw_from_file(DATA / "mocked_string_data.csv"), {"with_label": True, "data_type": "str"}),
+        (raw_from_file(DATA / "breast_hetero_host.csv"), {}),
+    )
+    refused = errors["guest"]
+    assert isinstance(refused, ComponentFeatureUnsupported) and "data_type 'str'" in refused.message
 
 
 def test_reader_output_of_an_upload_feeds_data_transform(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from accord.components.sdk import ComponentBase, ComponentContext
 from accord.computing.table import Engine
 from accord.dsl_compiler.catalog import make_spec
 from accord.errors import ArgumentError, ComponentNotImplemented, ComponentRolesMismatch
+from accord.identity import Party
 from accord.storage import UploadConf
 from tests.components.harness import ComponentHarness
 from tests.components.transform_support import DATA, GUEST, HOST, transform_job
@@ -159,3 +160,36 @@ def test_lr_scorers_score_as_their_offline_predicts() -> None:
 def test_a_component_without_a_scorer_says_so() -> None:
     with pytest.raises(ComponentNotImplemented, match="cannot score online"):
         _Echo().scorer({}, role="guest", component="echo_0")
+
+
+class NoParams(BaseModel):
+    pass
+
+
+def test_an_upstream_that_does_not_run_on_a_role_is_no_input_there(tmp_path: Path) -> None:
+    # FATE's label_transform example: Evaluation runs on the arbiter too, fed by a guest-and-host module.
+    dsl = {
+        "components": {
+            "data_transform_0": {"module": "DataTransform", "output": {"data": ["data"]}},
+            "evaluation_0": {"module": "Evaluation", "input": {"data": {"data": ["data_transform_0.data"]}}},
+        }
+    }
+    conf = {
+        "dsl_version": 2,
+        "initiator": {"role": "guest", "party_id": 9999},
+        "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
+    }
+    harness = ComponentHarness(tmp_path, dsl, conf)
+    try:
+        for role, expected in (("arbiter", []), ("guest", ["data_transform_0"])):
+            task = harness.context(
+                Party(role=role, party_id=10000 if role == "arbiter" else 9999), "evaluation_0"
+            )
+            ctx: ComponentContext[NoParams] = ComponentContext(task, harness.plan, None, NoParams())
+            assert [ref.component for ref in ctx.inputs("data")] == expected
+        # On the arbiter the Evaluation task then runs on nothing, and records nothing.
+        harness.registry.create("Evaluation").run(
+            harness.context(Party(role="arbiter", party_id=10000), "evaluation_0")
+        )
+    finally:
+        harness.close()

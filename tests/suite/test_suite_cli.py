@@ -69,11 +69,15 @@ async def test_the_corpus_testsuites_run_with_every_supported_task_succeeding(
     assert normal["metrics"]["intersect_count"] == 569
     # The predict task ran with a deployed version of hetero_lr_normal's model.
     assert tasks["hetero_lr_normal_predict"]["status"] == "success"
-    for name in ("hetero_lr_cv", "hetero_lr_ovr_cv", "hetero_lr_one_vs_all", "hetero_lr_feature_engineering"):
+    for name in ("hetero_lr_cv", "hetero_lr_ovr_cv", "hetero_lr_one_vs_all"):
         assert tasks[name]["status"] == "not supported", tasks[name]
     assert "cv_param.need_cv" in tasks["hetero_lr_cv"]["message"]
     assert "one-vs-rest" in tasks["hetero_lr_one_vs_all"]["message"]
-    assert "HeteroFeatureBinning" in tasks["hetero_lr_feature_engineering"]["message"]
+    # FATE's pipeline of feature engineering before the model: scale, bin, select, encode, train.
+    assert tasks["hetero_lr_feature_engineering"]["status"] == "success", tasks[
+        "hetero_lr_feature_engineering"
+    ]
+    assert tasks["hetero_lr_feature_engineering"]["metrics"]["auc"] >= 0.95
     uploaded = {(u["namespace"], u["table_name"]) for u in lr["data"]["uploads"]}
     # host_0 and host_1 list the same table: one site, so one upload.
     assert len(lr["data"]["uploads"]) == len(uploaded) == 4
@@ -82,9 +86,12 @@ async def test_the_corpus_testsuites_run_with_every_supported_task_succeeding(
     assert tasks["rsa_intersect"]["status"] == "success"
     assert tasks["rsa_intersect"]["metrics"] == {"intersect_count": 569, "intersect_rate": 1.0}
     assert tasks["rsa_intersect_multi_host"]["status"] == "success"
-    assert tasks["dh_intersect"]["status"] == "not supported"
-    assert "intersect_method" in tasks["dh_intersect"]["message"]
-    assert intersect["data"]["summary"]["success"] >= 4
+    for name in ("dh_intersect", "ecdh_intersect", "ecdh_multi_exact_cardinality"):
+        assert tasks[name]["status"] == "success", tasks[name]
+    assert tasks["dh_intersect"]["metrics"]["intersect_count"] == 569
+    assert tasks["rsa_cache_intersect"]["status"] == "not supported"
+    assert "run_cache" in tasks["rsa_cache_intersect"]["message"]
+    assert intersect["data"]["summary"]["success"] >= 12
 
 
 def write(path: Path, body: Any) -> Path:

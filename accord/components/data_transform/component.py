@@ -27,13 +27,27 @@ from accord.components.data_transform.sparse import read_svmlight, read_tag
 from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable
 from accord.computing import Block
 from accord.computing.block import concat_batches
-from accord.errors import DataFormatError, OperatingError
+from accord.errors import ComponentFeatureUnsupported, DataFormatError, OperatingError
 
 MATCH_ID_COLUMN = "match_id"
 
 
 class DataTransform(ComponentBase[DataTransformParam]):
     params = DataTransformParam
+
+    def check_supported(self, params: DataTransformParam, component: str) -> None:
+        # FATE keeps text features as text with data_type str (for an encoder downstream); features
+        # leave Accord's DataTransform as numbers, so such a job is refused now, not failed later.
+        typed = {"data_type": params.data_type} | {
+            f"exclusive_data_type.{name}": kind for name, kind in (params.exclusive_data_type or {}).items()
+        }
+        for field, kind in typed.items():
+            if kind == "str":
+                raise ComponentFeatureUnsupported(
+                    f"{component}: {field} 'str' keeps text features, and Accord's features are numbers",
+                    hint=f"set {field} to float64 for numeric columns; text features are not supported yet",
+                    field=field,
+                )
 
     def fit(self, ctx: ComponentContext[DataTransformParam]) -> None:
         raw = _raw_input(ctx)
@@ -57,16 +71,9 @@ class DataTransform(ComponentBase[DataTransformParam]):
 
     def predict(self, ctx: ComponentContext[DataTransformParam]) -> None:
         raw = _raw_input(ctx)
-        models = ctx.input_models()
-        if not models:
-            raise OperatingError(
-                f"{ctx.component} transforms with a trained DataTransform model but was given none",
-                hint="wire the training DataTransform's model into this component's model input",
-            )
-        model = TransformModel.from_json(models[0], component=ctx.component)
-        if ctx.plan.party(ctx.role, ctx.party_id).job_parameters.job_type == "train":
-            # Within a training job this component's model output is the model it applies, as in FATE.
-            ctx.save_model(model.to_json())
+        trained = ctx.trained_model("transforms")
+        model = TransformModel.from_json(trained, component=ctx.component)
+        ctx.save_applied_model(model.to_json())
         if not model.need_run or model.settings is None:
             ctx.save_table(raw)
             return

@@ -14,7 +14,6 @@ from accord.components.feature_scale import blocks
 from accord.components.feature_scale import model as scale
 from accord.components.feature_scale.params import FeatureScaleParam
 from accord.components.sdk import ComponentBase, ComponentContext, DataTable
-from accord.errors import DataFormatError, OperatingError
 
 Context = ComponentContext[FeatureScaleParam]
 
@@ -44,29 +43,11 @@ class FeatureScale(ComponentBase[FeatureScaleParam]):
 
     def predict(self, ctx: Context) -> None:
         data = _input(ctx)
-        models = ctx.input_models()
-        if not models:
-            raise OperatingError(
-                f"{ctx.component} scales with a trained FeatureScale model but was given none",
-                hint="wire the training FeatureScale's model into this component's model input",
-            )
-        model = scale.ScaleModel.from_json(models[0], component=ctx.component)
-        if ctx.plan.party(ctx.role, ctx.party_id).job_parameters.job_type == "train":
-            # Within a training job this component's model output is the model it applies, as in FATE.
-            ctx.save_model(model.to_json())
+        trained = ctx.trained_model("scales")
+        model = scale.ScaleModel.from_json(trained, component=ctx.component)
+        ctx.save_applied_model(model.to_json())
         ctx.save_table(blocks.scaled(model, data, ctx.component))
 
 
 def _input(ctx: Context) -> DataTable:
-    data = next((found for slot in ("data", "train_data") if (found := ctx.input_table(slot))), None)
-    if data is None:
-        raise OperatingError(
-            f"{ctx.component} has no input data",
-            hint=f'give it one: "input": {{"data": {{"data": ["data_transform_0.data"]}}}} (on {ctx.role})',
-        )
-    if data.kind != "instances":
-        raise DataFormatError(
-            f"{ctx.component} scales parsed feature rows, but its input holds {data.kind} rows",
-            hint="put a DataTransform between the Reader and FeatureScale",
-        )
-    return data
+    return ctx.instances_input("scales parsed feature rows")

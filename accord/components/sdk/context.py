@@ -17,7 +17,8 @@ from accord.components.sdk.tables import DataTable, load_table, save_table
 from accord.components.sdk.tracker import Tracker
 from accord.components.sdk.transfer import Transfer
 from accord.dsl_compiler.plan import ComponentPlan, InputRef, JobPlan, RunMode
-from accord.errors import ComponentParameterError, DataFormatError, OperatingError
+from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError, OperatingError
+from accord.identity import task_id
 
 if TYPE_CHECKING:
     from accord.components.sdk.services import TaskServices
@@ -183,7 +184,7 @@ class ComponentContext(Generic[P]):
             role=self.role,
             party_id=self.party_id,
             task_version=self.task.task_version,
-            task_id=f"{self.job_id}_{self.component}",
+            task_id=task_id(self.job_id, self.component),
             summary_path=self.output_dir(self.component) / "summary.json",
         )
 
@@ -196,7 +197,16 @@ class ComponentContext(Generic[P]):
         return layout.data_path(self.task.work_dir.parent, component, output)
 
     def inputs(self, kind: str) -> list[InputRef]:
-        return [ref for ref in self.spec.inputs if ref.kind == kind]
+        """The DSL's inputs of ``kind`` that exist on this party.
+
+        An upstream component that does not run on this party's role (a guest-and-host module feeding
+        an Evaluation that also runs on the arbiter) leaves nothing here, and FATE reads that as no
+        input rather than an error; a model of the deployed job (``pipeline.``) is always looked for.
+        """
+        here = self.plan.party(self.role, self.party_id).components
+        return [
+            ref for ref in self.spec.inputs if ref.kind == kind and (ref.external or ref.component in here)
+        ]
 
     def data_slots(self) -> list[str]:
         return list(dict.fromkeys(ref.slot for ref in self.inputs("data")))
@@ -252,6 +262,41 @@ class ComponentContext(Generic[P]):
             raise DataFormatError(f"{self.component} takes one {slot} input, the DSL gives {len(found)}")
         return found[0] if found else None
 
+    def first_input(self, *slots: str) -> DataTable:
+        """The table of the first of ``slots`` (data, then train_data by default) the DSL wires."""
+        for slot in slots or ("data", "train_data"):
+            found = self.input_table(slot)
+            if found is not None:
+                return found
+        raise OperatingError(
+            f"{self.component} has no input data",
+            hint=f'give it one: "input": {{"data": {{"data": ["intersection_0.data"]}}}} (on {self.role})',
+        )
+
+    def instances_input(self, doing: str, *slots: str) -> DataTable:
+        """:meth:`first_input` of ``slots``, which must hold the parsed rows DataTransform writes.
+
+        ``doing`` says what the component does with them, for the refusal (``"scales parsed feature
+        rows"``).
+        """
+        data = self.first_input(*slots)
+        if data.kind != "instances":
+            raise DataFormatError(
+                f"{self.component} {doing}, but its input holds {data.kind} rows",
+                hint=f"put a DataTransform between the Reader and {self.task.module}",
+            )
+        return data
+
+    @property
+    def in_training_job(self) -> bool:
+        return self.plan.party(self.role, self.party_id).job_parameters.job_type == "train"
+
+    def save_applied_model(self, model: dict[str, Any]) -> None:
+        """A component that applied a model it was given saves it as its own model output in a
+        training job, as FATE does (a predict job keeps the deployed one)."""
+        if self.in_training_job:
+            self.save_model(model)
+
     def save_table(self, data: DataTable, output: str | None = None) -> int:
         """Save a block table as the component's output (what every downstream component reads)."""
         return save_table(data, self._data_path(self.component, self._output_name(output)))
@@ -268,6 +313,24 @@ class ComponentContext(Generic[P]):
         else:
             model_id, version = self.plan.model_id, self.plan.model_version or self.job_id
         return ModelRef(model_id, version, self.role, self.party_id, component or self.component)
+
+    def trained_model(self, doing: str) -> dict[str, Any]:
+        """The trained model of this module that the component applies: its model input, or the deployed
+        one in a predict job. ``doing`` says how it applies it, for the refusal (``"scales"``)."""
+        module = self.task.module
+        models = self.input_models()
+        if not models:
+            raise OperatingError(
+                f"{self.component} {doing} with a trained {module} model but was given none",
+                hint=f"wire the training {module}'s model into this component's model input",
+            )
+        model = models[0]
+        if "module" in model and model["module"] != module:
+            raise DataMismatchError(
+                f"{self.component} was given a model that is not a {module} model",
+                hint=f"wire in the model output of a {module} component",
+            )
+        return model
 
     def save_model(self, model: dict[str, Any]) -> None:
         self.services.models.save(self.model_key(), model)

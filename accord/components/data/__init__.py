@@ -1,0 +1,1 @@
+"""Data modules that reshape a party's rows before a model: union, splitting, weights, labels, columns."""

@@ -1,0 +1,5 @@
+"""OneHotEncoder: each party's integer-valued columns as one 0/1 column per value seen in training."""
+
+from accord.components.feature.onehot.component import OneHotEncoder
+
+__all__ = ["OneHotEncoder"]

@@ -1,0 +1,168 @@
+"""OneHotEncoder's model and transform, as FATE 1.11 names and fills the new columns.
+
+fit collects the distinct values of each chosen column; they must be whole numbers (FATE refuses any
+other value, NaN included) and at most 1024 per column. Each value v of column c becomes the column
+``f"{c}_{v}"`` with v written as an integer (``x3_1``, ``x3_-2``), in place of c, values ascending
+(FATE keeps a set's order, which for small integers is the same). A row gets 1 in the column of its
+value and 0 in the others; a value the model has not seen (predict) sets none of them, as in FATE.
+Columns not chosen keep their place and values.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from accord.components.feature.onehot.params import OneHotEncoderParam
+from accord.components.sdk import Dataset, DataTable
+from accord.components.sdk.dataset import FEATURES
+from accord.computing import Block
+from accord.computing.block import concat_batches
+from accord.errors import DataFormatError, DataMismatchError
+
+MODULE = "OneHotEncoder"
+ONE_HOT_LIMIT = 1024
+
+
+def chosen_columns(params: OneHotEncoderParam, header: Sequence[str]) -> list[int]:
+    """The columns to encode: every one for -1, else the indexes and then the names given, skipping
+    those this party lacks (as FATE does: a common conf may name another party's columns)."""
+    if params.transform_col_indexes == -1:
+        return list(range(len(header)))
+    position = {name: index for index, name in enumerate(header)}
+    indexes = params.transform_col_indexes if isinstance(params.transform_col_indexes, list) else []
+    chosen: list[int] = []
+    for index in [*indexes, *(position.get(name, -1) for name in params.transform_col_names or [])]:
+        if 0 <= index < len(header) and index not in chosen:
+            chosen.append(index)
+    return chosen
+
+
+def _rows(meta: Mapping[str, Any], block: Block) -> Dataset:
+    if isinstance(block, bytes):
+        raise DataFormatError("a table of feature rows holds a blob partition")
+    return Dataset.of(pa.Table.from_batches([block]), meta)
+
+
+def values_pass(meta: Mapping[str, Any], chosen: list[int], block: Block) -> list[np.ndarray]:
+    """Each chosen column's distinct values in this partition (refusing any that is not whole)."""
+    rows = _rows(meta, block)
+    features = rows.features()
+    found = []
+    for index in chosen:
+        distinct = np.unique(features[:, index])
+        bad = distinct[~(np.ceil(distinct) == distinct)]
+        if bad.size:
+            raise DataFormatError(
+                f"OneHotEncoder encodes whole numbers only, and column {rows.header[index]!r} holds "
+                f"{float(bad[0])!r}",
+                hint="encode integer-valued columns only (transform_col_indexes / transform_col_names), "
+                "fill missing cells first (FeatureImputation), or bin the column (HeteroFeatureBinning)",
+            )
+        found.append(distinct)
+    return found
+
+
+def _union(left: list[np.ndarray] | None, right: list[np.ndarray] | None) -> list[np.ndarray] | None:
+    if left is None or right is None:
+        return right if left is None else left
+    return [np.union1d(a, b) for a, b in zip(left, right, strict=True)]
+
+
+def learn(params: OneHotEncoderParam, data: DataTable) -> dict[str, Any]:
+    header = list(data.header)
+    chosen = chosen_columns(params, header)
+    nothing: list[np.ndarray] | None = None
+    found = data.table.aggregate(nothing, functools.partial(values_pass, data.meta(), chosen), _union)
+    values = dict(zip([header[i] for i in chosen], found or [np.zeros(0)] * len(chosen), strict=True))
+    return assemble(header, values, need_run=params.need_run)
+
+
+def assemble(
+    header: Sequence[str], values: Mapping[str, np.ndarray], *, need_run: bool = True, module: str = MODULE
+) -> dict[str, Any]:
+    """The model that encodes each column of ``values`` (in header order) by those distinct values.
+
+    Shared with HomoOneHotEncoder, which assembles it from the union of every client's values.
+    """
+    col_map: dict[str, dict[str, list[str]]] = {}
+    for name in [name for name in header if name in values]:
+        distinct = np.unique(np.asarray(values[name], dtype=np.float64))
+        if distinct.size > ONE_HOT_LIMIT:
+            raise DataFormatError(
+                f"column {name!r} has {distinct.size} distinct values; OneHotEncoder takes at most "
+                f"{ONE_HOT_LIMIT} per column",
+                hint="bin the column first (HeteroFeatureBinning) or leave it out of transform_col_indexes",
+            )
+        texts = [str(int(value)) for value in distinct]
+        col_map[name] = {"values": texts, "transformed_headers": [f"{name}_{value}" for value in texts]}
+    result_header: list[str] = []
+    for name in header:
+        result_header.extend(col_map[name]["transformed_headers"] if name in col_map else [name])
+    return {
+        "module": module,
+        "header": list(header),
+        "transform_col_names": [name for name in values if name in col_map],
+        "col_map": col_map,
+        "result_header": result_header,
+        "need_run": need_run,
+    }
+
+
+def check(
+    model: Mapping[str, Any], header: Sequence[str], component: str, module: str = MODULE
+) -> dict[str, Any]:
+    if model.get("module") != module or "col_map" not in model:
+        raise DataMismatchError(
+            f"{component} was given a model that is not a {module} model",
+            hint=f"wire in the model output of a {module} component",
+        )
+    absent = [name for name in model["header"] if name not in header]
+    if absent:
+        raise DataMismatchError(
+            f"{component}: the rows have no columns {absent[:10]}, which the one-hot model was fitted on",
+            hint="encode data with the same header as the data the model was trained on",
+        )
+    return dict(model)
+
+
+def encode(model: Mapping[str, Any], header: Sequence[str], features: np.ndarray) -> np.ndarray:
+    """The rows (by ``header``) as the model's result_header columns."""
+    position = {name: index for index, name in enumerate(header)}
+    parts: list[np.ndarray] = []
+    col_map = model["col_map"]
+    for name in model["header"]:
+        column = features[:, position[name]]
+        if name not in col_map:
+            parts.append(column[:, None])
+            continue
+        known = np.asarray([float(value) for value in col_map[name]["values"]])
+        parts.append((column[:, None] == known[None, :]).astype(np.float64))
+    return np.hstack(parts) if parts else np.zeros((len(features), 0))
+
+
+def encode_block(model: dict[str, Any], meta: Mapping[str, Any], index: int, block: Block) -> Block:
+    rows = _rows(meta, block)
+    features = encode(model, rows.header, rows.features())
+    table = rows.table
+    if FEATURES in table.column_names:
+        table = table.drop_columns([FEATURES])
+    if features.shape[1]:
+        flat = pa.array(np.ascontiguousarray(features).reshape(-1), type=pa.float64())
+        table = table.append_column(FEATURES, pa.FixedSizeListArray.from_arrays(flat, features.shape[1]))
+    return concat_batches(table.to_batches(), table.schema)
+
+
+def encoded(model: dict[str, Any], data: DataTable) -> DataTable:
+    """``data`` with its features one-hot encoded and its header the model's result header."""
+    fn = functools.partial(encode_block, model, data.meta())
+    return replace(
+        data,
+        table=data.table.map_partitions_with_index(fn, preserves_sids=True),
+        header=tuple(model["result_header"]),
+    )
