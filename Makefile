@@ -2,6 +2,9 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+# The demo's own site home, made afresh by every `make demo` (a user's ~/.accord is never touched).
+DEMO_HOME ?= $(CURDIR)/.demo-home
 
 .PHONY: test install lint typecheck unit bench demo clean board-test
 
@@ -12,6 +15,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $(STAMP)
+
+# What a site runs on, without the test and lint tools (the demo needs nothing more).
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
@@ -25,7 +34,7 @@ typecheck: install
 unit: install
 	./scripts/ensure-postgres.sh
 	# A hang (a test server or worker left running) fails the run instead of stalling it.
-	timeout --kill-after=30s 40m $(BIN)/pytest -q
+	timeout --kill-after=30s 70m $(BIN)/pytest -q
 
 test: lint typecheck unit
 
@@ -38,11 +47,14 @@ bench: install
 	$(BIN)/python bench/load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(DEMO_HOME)
 
-# FATE's hetero-LR example, unchanged, on a fresh standalone site: upload, train, evaluate, stop.
-demo: install
-	$(BIN)/accord demo --examples ../shared/fate/examples
+# FATE's hetero-LR example, unchanged, on a fresh standalone site of its own: upload, train,
+# evaluate. The previous demo's site is stopped and its home removed first.
+demo: $(RUNTIME_STAMP)
+	-$(BIN)/accord down --home $(DEMO_HOME) >/dev/null 2>&1
+	rm -rf $(DEMO_HOME)
+	$(BIN)/accord demo --examples ../shared/fate/examples --home $(DEMO_HOME)
 
 # The board in Debian's Chromium on a real standalone stack; screenshots in $ACCORD_TEST_ARTIFACTS/board.
 board-test: install

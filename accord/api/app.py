@@ -33,6 +33,7 @@ from accord.api.schemas import (
     JobListBody,
     JobQueryBody,
     JobRow,
+    ParameterUpdateBody,
     RerunBody,
     StopBody,
     SubmitBody,
@@ -239,6 +240,13 @@ def create_app(
         """Run an ended job again from its failed components, or from ``component_name``."""
         await jobs.rerun(body.job_id, body.component_name, body.force)
         return Envelope(retmsg="rerunning the job", jobId=body.job_id)
+
+    @app.post("/v1/job/parameter/update", responses=_errors(400, 404, 409))
+    async def parameter_update(body: ParameterUpdateBody) -> Envelope[dict[str, Any]]:
+        """Merge new parameters into an ended job's conf (checked as at submit); rerun it to use them."""
+        updated = await jobs.update_parameters(body.job_id, body.job_parameters, body.component_parameters)
+        retmsg = "parameters updated: rerun the job to use them"
+        return Envelope(data=updated, retmsg=retmsg, jobId=body.job_id)
 
     @app.post("/v1/job/task/query", responses=_errors(400, 404))
     async def task_query(body: TaskQueryBody) -> Envelope[list[TaskRow]]:

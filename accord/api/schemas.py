@@ -14,7 +14,7 @@ from accord.persistence import JobRecord, TaskRecord
 from accord.site.jobs import SubmitResult
 from accord.site.progress import task_fraction
 from accord.status import JobStatus, TaskStatus
-from accord.workflows.job import JobView
+from accord.workflows.job_io import JobView
 
 T = TypeVar("T")
 
@@ -84,6 +84,18 @@ class StopBody(_Body):
     job_id: JobId
     stop_status: Literal["canceled"] = Field(
         default="canceled", description="FATE-Flow's field; this site only stops jobs as canceled"
+    )
+
+
+class ParameterUpdateBody(_Body):
+    job_id: JobId
+    job_parameters: dict[str, Any] | None = Field(
+        default=None, description='merged into the conf\'s job_parameters, e.g. {"common": {"task_cores": 2}}'
+    )
+    component_parameters: dict[str, Any] | None = Field(
+        default=None,
+        description='merged into the conf\'s component_parameters, e.g. {"common": {"hetero_lr_0": '
+        '{"max_iter": 5}}}',
     )
 
 

@@ -10,9 +10,10 @@ import click
 
 from accord.board.links import board_link
 from accord.cli.job import follow, remote
+from accord.cli.standalone import start_stack
 from accord.errors import ArgumentError, JobStateError
 from accord.settings import Settings
-from accord.standalone.stack import Stack
+from accord.standalone.stack import DEFAULT_START_TIMEOUT_S, Stack
 
 _EXAMPLE = Path("dsl") / "v2" / "hetero_logistic_regression"
 _TABLES = ("breast_hetero_guest", "breast_hetero_host")
@@ -58,7 +59,9 @@ def demo(examples: Path, home: Path | None, keep: bool) -> None:
     settings = Settings.from_env(home=home)
     stack = Stack(settings)
     click.echo(f"starting the standalone site in {settings.home} ...", err=True)
-    stack.up()
+    # As `accord up`: its own credential is noted for its address, so this command and later ones (in a
+    # fresh home too, whatever site ran at that address before) are let in.
+    start_stack(stack, DEFAULT_START_TIMEOUT_S)
     try:
         with TransferApi(settings.http_address, timeout_s=300) as api:
             for table in _TABLES:

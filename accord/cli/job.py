@@ -257,6 +257,36 @@ def rerun(
         wait_and_report(api, envelope, job_id, timeout)
 
 
+@job.command("parameter-update")
+@job_id_option
+@click.option(
+    "-c",
+    "--conf-path",
+    "conf_path",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help='JSON with "job_parameters" and/or "component_parameters", shaped as in the runtime conf',
+)
+@server_option
+@remote
+def parameter_update(job_id: str, conf_path: Path, server: str | None) -> None:
+    """Merge new parameters into an ended job's conf (FATE's `flow job parameter-update`); then rerun it."""
+    update = read_json_file(conf_path, "parameter update")
+    if not isinstance(update, dict):
+        raise ArgumentError(
+            f"parameter update {conf_path.name} is not a JSON object",
+            hint='give {"component_parameters": {"common": {"hetero_lr_0": {"max_iter": 5}}}}',
+        )
+    unknown = sorted(set(update) - {"job_parameters", "component_parameters"})
+    if unknown:
+        raise ArgumentError(
+            f"parameter update {conf_path.name} has {', '.join(unknown)}, which an update cannot change",
+            hint="give only job_parameters and component_parameters; roles and the DSL stay the job's",
+        )
+    with _api(server) as api:
+        emit(api.call("/v1/job/parameter/update", {"job_id": job_id, **update}))
+
+
 @job.command("view")
 @job_id_option
 @json_option

@@ -119,12 +119,13 @@ def up(home: Path | None, detach: bool, timeout_s: float, insecure_open: bool, a
             err=True,
         )
     if detach:
-        _report(_up(stack, timeout_s), as_json)
+        _report(start_stack(stack, timeout_s), as_json)
         return
     _foreground(stack, timeout_s, as_json)
 
 
-def _up(stack: Stack, timeout_s: float) -> StackStatus:
+def start_stack(stack: Stack, timeout_s: float) -> StackStatus:
+    """Start the stack and note its local credential for the CLI (what `accord up` does)."""
     try:
         status = stack.up(timeout_s=timeout_s)
     except AccordError as error:
@@ -153,7 +154,7 @@ def _foreground(stack: Stack, timeout_s: float, as_json: bool) -> None:
     stopper = _Stopper()
     previous = {signum: signal.signal(signum, stopper) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        status = _up(stack, timeout_s)
+        status = start_stack(stack, timeout_s)
         _report(status, as_json)
         if not as_json:
             click.echo("\nrunning in the foreground; Ctrl-C stops the stack")

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, CancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from accord.components import ComponentRegistry
 from accord.dsl_compiler import CompileOptions, JobDefaults, JobPlan, compile_job
+from accord.dsl_compiler.jobparams import unused_engine_notes
 from accord.errors import (
     ComponentNotImplemented,
     ConnectionFailure,
@@ -22,9 +30,10 @@ from accord.errors import (
     PartyNotHosted,
     RecordNotFound,
 )
-from accord.ids import new_job_id
+from accord.identity import new_job_id
 from accord.persistence import JobRecord, JobRepository, NewJob, TaskRecord, TaskRepository
 from accord.settings import Settings
+from accord.site import parameters
 from accord.site.deploy import ModelDeployment
 from accord.site.joblog import JobLog
 from accord.site.progress import party_progress
@@ -32,13 +41,15 @@ from accord.site.readers import check_reader_tables
 from accord.status import JobStatus
 from accord.storage import TableStore
 from accord.workflows.dag import ComponentRun, DagState, combined_status
-from accord.workflows.job import JobInput, JobResult, JobView, JobWorkflow, RerunRequest
+from accord.workflows.job import JobWorkflow
+from accord.workflows.job_io import JobInput, JobResult, JobView, RerunRequest
 from accord.workflows.spec import job_spec
 from accord.workflows.visibility import ENDING_MEMO, FAILURE_TYPES, JobEnding
 
-# Engines this site computes with itself; FATE's other engines need clusters it does not run.
-SUPPORTED_COMPUTING = frozenset({"STANDALONE", "EGGROLL"})
-SUPPORTED_FEDERATION = frozenset({"STANDALONE", "EGGROLL"})
+log = logging.getLogger(__name__)
+
+# Computing engines this site runs: its own process pool, or the Spark master its settings name.
+SUPPORTED_COMPUTING = frozenset({"STANDALONE", "EGGROLL", "SPARK"})
 # Half of Temporal's 2 MB payload limit: the other half is for the state a running job carries when it
 # continues as new (each component's status and error, pending reports).
 MAX_SPEC_BYTES = 1 << 20
@@ -56,6 +67,18 @@ class SubmitResult(BaseModel):
     logs_directory: str
     # The job's workflow in the Temporal web UI, next to the board.
     workflow_url: str = ""
+    # What the conf asks for that the site accepts but does not use (RabbitMQ, Pulsar, HDFS).
+    notes: list[str] = []
+
+
+def engine_notes(plan: JobPlan) -> list[str]:
+    """The job parameters the site accepts but does not use, each once, naming the parties they are of."""
+    parties: dict[str, list[str]] = {}
+    for party in plan.parties:
+        for note in unused_engine_notes(party.job_parameters):
+            parties.setdefault(note, []).append(f"{party.role} {party.party_id}")
+    everyone = len(plan.parties)
+    return [note if len(who) == everyone else f"{note} ({', '.join(who)})" for note, who in parties.items()]
 
 
 class JobService:
@@ -100,16 +123,7 @@ class JobService:
                 hint="install the components, or remove them from the DSL",
                 modules=missing,
             )
-        for party in plan.parties:
-            params = party.job_parameters
-            if params.computing_engine not in SUPPORTED_COMPUTING or (
-                params.federation_engine not in SUPPORTED_FEDERATION
-            ):
-                raise EngineUnavailable(
-                    f"{party.role} {party.party_id} asks for computing {params.computing_engine} and "
-                    f"federation {params.federation_engine}, which this site does not run",
-                    hint="use backend 0 (EGGROLL or STANDALONE); SPARK, RABBITMQ and PULSAR are not run here",
-                )
+        self._check_engines(plan)
         if not settings.hosts_party(plan.initiator.party_id):
             raise PartyNotHosted(
                 f"the initiator {plan.initiator.role} {plan.initiator.party_id} is not hosted by this site",
@@ -125,6 +139,33 @@ class JobService:
         if self._reader_tables is not None:
             check_reader_tables(plan, self._reader_tables, settings.hosts_party)
         return plan
+
+    def _check_engines(self, plan: JobPlan) -> None:
+        """Refuse a computing engine the site does not run, or SPARK on a site without Spark.
+
+        Only the parties this site hosts are checked against its Spark: another site runs its own.
+        """
+        for party in plan.parties:
+            params = party.job_parameters
+            if params.computing_engine not in SUPPORTED_COMPUTING:
+                raise EngineUnavailable(
+                    f"{party.role} {party.party_id} asks for computing {params.computing_engine}, "
+                    "which this site does not run",
+                    hint="use backend 0 (EGGROLL or STANDALONE), or backend 1 or 2 (SPARK)",
+                )
+            if params.computing_engine != "SPARK" or not self._settings.hosts_party(party.party_id):
+                continue
+            # Imported here: the module imports pyspark only when a session starts.
+            from accord.computing.spark import check_runtime, spark_conf
+
+            check_runtime()
+            # spark_run's keys are checked now, not when the first Spark task of the job starts.
+            spark_conf(
+                params.spark_run,
+                master=self._settings.spark_master,
+                app_name=plan.model_version or "accord",
+                site_conf=self._settings.spark_conf,
+            )
 
     def _store(self, job_id: str, plan: JobPlan, dsl: dict[str, Any], conf: dict[str, Any]) -> None:
         init = plan.initiator
@@ -213,12 +254,16 @@ class JobService:
                 hint="start the site with `accord up`, then submit again",
             ) from None
         self._log.write(job_id, init.role, init.party_id, "submitted")
+        notes = engine_notes(plan)
+        for note in notes:
+            self._log.write(job_id, init.role, init.party_id, f"note: {note}")
         return SubmitResult(
             job_id=job_id,
             model_info=ModelInfo(model_id=plan.model_id, model_version=plan.model_version or job_id),
             board_url=self.board_url(job_id),
             logs_directory=str(self._log.directory(job_id)),
             workflow_url=self.workflow_url(job_id),
+            notes=notes,
         )
 
     def board_url(self, job_id: str) -> str:
@@ -268,7 +313,13 @@ class JobService:
             description = await handle.describe()
             if description.status != WorkflowExecutionStatus.RUNNING:
                 return None
-            return await handle.query(JobWorkflow.view)
+            try:
+                return await handle.query(JobWorkflow.view)
+            except WorkflowQueryFailedError as error:
+                # The workflow runs but could not answer now (e.g. its worker too busy to replay within
+                # the SDK's deadlock timeout): it is running, its details are the read model's.
+                log.warning("job %s: no live view: %s", job_id, error)
+                return JobView(status=JobStatus.RUNNING, reason="", components={})
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
@@ -318,6 +369,41 @@ class JobService:
         self._log.write(
             job_id, initiator.role, initiator.party_id, f"rerun from {component or 'failed tasks'}"
         )
+
+    async def update_parameters(
+        self,
+        job_id: str,
+        job_parameters: dict[str, Any] | None,
+        component_parameters: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Merge an update into an ended job's conf, checked as at submit; a rerun then runs it."""
+        records = await self.query(job_id)
+        initiator = next((r for r in records if r.is_initiator), None)
+        if initiator is None or initiator.plan is None:
+            raise JobStateError(
+                f"job {job_id} was not initiated on this site", hint="update it on its initiator's site"
+            )
+        if await self.live_view(job_id) is not None:
+            raise JobStateError(
+                f"job {job_id} is still running", hint="stop it or wait for it to end, then update and rerun"
+            )
+        plan = JobPlan.model_validate(initiator.plan)
+        elsewhere = [p for p in plan.parties if not self._settings.hosts_party(p.party_id)]
+        if elsewhere:
+            # Each site keeps its own copy of the conf; changing one copy would split the job in two.
+            raise PartyNotHosted(
+                f"job {job_id} has parties on other sites ({elsewhere[0].role} {elsewhere[0].party_id})",
+                hint="submit a new job with the updated conf: parameters of a cluster job are fixed",
+            )
+        conf = parameters.updated_conf(initiator.runtime_conf, job_parameters, component_parameters)
+        compiled = await asyncio.to_thread(self.compile, initiator.dsl, conf, job_id)
+        if compiled.job_type == "predict" and self._deployment is not None:
+            await asyncio.to_thread(self._deployment.check_predict, compiled)
+        stored = compiled.model_dump(mode="json")
+        for record in records:
+            await asyncio.to_thread(self._jobs.set_conf, job_id, record.role, record.party_id, conf, stored)
+        self._log.write(job_id, initiator.role, initiator.party_id, "parameters updated")
+        return parameters.updated_parts(conf)
 
     async def _previous_state(self, job_id: str, plan: JobPlan) -> DagState:
         """The DAG as the last run left it: its result, or the task rows if it ended abnormally."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import WorkflowQueryFailedError
 
 from accord.status import JobStatus
 from tests.api.helpers import post, wait_for_component
@@ -102,3 +104,76 @@ async def test_rerun_a_failed_job(site: RunningSite, api: httpx.AsyncClient) -> 
     # The successful c0 keeps its one run; c1 and what follows run again.
     assert ("c0", 0, "success") in versions and ("c0", 1, "success") not in versions
     assert {("c1", 0, "failed"), ("c1", 1, "success"), ("c2", 1, "success")} <= versions
+
+
+async def test_parameter_update_then_rerun(site: RunningSite, api: httpx.AsyncClient) -> None:
+    # c1 fails on every party until an update tells it to fail on no role.
+    body = {"job_dsl": chain_dsl(["TestSleep", "TestFail"]), "job_runtime_conf": conf()}
+    job_id = (await post(api, "/v1/job/submit", body))["jobId"]
+    assert (await site.site.jobs.wait(job_id)).status == JobStatus.FAILED
+
+    bad = await api.post(
+        "/v1/job/parameter/update",
+        json={"job_id": job_id, "component_parameters": {"common": {"c1": {"times": "many"}}}},
+    )
+    # Checked as at submit: refused with the field named, and the stored conf is unchanged.
+    assert bad.status_code == 400 and "times" in bad.json()["retmsg"], bad.json()
+    empty = await api.post("/v1/job/parameter/update", json={"job_id": job_id})
+    assert empty.status_code == 400
+
+    update = {"component_parameters": {"common": {"c1": {"fail_roles": []}}}}
+    updated = await post(api, "/v1/job/parameter/update", {"job_id": job_id, **update})
+    assert updated["data"]["component_parameters"]["common"]["c1"] == {"fail_roles": []}
+    rows = (await post(api, "/v1/job/query", {"job_id": job_id}))["data"]
+    assert all(
+        r["f_runtime_conf"]["component_parameters"]["common"]["c1"] == {"fail_roles": []} for r in rows
+    )
+
+    await post(api, "/v1/job/rerun", {"job_id": job_id})
+    second = await site.site.jobs.wait(job_id)
+    assert second.status == JobStatus.SUCCESS, second.reason
+
+
+async def test_parameter_update_of_a_running_job_is_refused(
+    site: RunningSite, api: httpx.AsyncClient
+) -> None:
+    body = {"job_dsl": chain_dsl(["TestSleep"]), "job_runtime_conf": conf(common={"c0": {"seconds": 30}})}
+    job_id = (await post(api, "/v1/job/submit", body))["jobId"]
+    await wait_for_component(api, job_id, "c0", "running")
+    update = {"job_id": job_id, "component_parameters": {"common": {"c0": {"seconds": 1}}}}
+    refused = await api.post("/v1/job/parameter/update", json=update)
+    assert refused.status_code == 409 and refused.json()["retcode"] == 10304
+    await post(api, "/v1/job/stop", {"job_id": job_id})
+    assert (await site.site.jobs.wait(job_id)).status == JobStatus.CANCELED
+
+
+async def test_a_query_the_workflow_cannot_answer_leaves_the_job_running(
+    site: RunningSite, api: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Under heavy load a workflow may not replay within the SDK's deadlock timeout and its query
+    # fails; the job still runs (stop must still work) and the query endpoint still answers.
+    body = {"job_dsl": chain_dsl(["TestSleep"]), "job_runtime_conf": conf(common={"c0": {"seconds": 30}})}
+    job_id = (await post(api, "/v1/job/submit", body))["jobId"]
+    await wait_for_component(api, job_id, "c0", "running")
+    jobs = site.site.jobs
+    real = jobs._handle
+
+    class Busy:
+        def __init__(self, handle: Any) -> None:
+            self._handle = handle
+
+        async def describe(self) -> Any:
+            return await self._handle.describe()
+
+        async def query(self, *_: Any) -> Any:
+            raise WorkflowQueryFailedError("[TMPRL1101] Potential deadlock detected")
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._handle, name)
+
+    monkeypatch.setattr(jobs, "_handle", lambda job: Busy(real(job)))
+    rows = (await post(api, "/v1/job/query", {"job_id": job_id}))["data"]
+    assert {r["f_status"] for r in rows} >= {"running"}
+    await post(api, "/v1/job/stop", {"job_id": job_id})
+    monkeypatch.setattr(jobs, "_handle", real)
+    assert (await site.site.jobs.wait(job_id)).status == JobStatus.CANCELED

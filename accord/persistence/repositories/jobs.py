@@ -173,6 +173,12 @@ class JobRepository(Repository):
     def set_plan(self, job_id: str, role: str, party_id: int, plan: dict[str, Any]) -> None:
         self._update(job_id, role, party_id, plan=plan)
 
+    def set_conf(
+        self, job_id: str, role: str, party_id: int, runtime_conf: dict[str, Any], plan: dict[str, Any]
+    ) -> None:
+        """A parameter update: the runtime conf and the plan compiled from it, together."""
+        self._update(job_id, role, party_id, runtime_conf=runtime_conf, plan=plan)
+
     def _update(self, job_id: str, role: str, party_id: int, **values: Any) -> None:
         statement = (
             update(JobRow)
