@@ -34,7 +34,7 @@ typecheck: install
 unit: install
 	./scripts/ensure-postgres.sh
 	# A hang (a test server or worker left running) fails the run instead of stalling it.
-	timeout --kill-after=30s 70m $(BIN)/pytest -q
+	timeout --kill-after=30s 80m $(BIN)/pytest -q
 
 test: lint typecheck unit
 
