@@ -18,6 +18,7 @@ import numpy as np
 
 from accord.components.feature.homo_onehot.params import HomoOneHotParam
 from accord.components.feature.onehot import model as onehot
+from accord.components.feature.onehot.component import record_summary
 from accord.components.sdk import ComponentBase, ComponentContext, DataTable
 from accord.errors import DataMismatchError
 
@@ -56,7 +57,7 @@ class HomoOneHotEncoder(ComponentBase[HomoOneHotParam]):
         )
         ctx.save_model(model)
         ctx.save_table(onehot.encoded(model, data))
-        _summary(ctx, model)
+        record_summary(ctx, model)
 
     def predict(self, ctx: Context) -> None:
         if ctx.role == "arbiter":
@@ -69,7 +70,7 @@ class HomoOneHotEncoder(ComponentBase[HomoOneHotParam]):
             ctx.save_table(data)
             return
         ctx.save_table(onehot.encoded(model, data))
-        _summary(ctx, model)
+        record_summary(ctx, model)
 
 
 def union_of(sent: Sequence[dict[str, Any]], component: str) -> dict[str, Any]:
@@ -111,19 +112,6 @@ def _align(ctx: Context) -> dict[str, list[float]]:
     ctx.log.info("%s: aligned %d columns over %d clients", ctx.component, len(reply["values"]), len(sent))
     values: dict[str, list[float]] = reply["values"]
     return values
-
-
-def _summary(ctx: Context, model: dict[str, Any]) -> None:
-    ctx.tracker.set_summary(
-        {"original_dimension": len(model["header"]), "transferred_dimension": len(model["result_header"])}
-    )
-    ctx.log.info(
-        "%s: %d columns encoded, %d -> %d features",
-        ctx.component,
-        len(model["col_map"]),
-        len(model["header"]),
-        len(model["result_header"]),
-    )
 
 
 def _input(ctx: Context) -> DataTable:

@@ -37,7 +37,7 @@ class OneHotEncoder(ComponentBase[OneHotEncoderParam]):
         model = onehot.learn(ctx.params, data)
         ctx.save_table(onehot.encoded(model, data))
         ctx.save_model(model)
-        _summary(ctx, model)
+        record_summary(ctx, model)
 
     def predict(self, ctx: Context) -> None:
         data = _input(ctx)
@@ -48,10 +48,11 @@ class OneHotEncoder(ComponentBase[OneHotEncoderParam]):
             ctx.save_table(data)
             return
         ctx.save_table(onehot.encoded(model, data))
-        _summary(ctx, model)
+        record_summary(ctx, model)
 
 
-def _summary(ctx: Context, model: dict[str, Any]) -> None:
+def record_summary(ctx: ComponentContext[Any], model: dict[str, Any]) -> None:
+    """The summary and log line of an encoding (OneHotEncoder and HomoOneHotEncoder alike)."""
     ctx.tracker.set_summary(
         {"original_dimension": len(model["header"]), "transferred_dimension": len(model["result_header"])}
     )
