@@ -356,9 +356,7 @@ def test_rsa_sends_neither_ids_nor_their_hashes(
     ("params", "field"),
     [
         ({"intersect_method": "dh", "dh_params": {"key_length": 1280}}, "dh_params.key_length"),
-        ({**RSA, "cardinality_only": True, "cardinality_method": "rsa"}, "cardinality_only"),
         ({**RSA, "run_cache": True}, "run_cache"),
-        ({**RSA, "run_preprocess": True}, "run_preprocess"),
         ({**RSA, "join_method": "left_join"}, "join_method"),
         ({**RSA, "rsa_params": {"key_length": 512}}, "rsa_params.key_length"),
         ({**RSA, "rsa_params": {"hash_method": "md5"}}, "rsa_params.hash_method"),

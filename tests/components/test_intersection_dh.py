@@ -263,15 +263,6 @@ def test_cardinality_on_breast_on_every_engine(tmp_path: Path, harnesses: Harnes
     ("params", "field"),
     [
         ({"intersect_method": "dh", "dh_params": {"key_length": 1280}}, "dh_params.key_length"),
-        ({"cardinality_only": True, "cardinality_method": "rsa"}, "cardinality_only"),
-        (
-            {
-                "intersect_method": "ecdh",
-                "run_preprocess": True,
-                "intersect_preprocess_params": {"false_positive_rate": 0.01},
-            },
-            "run_preprocess",
-        ),
         ({"intersect_method": "dh", "run_cache": True}, "run_cache"),
     ],
 )

@@ -73,10 +73,7 @@ def test_the_corpus_has_intersection_sections_of_every_kind() -> None:
 
 def expected_refusals(parameters: dict[str, Any]) -> set[str]:
     """What the corpus section asks for that is not run here, read straight from the raw JSON."""
-    refused = {flag for flag in ("run_cache", "run_preprocess") if parameters.get(flag)}
-    # cardinality_only runs with dh and ecdh; FATE's rsa estimate (a Bloom filter) does not.
-    if parameters.get("cardinality_only") and str(parameters.get("cardinality_method", "ecdh")) == "rsa":
-        refused.add("cardinality_only")
+    refused = {"run_cache"} if parameters.get("run_cache") else set()
     if str(parameters.get("join_method", "inner_join")).lower() != "inner_join":
         refused.add("join_method")
     return refused

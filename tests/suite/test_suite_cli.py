@@ -86,12 +86,19 @@ async def test_the_corpus_testsuites_run_with_every_supported_task_succeeding(
     assert tasks["rsa_intersect"]["status"] == "success"
     assert tasks["rsa_intersect"]["metrics"] == {"intersect_count": 569, "intersect_rate": 1.0}
     assert tasks["rsa_intersect_multi_host"]["status"] == "success"
-    for name in ("dh_intersect", "ecdh_intersect", "ecdh_multi_exact_cardinality"):
+    for name in (
+        "dh_intersect",
+        "ecdh_intersect",
+        "ecdh_multi_exact_cardinality",
+        "rsa_intersect_w_preprocess",
+        "ecdh_intersect_w_preprocess",
+        "intersect_rsa_cardinality",
+    ):
         assert tasks[name]["status"] == "success", tasks[name]
     assert tasks["dh_intersect"]["metrics"]["intersect_count"] == 569
     assert tasks["rsa_cache_intersect"]["status"] == "not supported"
     assert "run_cache" in tasks["rsa_cache_intersect"]["message"]
-    assert intersect["data"]["summary"]["success"] >= 12
+    assert intersect["data"]["summary"]["success"] >= 16
 
 
 def write(path: Path, body: Any) -> Path:

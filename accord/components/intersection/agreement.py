@@ -69,6 +69,19 @@ def protocol_settings(params: IntersectionParams) -> dict[str, Any]:
                     "raw_params.salt": hashlib.sha256(raw_params.salt.encode()).hexdigest(),
                 }
             )
+    if params.run_preprocess:
+        # The filter's receiver hashes its ids as the owner did; the rate and seed travel with the filter.
+        preprocess = params.intersect_preprocess_params
+        settings.update(
+            {
+                "run_preprocess": True,
+                "intersect_preprocess_params.filter_owner": preprocess.filter_owner,
+                "intersect_preprocess_params.preprocess_method": preprocess.preprocess_method,
+                "intersect_preprocess_params.preprocess_salt": hashlib.sha256(
+                    preprocess.preprocess_salt.encode()
+                ).hexdigest(),
+            }
+        )
     return settings
 
 

@@ -32,8 +32,6 @@ FINAL_HASHES = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512", "sm3")
 RAW_HASHES = ("none", *FINAL_HASHES)
 METHODS = ("rsa", "raw", "dh", "ecdh")
 SUPPORTED_METHODS = ("rsa", "raw", "dh", "ecdh")
-# cardinality_only runs with these cardinality_method values (FATE's exact cardinality).
-SUPPORTED_CARDINALITY = ("dh", "ecdh")
 # The MODP groups (RFC 2409, RFC 3526) DH runs in, by key length.
 DH_KEY_LENGTHS = (1024, 1536, 2048, 3072, 4096, 6144, 8192)
 ROLES = ("guest", "host")
@@ -229,14 +227,6 @@ def unsupported_options(params: IntersectionParams) -> list[tuple[str, str]]:
                 f"{params.intersect_method!r} is not supported; use one of {', '.join(SUPPORTED_METHODS)}",
             )
         )
-    if params.cardinality_only and params.cardinality_method not in SUPPORTED_CARDINALITY:
-        problems.append(
-            (
-                "cardinality_only",
-                f"cardinality_method {params.cardinality_method!r} (FATE's estimate through a Bloom filter) "
-                f"is not supported; use cardinality_method {' or '.join(SUPPORTED_CARDINALITY)}",
-            )
-        )
     method = params.protocol
     if method == "dh" and params.dh_params.key_length not in DH_KEY_LENGTHS:
         problems.append(
@@ -246,13 +236,13 @@ def unsupported_options(params: IntersectionParams) -> list[tuple[str, str]]:
                 f"{', '.join(map(str, DH_KEY_LENGTHS))}",
             )
         )
-    flags = {
-        "run_cache": "caching encrypted ids for a later Intersection",
-        "run_preprocess": "Bloom-filter preprocessing",
-    }
-    for name, what in flags.items():
-        if getattr(params, name):
-            problems.append((name, f"{what} is not supported; set {name} false"))
+    if params.run_cache:
+        problems.append(
+            (
+                "run_cache",
+                "caching encrypted ids for a later Intersection is not supported; set run_cache false",
+            )
+        )
     if params.join_method != "inner_join":
         problems.append(
             (
@@ -282,7 +272,7 @@ def require_supported(params: IntersectionParams, *, component: str) -> None:
         raise ComponentFeatureUnsupported(
             f"{component} (Intersection) asks for what Accord does not run: {listed}",
             hint="Accord's Intersection runs intersect_method rsa (unified or split calculation), raw, dh "
-            "and ecdh, and cardinality_only with dh or ecdh, all with inner_join; remove or change the "
-            "fields named",
+            "and ecdh, with or without run_preprocess, and cardinality_only with rsa, dh or ecdh, all "
+            "with inner_join; remove or change the fields named",
             component=component,
         )
