@@ -356,7 +356,7 @@ def test_rsa_sends_neither_ids_nor_their_hashes(
     ("params", "field"),
     [
         ({"intersect_method": "dh", "dh_params": {"key_length": 1280}}, "dh_params.key_length"),
-        ({**RSA, "run_cache": True}, "run_cache"),
+        ({**RAW, "run_cache": True}, "run_cache"),
         ({**RSA, "join_method": "left_join"}, "join_method"),
         ({**RSA, "rsa_params": {"key_length": 512}}, "rsa_params.key_length"),
         ({**RSA, "rsa_params": {"hash_method": "md5"}}, "rsa_params.hash_method"),
@@ -398,29 +398,3 @@ def test_repeated_ids_are_refused(tmp_path: Path, harnesses: list[ComponentHarne
     errors = harness.run(COMPONENT)
     guest_error = errors[next(party for party in errors if party.role == "guest")]
     assert isinstance(guest_error, DataFormatError) and "'1'" in str(guest_error)
-
-
-def test_a_cache_input_is_refused(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
-    # FATE's cache example: the first Intersection caches, the second reads that cache.
-    dsl: dict[str, Any] = {"components": {UPSTREAM: DSL["components"][UPSTREAM]}}
-    data_input = {"data": {"data": [f"{UPSTREAM}.data"]}}
-    dsl["components"]["intersect_0"] = {
-        "module": "Intersection",
-        "input": data_input,
-        "output": {"cache": ["cache"]},
-    }
-    dsl["components"]["intersect_1"] = {
-        "module": "Intersection",
-        "input": {**data_input, "cache": ["intersect_0.cache"]},
-        "output": {"data": ["data"]},
-    }
-    job = conf({})
-    job["component_parameters"]["common"] = {"intersect_0": {"run_cache": True}, "intersect_1": {}}
-    harness = ComponentHarness(tmp_path, dsl, job)
-    harnesses.append(harness)
-    for role, party_id in (("guest", GUEST), ("host", 10000)):
-        harness.plant(role, party_id, UPSTREAM, generated(["1", "2"]))
-    for component, field in (("intersect_0", "run_cache"), ("intersect_1", "cache input")):
-        errors = harness.run(component)
-        assert all(isinstance(error, ComponentParameterError) for error in errors.values())
-        assert all(field in str(error) for error in errors.values())

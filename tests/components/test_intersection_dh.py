@@ -263,7 +263,6 @@ def test_cardinality_on_breast_on_every_engine(tmp_path: Path, harnesses: Harnes
     ("params", "field"),
     [
         ({"intersect_method": "dh", "dh_params": {"key_length": 1280}}, "dh_params.key_length"),
-        ({"intersect_method": "dh", "run_cache": True}, "run_cache"),
     ],
 )
 def test_what_is_not_run_is_refused_by_name(params: dict[str, Any], field: str) -> None:

@@ -23,13 +23,14 @@ import functools
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import gmpy2  # type: ignore[import-untyped, unused-ignore]
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
 from accord.components.intersection.hashing import digest
 from accord.crypto import _gmp
-from accord.errors import TransferError
+from accord.errors import DataFormatError, TransferError
 
 X25519_WIDTH = 32
 
@@ -83,6 +84,10 @@ class EcdhCipher:
     def width(self) -> int:
         return X25519_WIDTH
 
+    def to_secret(self) -> dict[str, str]:
+        """The key, for a cache kept on this party's disk (0600); never sent."""
+        return {"kind": "ecdh", "secret": self.secret.hex()}
+
     def _apply(self, points: Sequence[bytes], what: str) -> list[bytes]:
         key = X25519PrivateKey.from_private_bytes(self.secret)
         out = []
@@ -119,6 +124,10 @@ class DhCipher:
     def width(self) -> int:
         return (self.prime.bit_length() + 7) // 8
 
+    def to_secret(self) -> dict[str, str | int]:
+        """The key, for a cache kept on this party's disk (0600); never sent."""
+        return {"kind": "dh", "key_length": self.prime.bit_length(), "exponent": self.exponent}
+
     def _apply(self, bases: list[int]) -> list[bytes]:
         width = self.width
         powers = _gmp.powmod_base_list(bases, _gmp.mpz(self.exponent), _gmp.mpz(self.prime))
@@ -142,3 +151,20 @@ class DhCipher:
 
 
 Cipher = EcdhCipher | DhCipher
+
+
+def cipher_from_secret(value: Any, hash_method: str, salt: str) -> Cipher:
+    """A cipher of a cache (``to_secret``) with the hash settings the cache was made with."""
+    if isinstance(value, dict) and value.get("kind") == "ecdh" and isinstance(value.get("secret"), str):
+        return EcdhCipher(bytes.fromhex(value["secret"]), hash_method, salt)
+    if (
+        isinstance(value, dict)
+        and value.get("kind") == "dh"
+        and isinstance(value.get("key_length"), int)
+        and isinstance(value.get("exponent"), int)
+    ):
+        return DhCipher(modp_prime(value["key_length"]), value["exponent"], hash_method, salt)
+    raise DataFormatError(
+        "the cached DH or ECDH key is not one this version writes",
+        hint="make the cache again with an Intersection of this version",
+    )

@@ -99,17 +99,30 @@ def _send_sids(link: Link, name: str, table: BlockTable) -> None:
 # ---- the intersection ----------------------------------------------------------------------------
 
 
+def guest_host_values(env: Env, link: Link, cipher: Cipher) -> BlockTable:
+    """The host's ids as the guest compares them: sid ``E_g(E_h(y))``, key ``E_h(y)`` as sent."""
+    sent = link.receive_table("host_ids", env.engine, partitions=env.partitions)
+    return _values_table(env, sent, cipher, True, "encrypted ids")
+
+
 def guest_intersect(
-    env: Env, hosts: list[Link], ids: BlockTable, make_cipher: Callable[[], Cipher], sync: bool
+    env: Env,
+    hosts: list[Link],
+    ids: BlockTable,
+    make_cipher: Callable[[], Cipher],
+    sync: bool,
+    cached: list[tuple[Cipher, BlockTable]] | None = None,
 ) -> BlockTable:
-    ciphers = [make_cipher() for _ in hosts]
+    """``cached``: per host, the guest's key and the host's values (guest_host_values) of a cache."""
+    ciphers = [cipher for cipher, _ in cached] if cached else [make_cipher() for _ in hosts]
     for link, cipher in zip(hosts, ciphers, strict=True):
         link.send_table("guest_ids", ids.map_partitions_with_index(functools.partial(_first_blob, cipher)))
     found, pairs = [], []
-    for link, cipher in zip(hosts, ciphers, strict=True):
-        sent = link.receive_table("host_ids", env.engine, partitions=env.partitions)
-        # sid: E_g(E_h(y)); key: E_h(y), as the host sent it.
-        theirs = _values_table(env, sent, cipher, True, "encrypted ids")
+    for index, (link, cipher) in enumerate(zip(hosts, ciphers, strict=True)):
+        if cached:
+            theirs = env.keep(cached[index][1].repartition_by_sid(env.partitions))
+        else:
+            theirs = guest_host_values(env, link, cipher)
         doubled = link.receive_table("guest_ids_doubled", env.engine, partitions=ids.partitions)
         # sid and key: E_h(E_g(x)); own: x.
         mine = ids.zip_partitions(doubled, functools.partial(_paired_rows, cipher))
@@ -129,11 +142,24 @@ def guest_intersect(
     return common
 
 
-def host_intersect(env: Env, guest: Link, ids: BlockTable, cipher: Cipher, sync: bool) -> BlockTable | None:
-    own = env.keep(
+def host_values(env: Env, ids: BlockTable, cipher: Cipher) -> BlockTable:
+    """This party's ids keyed by ``E_h(y)``, partitioned by it."""
+    return env.keep(
         ids.map_partitions_with_index(functools.partial(_own_rows, cipher)).repartition_by_sid(env.partitions)
     )
+
+
+def host_publish(env: Env, guest: Link, ids: BlockTable, cipher: Cipher) -> BlockTable:
+    own = host_values(env, ids, cipher)
     _send_values(guest, "host_ids", own)
+    return own
+
+
+def host_intersect(
+    env: Env, guest: Link, ids: BlockTable, cipher: Cipher, sync: bool, cached: BlockTable | None = None
+) -> BlockTable | None:
+    """``cached``: this party's values (host_values) of a cache the guest holds them from too."""
+    own = host_publish(env, guest, ids, cipher) if cached is None else cached
     received = guest.receive_table("guest_ids", env.engine)
     guest.send_table(
         "guest_ids_doubled",

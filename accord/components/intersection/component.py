@@ -5,7 +5,9 @@ commutative.py), and ``cardinality_only`` with ``cardinality_method`` rsa, dh or
 size of the intersection is learned (the guest's; the hosts' too with ``sync_cardinality``) and, as in
 FATE, no party outputs rows. With rsa the count is exact: FATE 1.11 estimates it through a Bloom filter
 of the host's signatures, which can only over-count. ``run_preprocess`` first thins the ids through the
-filter owner's Bloom filter (preprocess.py); the intersection found is the same.
+filter owner's Bloom filter (preprocess.py); the intersection found is the same. ``run_cache`` runs
+the first half of the protocol and keeps the host's encrypted ids; an Intersection given that cache
+runs the second half alone (cached.py).
 
 Contract with the components downstream (HeteroLR, HeteroFeatureBinning and others pair rows by
 position): every party that outputs lists its own rows whose ids are in the intersection, and
@@ -45,6 +47,7 @@ import pyarrow as pa
 
 from accord.components.intersection import commutative_protocol, raw, rsa_protocol
 from accord.components.intersection.agreement import Plan, agree, protocol_settings
+from accord.components.intersection.cached import make_cache, use_cache
 from accord.components.intersection.commutative import Cipher, DhCipher, EcdhCipher
 from accord.components.intersection.hashing import digest_size
 from accord.components.intersection.keyed import Env, check_ids, id_table, raw_key_table
@@ -87,11 +90,13 @@ MATCH_ID = "match_id"
 
 def run_intersection(ctx: Context) -> None:
     params = ctx.params
-    if ctx.inputs("cache"):
+    cache = ctx.input_cache()
+    if cache is not None and (params.run_cache or params.cardinality_only):
         raise ComponentParameterError(
-            f"{ctx.component} (Intersection) has a cache input; intersecting with cached ids is not "
-            "supported",
-            hint="remove the cache input from the DSL and give the component its data",
+            f"{ctx.component} (Intersection) has a cache input and "
+            f"{'run_cache' if params.run_cache else 'cardinality_only'} true; a cache is used by an "
+            "intersection that outputs rows",
+            hint="set run_cache and cardinality_only false, or remove the cache input",
             component=ctx.component,
         )
     data = _input(ctx)
@@ -116,10 +121,17 @@ def run_intersection(ctx: Context) -> None:
         )  # fmt: skip
         if params.run_preprocess:
             ids = _thinned(ctx, env, peers, ids, total)
-        if params.cardinality_only:
+        if params.run_cache:
+            make_cache(ctx, env, peers, ids, _cipher_maker(params))
+            _finish_cache(ctx, total)
+        elif params.cardinality_only:
             _finish_cardinality(ctx, total, _run_cardinality(ctx, env, peers, ids))
         else:
-            found = _run_protocol(ctx, env, peers, ids)
+            if cache is None:
+                found = _run_protocol(ctx, env, peers, ids)
+            else:
+                ctx.log.info("%s: the intersection reuses %s", ctx.component, cache.source)
+                found = use_cache(ctx, env, peers, ids, cache, _cipher_maker(params))
             _finish(ctx, env, data, total, found, plan)
     finally:
         env.release()
@@ -282,6 +294,15 @@ def _rsa_cardinality(ctx: Context, env: Env, links: list[Link], ids: BlockTable)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise DataFormatError(f"the guest sent the cardinality as {count!r}, which is not a count")
     return count
+
+
+def _finish_cache(ctx: Context, total: int) -> None:
+    # As FATE: a run_cache intersection outputs its cache and no rows.
+    ctx.log.info(
+        "%s: cached the encrypted ids of %d ids on %s %s; no data output",
+        ctx.component, total, ctx.role, ctx.party_id,
+    )  # fmt: skip
+    ctx.tracker.set_summary({"intersect_num": -1, "cache": True, "unique_id_num": total})
 
 
 def _finish_cardinality(ctx: Context, total: int, count: int | None) -> None:

@@ -236,13 +236,8 @@ def unsupported_options(params: IntersectionParams) -> list[tuple[str, str]]:
                 f"{', '.join(map(str, DH_KEY_LENGTHS))}",
             )
         )
-    if params.run_cache:
-        problems.append(
-            (
-                "run_cache",
-                "caching encrypted ids for a later Intersection is not supported; set run_cache false",
-            )
-        )
+    if params.run_cache and params.intersect_method == "raw":
+        problems.append(("run_cache", "raw intersection has no encrypted ids to cache; use rsa, dh or ecdh"))
     if params.join_method != "inner_join":
         problems.append(
             (
@@ -272,7 +267,7 @@ def require_supported(params: IntersectionParams, *, component: str) -> None:
         raise ComponentFeatureUnsupported(
             f"{component} (Intersection) asks for what Accord does not run: {listed}",
             hint="Accord's Intersection runs intersect_method rsa (unified or split calculation), raw, dh "
-            "and ecdh, with or without run_preprocess, and cardinality_only with rsa, dh or ecdh, all "
-            "with inner_join; remove or change the fields named",
+            "and ecdh, with or without run_preprocess or run_cache (not raw), and cardinality_only with "
+            "rsa, dh or ecdh, all with inner_join; remove or change the fields named",
             component=component,
         )

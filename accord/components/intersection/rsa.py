@@ -19,7 +19,7 @@ from typing import Any
 
 import gmpy2  # type: ignore[import-untyped, unused-ignore]
 
-from accord.errors import TransferError
+from accord.errors import DataFormatError, TransferError
 
 PUBLIC_EXPONENT = 65537
 # Miller-Rabin rounds on top of gmpy2's trial division; an error chance below 2^-80 per prime.
@@ -92,10 +92,14 @@ class PrivateKey:
             p, q = random_prime(bits - bits // 2), random_prime(bits // 2)
             n = p * q
             if p != q and n.bit_length() == bits:
-                break
+                return cls.from_primes(p, q)
+
+    @classmethod
+    def from_primes(cls, p: Any, q: Any) -> PrivateKey:
+        p, q = gmpy2.mpz(p), gmpy2.mpz(q)
         d = gmpy2.invert(PUBLIC_EXPONENT, gmpy2.lcm(p - 1, q - 1))
         return cls(
-            public=PublicKey(n=int(n), e=PUBLIC_EXPONENT),
+            public=PublicKey(n=int(p * q), e=PUBLIC_EXPONENT),
             p=p,
             q=q,
             d=d,
@@ -103,6 +107,19 @@ class PrivateKey:
             dq=d % (q - 1),
             q_inv=gmpy2.invert(q, p),
         )
+
+    def to_secret(self) -> dict[str, int]:
+        """The primes, for a cache kept on this party's disk (0600); never sent."""
+        return {"p": int(self.p), "q": int(self.q)}
+
+    @classmethod
+    def from_secret(cls, value: Any) -> PrivateKey:
+        if not isinstance(value, dict) or not all(isinstance(value.get(k), int) for k in ("p", "q")):
+            raise DataFormatError(
+                "the cached RSA key is not a {p, q} pair of integers",
+                hint="make the cache again with an Intersection of this version",
+            )
+        return cls.from_primes(value["p"], value["q"])
 
     def sign(self, message: int) -> int:
         return self.sign_many([message])[0]

@@ -139,11 +139,15 @@ class Signer:
         self.env, self.key, self.settings, self.ids = env, key, settings, ids
         self.table: BlockTable | None = None
 
+    def signed_ids(self) -> BlockTable:
+        """This party's ids keyed by the final digest of their signature, partitioned by it."""
+        signed = self.ids.map_partitions_with_index(functools.partial(_signed_rows, self.key, self.settings))
+        return self.env.keep(signed.repartition_by_sid(self.env.partitions))
+
     def publish(self, link: Link) -> None:
         # The key goes first so that the peer blinds its ids while this side signs its own.
         link.send("pubkey", self.key.public.to_wire())
-        signed = self.ids.map_partitions_with_index(functools.partial(_signed_rows, self.key, self.settings))
-        self.table = self.env.keep(signed.repartition_by_sid(self.env.partitions))
+        self.table = self.signed_ids()
         link.send_table("signed_ids", keyed.outgoing(self.table, digests=True))
 
     def serve(self, link: Link) -> None:
@@ -166,23 +170,32 @@ class Requester:
         # Never leaves this party: the blinding factors are drawn from it.
         self._seed = secrets.token_bytes(32)
 
-    def request(self, link: Link) -> None:
-        key = self._key = PublicKey.from_wire(link.receive("pubkey"))
+    def request(self, link: Link, key: PublicKey | None = None) -> None:
+        """Send this party's blinded ids, under ``key`` (a cached one) or the key the peer publishes."""
+        if key is None:
+            key = PublicKey.from_wire(link.receive("pubkey"))
+        self._key = key
         blinded = self.ids.map_partitions_with_index(
             functools.partial(_blinded_blob, key, self.settings, self._seed)
         )
         link.send_table("blinded_ids", blinded)
 
-    def match(self, link: Link) -> BlockTable:
+    def match(self, link: Link, cached: BlockTable | None = None) -> BlockTable:
+        """This party's ids the peer holds: against the signed ids it publishes, or ``cached`` ones
+        (a table of their hex digests in ``sid``, partitioned alike)."""
         if self._key is None:
             raise RuntimeError("match() before request()")
         engine, partitions = self.env.engine, self.env.partitions
-        peer = link.receive_table("signed_ids", engine, partitions=partitions)
+        peer = cached
+        if peer is None:
+            peer = link.receive_table("signed_ids", engine, partitions=partitions)
         signatures = link.receive_table("signatures", engine, partitions=self.ids.partitions)
         unblinded = self.ids.zip_partitions(
             signatures, functools.partial(_unblinded_rows, self._key, self.settings, self._seed)
         )
         self.table = self.env.keep(unblinded.repartition_by_sid(partitions))
+        if cached is not None:
+            return keyed.matched(self.table, cached, None, "cached signed ids")
         return keyed.matched(self.table, peer, self.settings.digest_width, "signed ids")
 
     def claimed(self, link: Link, name: str, what: str) -> BlockTable:
@@ -213,12 +226,20 @@ def _parities(env: Env, ids: BlockTable, settings: RsaSettings) -> tuple[BlockTa
 
 
 def guest_unified(
-    env: Env, hosts: list[Link], ids: BlockTable, settings: RsaSettings, sync: bool
+    env: Env,
+    hosts: list[Link],
+    ids: BlockTable,
+    settings: RsaSettings,
+    sync: bool,
+    cached: list[tuple[PublicKey, BlockTable]] | None = None,
 ) -> BlockTable:
+    """``cached``: per host, its public key and signed ids (hex digests in ``sid``) of a cache."""
     sides = [Requester(env, settings, ids) for _ in hosts]
-    for side, link in zip(sides, hosts, strict=True):
-        side.request(link)
-    found = [side.match(link) for side, link in zip(sides, hosts, strict=True)]
+    keys = [key for key, _ in cached] if cached else [None] * len(hosts)
+    tables = [table for _, table in cached] if cached else [None] * len(hosts)
+    for side, link, key in zip(sides, hosts, keys, strict=True):
+        side.request(link, key)
+    found = [side.match(link, table) for side, link, table in zip(sides, hosts, tables, strict=True)]
     common = keyed.common_ids(env, found)
     if sync:
         for side, link, mine in zip(sides, hosts, found, strict=True):
@@ -230,10 +251,20 @@ def guest_unified(
 
 
 def host_unified(
-    env: Env, guest: Link, ids: BlockTable, settings: RsaSettings, sync: bool
+    env: Env,
+    guest: Link,
+    ids: BlockTable,
+    settings: RsaSettings,
+    sync: bool,
+    cached: tuple[PrivateKey, BlockTable] | None = None,
 ) -> BlockTable | None:
-    signer = Signer(env, PrivateKey.generate(settings.key_length), settings, ids)
-    signer.publish(guest)
+    """``cached``: the key and signed ids of a cache the guest holds them from too."""
+    if cached is None:
+        signer = Signer(env, PrivateKey.generate(settings.key_length), settings, ids)
+        signer.publish(guest)
+    else:
+        signer = Signer(env, cached[0], settings, ids)
+        signer.table = cached[1]
     signer.serve(guest)
     if not sync:
         return None

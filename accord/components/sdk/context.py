@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from accord.components.sdk import layout
+from accord.components.sdk.cache import Cache, load_cache, save_cache
 from accord.components.sdk.dataset import Dataset
 from accord.components.sdk.services import ModelRef
 from accord.components.sdk.tables import DataTable, load_table, save_table
@@ -23,7 +24,7 @@ from accord.identity import task_id
 if TYPE_CHECKING:
     from accord.components.sdk.services import TaskServices
     from accord.components.sdk.task import TaskContext
-    from accord.computing import Engine
+    from accord.computing import BlockTable, Engine
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -300,6 +301,26 @@ class ComponentContext(Generic[P]):
     def save_table(self, data: DataTable, output: str | None = None) -> int:
         """Save a block table as the component's output (what every downstream component reads)."""
         return save_table(data, self._data_path(self.component, self._output_name(output)))
+
+    def save_cache(self, values: dict[str, Any], tables: dict[str, BlockTable]) -> None:
+        """The component's cache output (sdk/cache.py): values (secrets allowed: kept 0600) and tables."""
+        output = self.spec.cache_outputs[0] if self.spec.cache_outputs else "cache"
+        save_cache(layout.cache_dir(self.task.work_dir.parent, self.component, output), values, tables)
+
+    def input_cache(self) -> Cache | None:
+        """The cache wired into the component's cache input, or None; more than one is refused."""
+        refs = self.inputs("cache")
+        if len(refs) > 1:
+            raise DataFormatError(
+                f"{self.component} takes one cache input, the DSL gives {len(refs)}",
+                hint="keep one cache input",
+            )
+        if not refs:
+            return None
+        ref = refs[0]
+        return load_cache(
+            layout.cache_dir(self.task.work_dir.parent, ref.component, ref.output), ref.reference
+        )
 
     def model_key(self, component: str | None = None, *, external: bool = False) -> ModelRef:
         params = self.plan.party(self.role, self.party_id).job_parameters

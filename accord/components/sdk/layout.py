@@ -21,3 +21,7 @@ def output_dir(party: Path, component: str) -> Path:
 
 def data_path(party: Path, component: str, output: str) -> Path:
     return output_dir(party, component) / f"data_{output}.parquet"
+
+
+def cache_dir(party: Path, component: str, output: str) -> Path:
+    return output_dir(party, component) / f"cache_{output}"
