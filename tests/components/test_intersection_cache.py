@@ -144,6 +144,20 @@ def test_a_cached_intersection_on_breast_on_every_engine(tmp_path: Path, harness
     assert_rows_of(harness.output("host", 10000, USER), host, reference_ids(guest, host))
 
 
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_the_cached_run_takes_the_cipher_settings_of_the_cache(
+    tmp_path: Path, local: Harnesses, method: str
+) -> None:
+    # FATE's examples set the cipher settings (salt, key length) on the component that makes the cache.
+    job = _job(METHODS[method], {})
+    job["component_parameters"]["common"][USER] = {"intersect_method": method, "only_output_key": True}
+    guest, host = generated([str(i) for i in range(50)]), generated([str(i) for i in range(0, 90, 3)])
+    harness = _run(tmp_path, local, job, guest, [host])
+    harness.run_ok(MAKER)
+    harness.run_ok(USER)
+    assert list(harness.output("guest", GUEST, USER).ids()) == reference_ids(guest, host)
+
+
 def test_a_cache_made_with_other_settings_is_refused_by_name(tmp_path: Path, local: Harnesses) -> None:
     job = _job(DH, {})
     job["component_parameters"]["common"][USER]["dh_params"] = {"key_length": 1024, "salt": "other"}

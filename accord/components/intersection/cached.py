@@ -12,8 +12,9 @@ An Intersection given that cache then runs the second half alone: the guest's id
 back and are compared with the cached values, so the host never encrypts its whole table again. The
 cache describes the host's ids when it was made: a host whose ids changed since (an order-free
 fingerprint of them is kept) tells the guest, and both stop with a DataMismatchError.
-Both runs must share the method and its hashes, salts and key settings; a difference is refused,
-naming the fields (``sync_intersect_ids`` may differ: FATE's example syncs only in the first run).
+The run that uses the cache takes the cipher settings (hashes, salt, key length) the cache was made
+with, as in FATE, where it need not repeat them; setting them otherwise, or another method, is refused
+by name. ``sync_intersect_ids`` may differ (FATE's example syncs only in the first run).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
+from pydantic import BaseModel
 
 from accord.components.intersection import commutative_protocol, rsa_protocol
-from accord.components.intersection.agreement import protocol_settings
 from accord.components.intersection.commutative import Cipher, cipher_from_secret
 from accord.components.intersection.hashing import digest_size, unpack
 from accord.components.intersection.keyed import Env
@@ -78,7 +79,13 @@ def make_cache(
     params = ctx.params
     method = params.intersect_method
     links = [link.under(method) for link in peers]
-    values: dict[str, Any] = {"format": FORMAT, "settings": protocol_settings(params), "role": ctx.role}
+    values: dict[str, Any] = {
+        "format": FORMAT,
+        "role": ctx.role,
+        "method": method,
+        # The cipher settings the cached values were made with; the run that uses the cache takes them.
+        "section": _section(params, method).model_dump(mode="json"),
+    }
     tables: dict[str, BlockTable] = {}
     if ctx.role == "guest":
         hosts: dict[str, Any] = {}
@@ -116,35 +123,46 @@ def make_cache(
 # ---- using it -----------------------------------------------------------------------------------
 
 
-def _check(ctx: Context, cache: Cache) -> dict[str, Any]:
-    values = dict(cache.values)
+def _section(params: IntersectionParams, method: str) -> BaseModel:
+    section: BaseModel = params.rsa if method == "rsa" else getattr(params, f"{method}_params")
+    return section
+
+
+def _cached_params(ctx: Context, cache: Cache) -> tuple[IntersectionParams, dict[str, Any]]:
+    """The parameters the cached run uses: its own, with the cipher settings the cache was made with.
+
+    As in FATE, the Intersection that uses a cache need not repeat the cipher settings; one that sets
+    them differently from the cache is refused, naming them.
+    """
+    params, values = ctx.params, dict(cache.values)
     if values.get("format") != FORMAT or values.get("role") != ctx.role:
         raise DataFormatError(
             f"{ctx.component} was given {cache.source}, which is not an Intersection cache of this "
             f"{ctx.role}",
             hint="wire in the cache output of an Intersection with run_cache true",
         )
-    made = _cipher_settings(values.get("settings") or {})
-    now = _cipher_settings(protocol_settings(ctx.params))
-    differ = sorted(name for name in set(made) | set(now) if made.get(name) != now.get(name))
-    if differ:
+    method = values.get("method")
+    if method != params.intersect_method:
         raise ComponentParameterError(
-            f"{ctx.component} (Intersection) uses {cache.source}, made with other settings: "
-            f"{', '.join(differ)} differ",
-            hint="give both Intersection components the same method, hashes, salts and sync settings",
+            f"{ctx.component} (Intersection) runs intersect_method {params.intersect_method} with "
+            f"{cache.source}, made by {method}",
+            hint=f"set intersect_method {method}, as the component that made the cache",
             component=ctx.component,
         )
-    return values
-
-
-def _cipher_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """The settings the cached values depend on: the method, its hashes, salts and key; not what the
-    run does with them (sync, preprocessing)."""
-    return {
-        name: value
-        for name, value in settings.items()
-        if name.startswith(("intersect_method", "rsa_", "dh_", "ecdh_"))
-    }
+    name = f"{method}_params"
+    current = _section(params, method)
+    made = type(current).model_validate(values.get("section") or {})
+    if name in params.model_fields_set and current != made:
+        differ = sorted(
+            field for field in type(current).model_fields if getattr(current, field) != getattr(made, field)
+        )
+        raise ComponentParameterError(
+            f"{ctx.component} (Intersection) sets {name} other than {cache.source} was made with: "
+            f"{', '.join(f'{name}.{field}' for field in differ)} differ",
+            hint=f"remove {name} from this component (the cache's are used) or make them equal",
+            component=ctx.component,
+        )
+    return params.model_copy(update={name: made}), values
 
 
 def _host_entry(cache: Cache, values: dict[str, Any], link: Link) -> Any:
@@ -189,8 +207,7 @@ def use_cache(
     make_cipher: Callable[[], Cipher],
 ) -> BlockTable | None:
     """The key table of this party's ids in the intersection (None when it is not told)."""
-    params = ctx.params
-    values = _check(ctx, cache)
+    params, values = _cached_params(ctx, cache)
     method = params.intersect_method
     sync = params.sync_intersect_ids
     links = [link.under(method) for link in peers]
