@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord.dsl_compiler import JobPlan, generate_predict_dsl
+from accord.dsl_compiler.params import deep_merge
 from accord.errors import ArgumentError, ConflictError, DeployComponentError, RecordNotFound
 from accord.federation.client import FederationClient
 from accord.federation.commands import DeployModel
@@ -187,6 +188,31 @@ class ModelDeployment:
             conf["component_parameters"] = {"role": kept}
         return conf
 
+    def with_training_parameters(
+        self, dsl: dict[str, Any], conf: dict[str, Any], plan: JobPlan
+    ) -> dict[str, Any] | None:
+        """The predict job ``plan`` compiled from's conf over the training conf's parameters of the
+        predict DSL's components; None when the training conf adds nothing.
+
+        FATE does the same, so that a predict conf need only name its tables: an Evaluation of a
+        multi-class model keeps its eval_type, a component its settings. The predict conf's own
+        sections win.
+        """
+        params = plan.party(plan.initiator.role, plan.initiator.party_id).job_parameters
+        components = dsl.get("components")
+        own = conf.get("component_parameters", {})
+        if not params.model_id or not params.model_version:
+            return None
+        if not isinstance(components, dict) or not isinstance(own, dict):
+            return None
+        train = self.pipeline(params.model_id, params.model_version)["train_runtime_conf"]
+        trained = _sections_of(train.get("component_parameters"), set(components))
+        if not trained:
+            return None
+        merged = copy.deepcopy(conf)
+        merged["component_parameters"] = deep_merge(trained, own)
+        return merged if merged != conf else None
+
     def check_predict(self, plan: JobPlan) -> None:
         """Refuse a predict job whose model is unknown, not deployed, or of other parties or components."""
         params = plan.party(plan.initiator.role, plan.initiator.party_id).job_parameters
@@ -216,3 +242,28 @@ class ModelDeployment:
                         "`accord model get-predict-dsl`",
                         components=[ref.component],
                     )
+
+
+def _sections_of(parameters: Any, components: set[str]) -> dict[str, Any]:
+    """The ``common`` and ``role`` sections of a training conf's component parameters, limited to
+    ``components`` (a predict conf may not set parameters of a component its DSL lacks)."""
+    if not isinstance(parameters, dict):
+        return {}
+    kept: dict[str, Any] = {}
+    common = parameters.get("common")
+    if isinstance(common, dict):
+        shared = {name: body for name, body in common.items() if name in components}
+        if shared:
+            kept["common"] = copy.deepcopy(shared)
+    roles = parameters.get("role")
+    if isinstance(roles, dict):
+        for role, by_index in roles.items():
+            if not isinstance(by_index, dict):
+                continue
+            for index, section in by_index.items():
+                if not isinstance(section, dict):
+                    continue
+                chosen = {name: body for name, body in section.items() if name in components}
+                if chosen:
+                    kept.setdefault("role", {}).setdefault(role, {})[index] = copy.deepcopy(chosen)
+    return kept

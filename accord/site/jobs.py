@@ -226,6 +226,11 @@ class JobService:
         plan = await asyncio.to_thread(self.compile, dsl, conf, job_id)
         if plan.job_type == "predict" and self._deployment is not None:
             await asyncio.to_thread(self._deployment.check_predict, plan)
+            # As FATE, a predict job runs with the training conf's parameters beneath its own.
+            merged = await asyncio.to_thread(self._deployment.with_training_parameters, dsl, conf, plan)
+            if merged is not None:
+                conf = merged
+                plan = await asyncio.to_thread(self.compile, dsl, conf, job_id)
         init = plan.initiator
         spec = job_spec(job_id, plan, queue_timeout_s=self._settings.queue_timeout_s)
         job_input = JobInput(

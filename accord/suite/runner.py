@@ -103,6 +103,7 @@ class SuiteRunner:
         self._timeout_s = timeout_s
         self._parallel = max(1, parallel)
         self._progress = progress
+        self._tasks: dict[str, SuiteTask] = {}
 
     def upload(self, suite: Testsuite) -> list[UploadResult]:
         """Each table once per site, even when several roles of one site list it."""
@@ -139,6 +140,7 @@ class SuiteRunner:
             api.call("/v1/table/grant", {"namespace": namespace, "table_name": name, "party": str(party)})
 
     def run(self, suite: Testsuite) -> list[TaskResult]:
+        self._tasks = {task.name: task for task in suite.tasks}
         results: dict[str, TaskResult] = {}
         finished: dict[str, threading.Event] = {task.name: threading.Event() for task in suite.tasks}
 
@@ -207,7 +209,10 @@ class SuiteRunner:
     def _with_model(self, api: SiteApi, task: SuiteTask, dependency: TaskResult) -> dict[str, Any]:
         """The predict conf naming a deployed version of what ``dependency`` trained."""
         trained = dependency.model
+        training = self._tasks.get(task.deps or "")
         components = list((task.dsl.get("components") or {}).keys())
+        if training is not None:
+            components = _deployed_components(task.dsl, training.dsl)
         deployed = api.call(
             "/v1/model/deploy",
             {
@@ -217,6 +222,8 @@ class SuiteRunner:
             },
         )["data"]
         conf = {**task.conf}
+        if training is not None:
+            conf = _on_training_parties(task.conf, training.conf)
         job_parameters = {**(conf.get("job_parameters") or {})}
         common = {**(job_parameters.get("common") or {})}
         common.update(model_id=deployed["model_id"], model_version=deployed["model_version"])
@@ -276,3 +283,52 @@ def _key_metrics(
                 plain = key not in already and key not in picked
                 picked[key if plain else f"{namespace}.{name}.{key}"] = float(value)
     return picked
+
+
+def _is_reader(component: Mapping[str, Any]) -> bool:
+    return str(component.get("module", "")) == "Reader"
+
+
+def _deployed_components(predict_dsl: Mapping[str, Any], training_dsl: Mapping[str, Any]) -> list[str]:
+    """What to deploy for a predict DSL: its trained components, and the training Readers feeding them.
+
+    FATE-Test deploys the predict DSL itself; a predict DSL may read with another Reader than training
+    did (homo_secureboost's reads with reader_1 where training fed data_transform_0 from reader_0).
+    """
+    trained = training_dsl.get("components") or {}
+    wanted = [
+        name
+        for name, component in (predict_dsl.get("components") or {}).items()
+        if not _is_reader(component) and name in trained
+    ]
+    readers = {
+        ref.split(".")[0]
+        for name in wanted
+        for refs in ((trained[name].get("input") or {}).get("data") or {}).values()
+        for ref in refs
+        if _is_reader(trained.get(ref.split(".")[0], {}))
+    }
+    return sorted(readers) + wanted
+
+
+def _on_training_parties(conf: Mapping[str, Any], training_conf: Mapping[str, Any]) -> dict[str, Any]:
+    """The predict conf on the training conf's parties.
+
+    FATE-Test maps every conf's parties onto its configured ones by position, so a predict conf whose
+    party ids differ from the training conf's (homo_secureboost's host 10000 against 9998) runs on the
+    training parties. (Tables the predict conf leaves out come from the training conf at submit, as
+    FATE merges the training conf's parameters into a predict job's.)
+    """
+    result = {**conf}
+    trained_parties = training_conf.get("role") or {}
+    predict_parties = conf.get("role") or {}
+    counts = {role: len(parties) for role, parties in trained_parties.items()}
+    if not trained_parties or counts != {role: len(parties) for role, parties in predict_parties.items()}:
+        return result
+    result["role"] = trained_parties
+    initiator = dict(conf.get("initiator") or {})
+    ids = predict_parties.get(str(initiator.get("role")), [])
+    if initiator.get("party_id") in ids:
+        initiator["party_id"] = trained_parties[str(initiator["role"])][ids.index(initiator["party_id"])]
+        result["initiator"] = initiator
+    return result

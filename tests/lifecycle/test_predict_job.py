@@ -74,6 +74,15 @@ async def test_train_deploy_predict(site: RunningSite) -> None:
     result = await site.site.jobs.wait(predict_id)
     assert result.status == JobStatus.SUCCESS, result
     np.testing.assert_allclose(scores_by_id(site, predict_id), scores_by_id(site, train_id), atol=1e-9)
+    # As FATE: the predict job runs with the training conf's parameters of its components beneath its own
+    # (the predict conf names only its tables).
+    ran = site.jobs.get(predict_id, "guest", 9999).runtime_conf["component_parameters"]
+    training = read_json_file(LR_EXAMPLES / "hetero_lr_normal_conf.json", "conf")["component_parameters"]
+    assert ran["common"]["hetero_lr_0"] == training["common"]["hetero_lr_0"]
+    assert (
+        ran["role"]["guest"]["0"]["reader_0"]
+        == predict_conf["component_parameters"]["role"]["guest"]["0"]["reader_0"]
+    )
     # The conf deploy generated runs too.
     generated_id = await site.submit(dsl, conf)
     assert (await site.site.jobs.wait(generated_id)).status == JobStatus.SUCCESS
