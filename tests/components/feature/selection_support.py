@@ -144,6 +144,11 @@ def dsl(isometric: list[str], predict: bool = False) -> dict[str, Any]:
             "input": {"data": {"data": ["data_transform_0.data"]}},
             "output": {"model": ["model"]},
         },
+        "sbt_0": {
+            "module": "HeteroSecureBoost",
+            "input": {"data": {"train_data": ["data_transform_0.data"]}},
+            "output": {"data": ["data"], "model": ["model"]},
+        },
         "selection_0": {
             "module": "HeteroFeatureSelection",
             "input": {

@@ -16,7 +16,7 @@ import pytest
 
 from accord.components.feature.selection import HeteroFeatureSelection
 from accord.computing.table import Engine
-from accord.errors import ComponentFeatureUnsupported, ComponentParameterError
+from accord.errors import ComponentParameterError
 
 from .selection_support import (
     GUEST,
@@ -271,15 +271,50 @@ def test_multiclass_iv_merges_the_labels(tmp_path: Path) -> None:
     assert metrics.guest_iv(model, "min") == {"a": 0.1, "b": 0.2}
 
 
-@pytest.mark.parametrize(
-    "method",
-    ["hetero_sbt_filter", "homo_sbt_filter", "hetero_fast_sbt_filter"],
-)
-def test_options_accord_does_not_run_are_refused_at_submit(method: str) -> None:
-    with pytest.raises(ComponentFeatureUnsupported, match=method):
-        HeteroFeatureSelection().check_parameters(
-            {"filter_methods": ["manually", method]}, component="selection_0", module="HeteroFeatureSelection"
-        )
+def _sbt_model(module: str, importance: dict[str, Any], kind: str = "split") -> dict[str, Any]:
+    # The parts of a SecureBoost model the SBT filters read (as the boosting modules save them).
+    return {
+        "meta": {"module": module},
+        "param": {"feature_importance": importance, "feature_importance_type": kind},
+    }
+
+
+def test_hetero_sbt_filter_ranks_guest_and_host_columns_by_feature_importance(tmp_path: Path) -> None:
+    common = {
+        "filter_methods": ["hetero_sbt_filter"],
+        "sbt_param": {"metrics": "feature_importance", "filter_type": "top_k", "threshold": 5},
+    }
+    running, guest, host, _ = _setup(tmp_path, "breast_hetero", common, ["sbt_0"])
+    guest_cols, host_cols = features(guest), features(host)
+    # Gain importance of a few columns each (columns no tree split on count 0, as in FATE).
+    gains = {guest_cols[0]: 9.0, guest_cols[3]: 2.0, guest_cols[5]: 0.5}
+    gains |= {f"host_{HOST}_{i}": v for i, v in ((1, 7.0), (4, 3.0), (6, 1.0), (8, 0.1))}
+    importance = {name: {"split": 1.0, "gain": gain} for name, gain in gains.items()}
+    plant_model(running, "guest", GUEST, "sbt_0", _sbt_model("HeteroSecureBoost", importance, "gain"))
+    plant_model(running, "host", HOST, "sbt_0", _sbt_model("HeteroSecureBoost", {}))
+    try:
+        running.run_ok("selection_0")
+        top = _top(gains, 5)
+        assert kept(running, "guest", GUEST) == [c for c in guest_cols if c in top]
+        assert kept(running, "host", HOST) == [
+            c for i, c in enumerate(host_cols) if f"host_{HOST}_{i}" in top
+        ]
+    finally:
+        running.close()
+
+
+def test_homo_sbt_filter_keeps_each_partys_columns_above_the_threshold(tmp_path: Path) -> None:
+    common = {"filter_methods": ["homo_sbt_filter"], "sbt_param": {"threshold": 2}}
+    running, guest, host, _ = _setup(tmp_path, "breast_hetero", common, ["sbt_0"])
+    guest_cols, host_cols = features(guest), features(host)
+    plant_model(running, "guest", GUEST, "sbt_0", _sbt_model("HomoSecureBoost", {guest_cols[2]: 3.0}))
+    plant_model(running, "host", HOST, "sbt_0", _sbt_model("HomoSecureBoost", {host_cols[1]: 2.0}))
+    try:
+        running.run_ok("selection_0")
+        assert kept(running, "guest", GUEST) == [guest_cols[2]]
+        assert kept(running, "host", HOST) == [host_cols[1]]
+    finally:
+        running.close()
 
 
 @pytest.mark.parametrize(

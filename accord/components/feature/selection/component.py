@@ -1,41 +1,31 @@
 """The HeteroFeatureSelection component (FATE 1.11): filters run in order, each on the columns left.
 
-fit reads this party's rows and the isometric models (binning, DataStatistics, PSI), runs
-filter_methods in order (see steps.py) and writes the rows with only the kept feature columns; the
-IV filters and correlation_filter run federated (guest.py / host.py / correlation.py), every other
-filter on each party's own columns. predict keeps the columns a trained model kept. Refused at submit:
-the SecureBoost filters (params.UNSUPPORTED_METHODS).
+fit reads this party's rows and the isometric models (binning, DataStatistics, PSI, HeteroPearson,
+SecureBoost), runs filter_methods in order (see steps.py) and writes the rows with only the kept
+feature columns; the IV filters, the hetero SBT filters (by the guest's feature importance, the hosts'
+columns by anonymous name) and correlation_filter run federated (guest.py / host.py / correlation.py),
+every other filter on each party's own columns (homo_sbt_filter by the model every party holds).
+predict keeps the columns a trained model kept.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from accord.components.feature.selection import blocks, correlation, filters, guest, host, metrics, names
 from accord.components.feature.selection import model as selection_model
-from accord.components.feature.selection.params import UNSUPPORTED_METHODS, FeatureSelectionParam
+from accord.components.feature.selection.params import FeatureSelectionParam
 from accord.components.feature.selection.state import Selection
 from accord.components.feature.selection.steps import Step, steps
 from accord.components.sdk import ComponentBase, ComponentContext, DataTable
-from accord.errors import ComponentFeatureUnsupported
 
 Context = ComponentContext[FeatureSelectionParam]
 
 
 class HeteroFeatureSelection(ComponentBase[FeatureSelectionParam]):
     params = FeatureSelectionParam
-
-    def check_supported(self, params: FeatureSelectionParam, component: str) -> None:
-        refused = [m for m in dict.fromkeys(params.filter_methods) if m in UNSUPPORTED_METHODS]
-        if refused:
-            listed = "; ".join(f"{m}: {UNSUPPORTED_METHODS[m]}" for m in refused)
-            raise ComponentFeatureUnsupported(
-                f"{component} (HeteroFeatureSelection) asks for what Accord does not run: {listed}",
-                hint="remove these from filter_methods; Accord runs manually, percentage_value, "
-                "unique_value, iv filters, statistic filters, outlier_cols, psi_filter (with a PSI model), "
-                "correlation_filter and vif_filter (with a HeteroPearson model)",
-                component=component,
-            )
 
     def fit(self, ctx: Context) -> None:
         data = _input(ctx)
@@ -134,6 +124,22 @@ def _run(
     elif step.kind == "vif":
         values = correlation.vif_values(isometric.pearson, selection.select_names, ctx.component)
         filters.by_values(selection, step, values)
+    elif step.kind == "homo_sbt":
+        # Every party holds the same HomoSecureBoost model and ranks its own columns by it.
+        found = metrics.importance(isometric.secureboost, step.metric, ctx.component)
+        filters.by_values(selection, step, [found.get(name, 0.0) for name in selection.select_names])
+    elif step.kind == "sbt" and ctx.role == "guest":
+        found = metrics.importance(isometric.secureboost, step.metric, ctx.component)
+        own = [found.get(name, 0.0) for name in selection.select_names]
+        return guest.ranked_step(
+            selection,
+            step,
+            position,
+            own,
+            functools.partial(_host_importance, found),
+            transfer=ctx.transfer,
+            host_ids=ctx.party_ids("host"),
+        )
     elif step.kind == "correlation" and ctx.role == "guest":
         return correlation.guest_step(
             selection,
@@ -158,6 +164,11 @@ def _run(
     else:
         host.iv_step(selection, step, position, transfer=ctx.transfer, party_id=ctx.party_id)
     return []
+
+
+def _host_importance(found: Mapping[str, float], party_id: int) -> Mapping[str, float]:
+    # The guest's SecureBoost model names the hosts' columns anonymously, as the hosts send them.
+    return found
 
 
 def _selected(ctx: Context, header: list[str]) -> list[int]:

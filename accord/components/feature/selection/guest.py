@@ -1,4 +1,5 @@
-"""The guest's side of the IV filters: it holds every IV (its own and, by anonymous name, the hosts').
+"""The guest's side of the IV and SBT filters: it holds every value (its own and, by anonymous name,
+the hosts'): IV from the binning model, feature importance from the SecureBoost model.
 
 With select_federated, each host first sends the anonymous names of the columns it still selects; the
 guest ranks its columns and theirs together (threshold, top_k or top_percentile over the union, a host
@@ -8,7 +9,7 @@ Without it, the guest filters its own columns and the hosts keep theirs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from accord.components.feature.selection import metrics
@@ -56,24 +57,45 @@ def iv_step(
             f"{component} runs {step.name} but was given no HeteroFeatureBinning model",
             hint='wire the binning component\'s model into "isometric_model"',
         )
-    own = metrics.guest_iv(binning, step.merge)
-    values = metrics.require_iv(own, selection.select_names, component)
+    model = binning
+    own = metrics.require_iv(metrics.guest_iv(model, step.merge), selection.select_names, component)
+
+    def of_host(party_id: int) -> Mapping[str, float]:
+        iv = metrics.host_iv(model, party_id, step.merge)
+        if iv is None:
+            raise DataFormatError(
+                f"{component} ranks host {party_id}'s columns by IV but the binning model has none "
+                "for them (binning ran local_only?)",
+                hint="set select_federated false (or local_only true) or bin with local_only false",
+            )
+        return iv
+
+    return ranked_step(selection, step, position, own, of_host, transfer=transfer, host_ids=host_ids)
+
+
+def ranked_step(
+    selection: Selection,
+    step: Step,
+    position: int,
+    own: list[float],
+    of_host: Callable[[int], Mapping[str, float]],
+    *,
+    transfer: Transfer,
+    host_ids: Sequence[int],
+) -> list[Selection]:
+    """Rank the guest's selected columns (``own`` values, in order) and, with select_federated, the
+    hosts' by anonymous name (``of_host(party_id)``; a name it lacks counts 0, as in FATE) together;
+    tell each host which of its columns are kept. Returns each host's view."""
+    values = list(own)
     owners: list[int] = [-1] * len(values)
     thresholds = [step.threshold] * len(values)
     hosts: list[Selection] = []
     if step.select_federated:
         sent = transfer.get(role="host", tag=select_tag(position))
         for host, (party_id, anonymous) in enumerate(zip(host_ids, sent, strict=True)):
-            iv = metrics.host_iv(binning, party_id, step.merge)
-            if iv is None:
-                raise DataFormatError(
-                    f"{component} ranks host {party_id}'s columns by IV but the binning model has none "
-                    "for them (binning ran local_only?)",
-                    hint="set select_federated false (or local_only true) or bin with local_only false",
-                )
+            found = of_host(party_id)
             hosts.append(Selection.start(anonymous, range(len(anonymous))))
-            # A host column the binning did not bin counts as IV 0, as in FATE.
-            values.extend(iv.get(name, 0.0) for name in anonymous)
+            values.extend(found.get(name, 0.0) for name in anonymous)
             owners.extend([host] * len(anonymous))
             thresholds.extend([_host_threshold(step, host, len(host_ids))] * len(anonymous))
     kept = pick(values, step.filter_type, step.threshold, True, thresholds)

@@ -23,6 +23,16 @@ from accord.errors import DataFormatError, OperatingError
 FLOAT_ZERO = 1e-8
 
 
+def _module_of(model: Mapping[str, Any]) -> str:
+    """The module a model is of: at its top (feature modules) or in its meta / param (trainers)."""
+    for where in (model, model.get("meta"), model.get("param")):
+        if isinstance(where, Mapping):
+            found = where.get("module") or where.get("model_name")
+            if found:
+                return str(found)
+    return ""
+
+
 class Models:
     """The isometric models given to the component, by module."""
 
@@ -30,7 +40,7 @@ class Models:
         self.component = component
         self.by_module: dict[str, Mapping[str, Any]] = {}
         for model in models:
-            module = str(model.get("module") or model.get("model_name") or "")
+            module = _module_of(model)
             if module in self.by_module:
                 raise DataFormatError(
                     f"{component} was given two {module} isometric models",
@@ -53,6 +63,36 @@ class Models:
     @property
     def pearson(self) -> Mapping[str, Any] | None:
         return self.by_module.get("HeteroPearson")
+
+    @property
+    def secureboost(self) -> Mapping[str, Any] | None:
+        for module in ("HeteroSecureBoost", "HeteroFastSecureBoost", "HomoSecureBoost"):
+            if module in self.by_module:
+                return self.by_module[module]
+        return None
+
+
+# ---- feature importance from a SecureBoost model --------------------------------------------------
+
+
+def importance(model: Mapping[str, Any] | None, metric: str, component: str) -> dict[str, float]:
+    """Each column's importance (the model's feature_importance_type: split count or gain) by name; a
+    host's columns under their anonymous names. A column no tree split on is absent (importance 0)."""
+    if model is None:
+        raise OperatingError(
+            f"{component} runs an SBT filter but was given no SecureBoost model",
+            hint='wire the SecureBoost component\'s model into "isometric_model"',
+        )
+    if metric != "feature_importance":
+        raise OperatingError(f"{component}: the SBT filter ranks by feature_importance, not {metric}")
+    param = model.get("param") or {}
+    kind = str(param.get("feature_importance_type") or "split")
+    found = param.get("feature_importance") or {}
+    # HeteroSecureBoost keeps both kinds per column; HomoSecureBoost the one its tree_param names.
+    return {
+        str(name): float(values.get(kind, 0.0) if isinstance(values, Mapping) else values)
+        for name, values in found.items()
+    }
 
 
 # ---- IV from the binning model -------------------------------------------------------------------

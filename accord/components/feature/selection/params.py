@@ -1,9 +1,8 @@
 """HeteroFeatureSelection's parameters: the names, defaults and checks of FATE 1.11's FeatureSelectionParam.
 
 A filter's settings (CommonFilterParam) may each be one value or one per metric; FATE turns them into
-lists of the metrics' length, and so does :meth:`CommonFilterParam.per_metric`. Options Accord does not
-run (the SecureBoost filters) are valid here and refused by the
-component's check_supported, so the job is turned down at submit with the option named.
+lists of the metrics' length, and so does :meth:`CommonFilterParam.per_metric`. Every filter method
+of FATE 1.11 runs.
 """
 
 from __future__ import annotations
@@ -45,12 +44,6 @@ FILTER_METHODS = (
     "vif_filter",
     "correlation_filter",
 )
-# What each refused method would need; named in the submit-time refusal.
-UNSUPPORTED_METHODS = {
-    "hetero_sbt_filter": "needs SecureBoost feature importance, and SecureBoost is not in Accord yet",
-    "homo_sbt_filter": "needs SecureBoost feature importance, and SecureBoost is not in Accord yet",
-    "hetero_fast_sbt_filter": "needs SecureBoost feature importance, and SecureBoost is not in Accord yet",
-}
 # DataStatistics' names (FATE's StatisticsParam.LEGAL_STAT); percentiles are written "95%".
 STATISTICS = LEGAL_STATISTICS
 PERCENTILE = re.compile(r"^(\d+(\.\d+)?)%$")

@@ -15,7 +15,9 @@ from typing import Literal
 
 from accord.components.feature.selection.params import FeatureSelectionParam
 
-Kind = Literal["manually", "percentage_value", "statistic", "psi", "iv", "vif", "correlation"]
+Kind = Literal[
+    "manually", "percentage_value", "statistic", "psi", "iv", "vif", "correlation", "sbt", "homo_sbt"
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Step:
     host_thresholds: float | list[float] | None = None
     select_federated: bool = True
     merge: str = "average"
+
+
+SBT_FILTERS = ("hetero_sbt_filter", "hetero_fast_sbt_filter", "homo_sbt_filter")
 
 
 def steps(params: FeatureSelectionParam) -> list[Step]:
@@ -108,6 +113,29 @@ def _method(params: FeatureSelectionParam, method: str) -> list[Step]:
                     iv.per_metric("filter_type"),
                     iv.per_metric("threshold"),
                     iv.per_metric("select_federated"),
+                    strict=True,
+                )
+            )
+        ]
+    if method in SBT_FILTERS:
+        sbt = params.sbt_param
+        return [
+            Step(
+                "homo_sbt" if method == "homo_sbt_filter" else "sbt",
+                f"{metric}_{kind}",
+                metric,
+                filter_type=kind,
+                take_high=True,
+                threshold=float(bound),
+                host_thresholds=sbt.host_threshold(index),
+                select_federated=federated,
+            )
+            for index, (metric, kind, bound, federated) in enumerate(
+                zip(
+                    sbt.metric_list(),
+                    sbt.per_metric("filter_type"),
+                    sbt.per_metric("threshold"),
+                    sbt.per_metric("select_federated"),
                     strict=True,
                 )
             )

@@ -1,0 +1,1 @@
+"""SecureBoost: gradient-boosted trees over vertically (hetero) and horizontally (homo) split data."""

@@ -1,0 +1,121 @@
+"""HeteroSecureBoost and HeteroFastSecureBoost: the components, their models and predict jobs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from accord.components.boosting.hetero import data
+from accord.components.boosting.hetero.guest import GuestBooster
+from accord.components.boosting.hetero.host import HostBooster, predict_decisions
+from accord.components.boosting.hetero.params import (
+    HeteroFastSecureBoostParam,
+    HeteroSecureBoostParam,
+    check_supported,
+)
+from accord.components.boosting.hetero.scores import guest_scores
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.errors import DataFormatError, DataMismatchError
+
+META_FIELDS = ("task_type", "learning_rate", "num_trees", "bin_num", "use_missing", "zero_as_missing")
+
+
+class HeteroSecureBoost(ComponentBase[HeteroSecureBoostParam]):
+    params = HeteroSecureBoostParam
+    module_name: ClassVar[str] = "HeteroSecureBoost"
+
+    def check_supported(self, params: HeteroSecureBoostParam, component: str) -> None:
+        if params.need_run:
+            check_supported(params, component)
+
+    def fit(self, ctx: ComponentContext[HeteroSecureBoostParam]) -> None:
+        if not ctx.params.need_run:
+            data_in = ctx.first_dataset("train_data", "data")
+            if data_in is not None:
+                ctx.save_data(data_in)
+            return
+        check_supported(ctx.params, ctx.component, len(ctx.party_ids("host")))
+        if ctx.role == "guest":
+            learned = GuestBooster(ctx).fit()
+        elif ctx.role == "host":
+            learned = HostBooster(ctx).fit()
+            ctx.save_data(_empty())
+        else:
+            return
+        meta = {name: getattr(ctx.params, name) for name in META_FIELDS}
+        meta["max_depth"] = ctx.params.tree_param.max_depth
+        meta["module"] = self.module_name
+        ctx.save_model({"meta": meta, "param": learned})
+        if ctx.role == "guest":
+            ctx.tracker.set_summary(
+                {
+                    "loss_history": learned["losses"],
+                    "best_iteration": learned["best_round"],
+                    "is_converged": learned["is_converged"],
+                    "feature_importance": learned["feature_importance"],
+                }
+            )
+
+    def predict(self, ctx: ComponentContext[HeteroSecureBoostParam]) -> None:
+        model = ctx.trained_model("predicts")
+        slot = "test_data" if "test_data" in ctx.data_slots() else "data"
+        dataset = ctx.input_dataset(slot)
+        if dataset is None:
+            raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
+        param = model["param"]
+        hosts = len(ctx.party_ids("host"))
+        if ctx.role == "host":
+            ids = ctx.transfer.get(role="guest", tag="predict.ids", index=0)
+            aligned = data.aligned(dataset, ids, "predict", ctx.component)
+            _same_header(param["header"], aligned, ctx.component)
+            values = data.features_of(aligned, bool(param.get("zero_as_missing")))
+            ctx.transfer.remote(
+                predict_decisions(param, values),
+                role="guest",
+                tag=f"predict.decided.{ctx.party_index}",
+                index=0,
+            )
+            ctx.save_data(_empty())
+            return
+        _same_header(param["header"], dataset, ctx.component)
+        ctx.transfer.remote([str(i) for i in dataset.ids()], role="host", tag="predict.ids")
+        decided = [ctx.transfer.get(role="host", tag=f"predict.decided.{i}", index=i) for i in range(hosts)]
+        probabilities = guest_scores(
+            param, data.features_of(dataset, bool(param.get("zero_as_missing"))), decided
+        )
+        ctx.save_data(
+            data.predictions(
+                dataset,
+                probabilities,
+                task_type=param["task_type"],
+                classes=param["classes"],
+                threshold=float(param["threshold"]),
+                data_type=data.TEST if slot == "test_data" else data.PREDICT,
+            )
+        )
+
+
+class HeteroFastSecureBoost(HeteroSecureBoost):
+    params = HeteroFastSecureBoostParam
+    module_name: ClassVar[str] = "HeteroFastSecureBoost"
+
+
+def _same_header(header: list[str], dataset: Dataset, component: str) -> None:
+    if list(dataset.header) != list(header):
+        raise DataMismatchError(
+            f"{component}: the model was trained on features {header[:8]}... but the data has "
+            f"{list(dataset.header)[:8]}...",
+            hint="predict on data transformed like the training data (same DataTransform model)",
+        )
+
+
+def _empty() -> Dataset:
+    return Dataset.predictions(
+        [],
+        labels=np.zeros(0),
+        predict_result=np.zeros(0),
+        predict_score=np.zeros(0),
+        predict_detail=[],
+        data_type=data.TRAIN,
+    )

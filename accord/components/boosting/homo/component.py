@@ -1,0 +1,157 @@
+"""HomoSecureBoost: gradient-boosted trees over horizontally split data (guests and hosts hold rows of
+the same features, with labels), coordinated by an arbiter that sees only securely aggregated sums.
+
+Every client saves the whole model (the same trees on each); the arbiter keeps the loss history.
+Predicting needs no other party: each client scores its own rows. A model input in a training job
+warm-starts: the new trees are added after the given ones, as FATE's boosting does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from accord.components.boosting.homo import blocks
+from accord.components.boosting.homo.arbiter import Arbiter
+from accord.components.boosting.homo.client import Client
+from accord.components.boosting.homo.model import MODULE, PREDICT, TEST, TRAIN, VALIDATE, Booster
+from accord.components.boosting.homo.params import HomoSecureBoostParam
+from accord.components.boosting.homo.params import check_supported as refuse_unsupported
+from accord.components.hetero_lr import common, tables
+from accord.components.hetero_lr.tables import Concatenated
+from accord.components.homo_lr.secure_aggregation import clients_of
+from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer
+from accord.errors import ArgumentError, ComponentFeatureUnsupported, ComponentParameterError, DataFormatError
+
+Context = ComponentContext[HomoSecureBoostParam]
+
+
+def model_meta(param: HomoSecureBoostParam, epochs: int) -> dict[str, Any]:
+    return {
+        "module": MODULE,
+        "task_type": param.task_type,
+        "objective_param": param.objective_param.model_dump(),
+        "learning_rate": param.learning_rate,
+        "num_trees": epochs,
+        "bin_num": param.bin_num,
+        "multi_mode": param.multi_mode,
+        "use_missing": param.missing_used,
+        "zero_as_missing": param.zero_missing,
+        "threshold": param.predict_param.threshold,
+        "n_iter_no_change": param.n_iter_no_change,
+        "tol": param.tol,
+        "subsample_feature_rate": param.subsample_feature_rate,
+        "tree_param": param.tree_param.model_dump(),
+    }
+
+
+class HomoSecureBoost(ComponentBase[HomoSecureBoostParam]):
+    params = HomoSecureBoostParam
+
+    def check_supported(self, params: HomoSecureBoostParam, component: str) -> None:
+        refuse_unsupported(params, component)
+
+    def fit(self, ctx: Context) -> None:
+        if len(clients_of(ctx.plan.roles)) < 2:
+            raise ComponentParameterError(
+                f"{ctx.component}: HomoSecureBoost with a single guest or host is not supported: secure "
+                "aggregation needs at least two clients to hide each one's histograms",
+                hint="add a host (or a guest) to the job's roles",
+            )
+        models = ctx.input_models()
+        previous = models[0] if models else None
+        if previous is not None and previous.get("meta", {}).get("module") != MODULE:
+            raise DataFormatError(
+                f"{ctx.component} warm-starts from a model that is not a {MODULE} model",
+                hint=f"wire the model output of a {MODULE} component",
+            )
+        if ctx.role == "arbiter":
+            learned = Arbiter(ctx).fit(previous)
+            ctx.save_data(common.empty_predictions())
+            ctx.save_model({"meta": model_meta(ctx.params, learned["epochs"]), "param": learned})
+            ctx.tracker.set_summary(
+                {"loss_history": learned["loss_history"], "is_converged": learned["is_converged"]}
+            )
+            return
+        learned = Client(ctx).fit(previous)
+        model = {"meta": model_meta(ctx.params, learned["epochs"]), "param": learned}
+        ctx.save_model(model)
+        importance = sorted(learned["feature_importance"].items(), key=lambda item: -item[1])
+        if importance:
+            ctx.tracker.log_metric(
+                "train",
+                "feature_importance",
+                [[name, value] for name, value in importance],
+                metric_type="FEATURE_IMPORTANCE",
+                meta={"type": ctx.params.tree_param.feature_importance_type},
+            )
+        ctx.tracker.set_summary(
+            {
+                "feature_importance": dict(importance),
+                "loss_history": learned["loss_history"],
+                "is_converged": learned["is_converged"],
+            }
+        )
+        train = tables.input_rows(ctx, "train_data", "data")
+        validate = tables.input_rows(ctx, "validate_data")
+        assert train is not None  # the client has read it already
+        outputs = [blocks.predicted(train, model, ctx.component, TRAIN)]
+        if validate is not None:
+            outputs.append(blocks.predicted(validate, model, ctx.component, VALIDATE))
+        ctx.save_table(DataTable(Concatenated(outputs), "predict"))
+
+    def predict(self, ctx: Context) -> None:
+        if ctx.role == "arbiter":
+            ctx.save_data(common.empty_predictions())
+            return
+        model = ctx.trained_model("predicts")
+        Booster.of(model, ctx.component)  # refuses a model of another kind before reading any row
+        slot = "test_data" if "test_data" in ctx.data_slots() else "data"
+        data = tables.input_rows(ctx, slot)
+        if data is None:
+            raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
+        data_type = TEST if slot == "test_data" else PREDICT
+        ctx.save_table(DataTable(blocks.predicted(data, model, ctx.component, data_type), "predict"))
+
+    def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
+        """Every client's model is whole: one party scores a row alone."""
+        if role not in ("guest", "host"):
+            raise ArgumentError(
+                f"{component} on {role} holds no model to score with", hint="score on a guest or a host"
+            )
+        booster = Booster.of(model, component)
+        if booster.outputs > 1:
+            raise ComponentFeatureUnsupported(
+                f"{component}: online scoring of a multi-class {MODULE} model is not supported (a served "
+                "answer is one score and a 0/1 label)",
+                hint="serve a binary or regression model; predict multi-class with a predict job",
+            )
+        return TreeScorer(component, booster)
+
+
+class TreeScorer:
+    """Online scoring: the margin of a row is the partial (one party holds all of it)."""
+
+    def __init__(self, component: str, booster: Booster) -> None:
+        self._component = component
+        self.booster = booster
+
+    @property
+    def component(self) -> str:
+        return self._component
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return self.booster.header
+
+    def partial(self, features: np.ndarray) -> np.ndarray:
+        scores: np.ndarray = self.booster.raw_scores(np.asarray(features, dtype=np.float64))[:, 0]
+        return scores
+
+    def outcome(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = self.booster.objective.transform(np.asarray(totals, dtype=np.float64).reshape(-1, 1))[:, 0]
+        if self.booster.task_type == "regression":
+            return values, np.zeros(len(values), dtype=np.int32)
+        return values, (values > self.booster.threshold).astype(np.int32)
