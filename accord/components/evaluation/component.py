@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from accord.components.evaluation import clustering
 from accord.components.evaluation.metrics import EvaluateParam, MetricResult, evaluate
-from accord.components.evaluation.params import BINARY
+from accord.components.evaluation.params import BINARY, CLUSTERING
 from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable
 from accord.computing import Block
 from accord.errors import DataFormatError
@@ -30,8 +31,18 @@ class Evaluation(ComponentBase[EvaluateParam]):
     params = EvaluateParam
 
     def fit(self, ctx: ComponentContext[EvaluateParam]) -> None:
+        if not ctx.params.need_run:
+            # FATE runs nothing for need_run false (a host's Evaluation beside the guest's baseline
+            # sees the host's unscored rows).
+            return
         summary: dict[str, dict[str, dict[str, Any]]] = {}
         refs = [ref for ref in ctx.inputs("data") if ref.slot == "data"]
+        if ctx.params.eval_type == CLUSTERING:
+            inputs = [(ref.component, data) for ref, data in zip(refs, ctx.input_tables("data"), strict=True)]
+            summary = clustering.evaluate(ctx, inputs)
+            if summary:
+                ctx.tracker.set_summary(summary)
+            return
         for ref, data in zip(refs, ctx.input_tables("data"), strict=True):
             if data.table.count() == 0:
                 continue

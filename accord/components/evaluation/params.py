@@ -164,7 +164,8 @@ class EvaluateParam(BaseModel):
     of the positive class for binary evaluation (int, float or str). ``metrics``: metric names or
     aliases; empty means all metrics of the eval type. ``unfold_multi_result``: also evaluate a
     multi-class result as one-vs-rest binary results (AUC and KS per class). ``need_run``: False skips
-    the module. ``run_clustering_arbiter_metric`` is kept for FATE configurations.
+    the module. ``run_clustering_arbiter_metric``: the arbiter computes the internal clustering metrics
+    (Davies-Bouldin, distance measure) only when true, as in FATE.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
