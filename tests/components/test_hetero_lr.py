@@ -184,14 +184,14 @@ def test_l1_penalty_and_plain_sgd_without_intercept(
 
 
 def test_unsupported_options_are_refused_by_name(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
-    harness = ComponentHarness(tmp_path, DSL, conf(cv_param={"need_cv": True}))
+    harness = ComponentHarness(tmp_path, DSL, conf(optimizer="sqn"))
     harnesses.append(harness)
     guest, host = breast_parties(limit=50)
     harness.plant("guest", 9999, "intersection_0", guest)
     harness.plant("host", 10000, "intersection_0", host)
     errors = harness.run("hetero_lr_0")
     assert all(isinstance(error, ComponentParameterError) for error in errors.values())
-    assert "cv_param.need_cv" in str(next(iter(errors.values())))
+    assert "optimizer" in str(next(iter(errors.values())))
     # A callback Accord does not run is refused by name, never ignored.
     registry = harness.registry
     with pytest.raises(ComponentFeatureUnsupported, match="ModelCheckpoint"):

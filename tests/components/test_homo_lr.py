@@ -30,7 +30,6 @@ from accord.components.sdk import Dataset, layout
 from accord.components.sdk.dataset import with_meta
 from accord.computing.table import Engine
 from accord.errors import (
-    ComponentFeatureUnsupported,
     ComponentParameterError,
     DataFormatError,
     DataMismatchError,
@@ -324,7 +323,6 @@ def test_predict_with_the_saved_model_gives_the_training_scores(
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"cv_param": {"need_cv": True}}, "cv_param.need_cv"),
         ({"encrypt_param": {"method": "Paillier"}}, "encrypt_param.method"),
         ({"optimizer": "sqn"}, "optimizer"),
         ({"early_stopping_rounds": 3}, "early_stopping_rounds"),
@@ -340,22 +338,6 @@ def test_unsupported_options_are_refused_by_name(
     for error in errors.values():
         assert isinstance(error, ComponentParameterError)
         assert field in str(error) and "not supported" in str(error)
-
-
-def test_multi_class_labels_are_refused_on_every_party(
-    tmp_path: Path, harnesses: list[ComponentHarness]
-) -> None:
-    guest, host = homo_parties()
-    original = host.labels()
-    assert original is not None
-    labels = original.copy()
-    labels[:5] = 2.0
-    three_classes = Dataset.instances(host.ids(), host.features(), header=host.header, labels=labels)
-    harness = start(tmp_path, harnesses, conf(), {GUEST: guest, HOST: three_classes})
-    errors = harness.run("homo_lr_0")
-    for error in errors.values():
-        assert isinstance(error, ComponentFeatureUnsupported) and "one-vs-rest multi-class" in str(error)
-        assert "not supported" in str(error)
 
 
 def test_different_features_and_a_single_client_are_refused(

@@ -99,8 +99,8 @@ async def test_spark_run_is_checked_at_submit(
 
 async def test_module_without_implementation_is_refused(site: RunningSite) -> None:
     with pytest.raises(ComponentNotImplemented) as caught:
-        await site.submit(chain_dsl(["TestSleep", "HeteroLinR"]), conf(arbiter=10000))
-    assert "HeteroLinR" in caught.value.retmsg
+        await site.submit(chain_dsl(["TestSleep", "HeteroNN"]), conf(arbiter=10000))
+    assert "HeteroNN" in caught.value.retmsg
     assert site.jobs.list_jobs() == []
 
 

@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from accord.components.hetero_lr import common, kernels, tables
+from accord.components.hetero_lr import common, kernels, ovr, tables
 from accord.components.hetero_lr.arbiter import ArbiterTrainer
 from accord.components.hetero_lr.guest import GuestTrainer
 from accord.components.hetero_lr.host import HostTrainer
 from accord.components.hetero_lr.params import HeteroLRParam
 from accord.components.hetero_lr.params import check_supported as refuse_unsupported
 from accord.components.hetero_lr.scoring import LinearScorer
-from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer
-from accord.errors import ArgumentError, DataFormatError, DataMismatchError
+from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer, cross_validation
+from accord.errors import ArgumentError, ComponentFeatureUnsupported, DataFormatError, DataMismatchError
 
 
 class HeteroLR(ComponentBase[HeteroLRParam]):
@@ -25,11 +25,29 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
     def check_supported(self, params: HeteroLRParam, component: str) -> None:
         if params.need_run:
             refuse_unsupported(params, component)
+            cross_validation.check_supported(params.cv_param, component)
 
     def fit(self, ctx: ComponentContext[HeteroLRParam]) -> None:
         if not ctx.params.need_run:
             common.pass_through(ctx)
             return
+        if ctx.params.cv_param.need_cv:
+            # FATE's cv: the folds' models are not kept, only their metrics, summary and fold history.
+            cross_validation.fit_with_folds(
+                ctx, ctx.params.cv_param, mode="hetero", fit=self._fit_once, meta=_meta(ctx.params)
+            )
+            return
+        self._fit_once(ctx)
+
+    def _fit_once(self, ctx: ComponentContext[HeteroLRParam]) -> None:
+        """One training on the context's train_data: binary, or one-vs-rest with more than two classes."""
+        classes = ovr.agreed_classes(ctx, "hetero")
+        if classes is not None:
+            ovr.fit(ctx, classes, self._fit_binary, "hetero")
+        else:
+            self._fit_binary(ctx)
+
+    def _fit_binary(self, ctx: ComponentContext[HeteroLRParam]) -> None:
         if ctx.role == "guest":
             learned = GuestTrainer(ctx).fit()
         elif ctx.role == "host":
@@ -38,11 +56,7 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
             learned = ArbiterTrainer(ctx).fit()
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
-        meta = {name: getattr(ctx.params, name) for name in common.META_FIELDS}
-        meta["fit_intercept"] = ctx.params.init_param.fit_intercept
-        meta["threshold"] = ctx.params.predict_param.threshold
-        meta["key_length"] = ctx.params.encrypt_param.key_length
-        ctx.save_model({"meta": meta, "param": learned})
+        ctx.save_model({"meta": _meta(ctx.params), "param": learned})
         ctx.tracker.set_summary({key: learned[key] for key in ("iters", "is_converged") if key in learned})
 
     def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
@@ -51,6 +65,7 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
             raise ArgumentError(
                 f"{component} on {role} holds no features to score with", hint="score on the guest and hosts"
             )
+        _refuse_unscorable(model, component)
         return LinearScorer.of(model, component=component, module="HeteroLR", with_intercept=role == "guest")
 
     def predict(self, ctx: ComponentContext[HeteroLRParam]) -> None:
@@ -60,6 +75,14 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
                 f"{ctx.component} predicts but has no model input", hint="wire a model input"
             )
         model = models[0]
+        cross_validation.refuse_cv_model(model, ctx.component)
+        if ovr.is_one_vs_rest(model):
+            ovr.predict(ctx, model, self._predict_binary)
+            return
+        self._predict_binary(ctx)
+
+    def _predict_binary(self, ctx: ComponentContext[HeteroLRParam]) -> None:
+        model = ctx.input_models()[0]
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
             return
@@ -98,6 +121,25 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
         )
         predicted = data.table.zip_partitions(tables.zip_all(received, kernels.add_wx), fn)
         ctx.save_table(DataTable(predicted, "predict"))
+
+
+def _meta(params: HeteroLRParam) -> dict[str, Any]:
+    meta: dict[str, Any] = {name: getattr(params, name) for name in common.META_FIELDS}
+    meta["fit_intercept"] = params.init_param.fit_intercept
+    meta["threshold"] = params.predict_param.threshold
+    meta["key_length"] = params.encrypt_param.key_length
+    return meta
+
+
+def _refuse_unscorable(model: Mapping[str, Any], component: str) -> None:
+    """Online scoring sums one partial per party and row: a one-vs-rest or cv model has no such sum."""
+    meta = model.get("meta", {})
+    if meta.get("need_one_vs_rest") or meta.get("need_cv"):
+        raise ComponentFeatureUnsupported(
+            f"{component}: online scoring of a {'one-vs-rest' if meta.get('need_one_vs_rest') else 'cv'} "
+            "model is not supported",
+            hint="serve a binary model (labels 0 and 1), or score the data with a predict job",
+        )
 
 
 def _coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:

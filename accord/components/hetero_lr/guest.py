@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.components.evaluation.metrics import binary_metrics
+from accord.components.evaluation.metrics import MetricResult, binary_metrics
 from accord.components.hetero_lr import common, encoded, kernels, tables
 from accord.components.hetero_lr.early_stopping import EarlyStopping
 from accord.components.hetero_lr.optimizer import penalty_gradient, penalty_loss
@@ -29,9 +29,13 @@ from accord.federation.codec import public_key_from_dict
 
 
 class GuestTrainer:
-    def __init__(self, ctx: ComponentContext[HeteroLRParam]) -> None:
+    """HeteroLR's guest. HeteroLinR's and HeteroPoisson's guests (accord.components.linear.guest) run the
+    same protocol and override the hooks below: which columns are features and how rows are read, the
+    plaintext part of the fore-gradient and loss, validation metrics, and the predictions."""
+
+    def __init__(self, ctx: ComponentContext[Any]) -> None:
         self.ctx = ctx
-        self.param = ctx.params
+        self.param: HeteroLRParam = ctx.params
         self.transfer = ctx.transfer
         self.hosts = len(ctx.party_ids("host"))
         # The Taylor loss needs the square of the hosts' summed forward, which needs a single host.
@@ -48,16 +52,17 @@ class GuestTrainer:
                 f"{ctx.component} has no train_data input", hint="wire train_data in the DSL"
             )
         validate = tables.input_rows(ctx, "validate_data")
-        rows = _labelled(train, ctx.component)
-        valid_rows = _labelled(validate, ctx.component) if validate is not None else None
+        header = self.feature_header(train)
+        rows = self.prepare_rows(train)
+        valid_rows = self.prepare_rows(validate) if validate is not None else None
         fit_intercept = param.init_param.fit_intercept
-        weights = common.initial_weights(len(train.header), param.init_param, with_intercept=fit_intercept)
+        weights = common.initial_weights(len(header), param.init_param, with_intercept=fit_intercept)
         validate_every = param.validation_every if validate is not None else None
         info = tables.table_info(train)
         bounds = tables.offsets(info)
         count = int(bounds[-1])
         self.partitions = rows.partitions
-        batching = common.Batches(count, param)
+        batching = common.Batches(count, param)  # type: ignore[arg-type, unused-ignore]
 
         self.key = self.transfer.get(role="arbiter", tag="public_key", index=0)
         setup = {
@@ -76,7 +81,7 @@ class GuestTrainer:
                 hint="feed every party the output of the same Intersection component",
             )
 
-        stopper = EarlyStopping(param.stopping_rounds, param.validation_metrics)
+        stopper = self.early_stopping()
         iterations, converged = 0, False
         previous: list[np.ndarray] | None = None
         stats: list[encoded.Stats] = []
@@ -98,8 +103,7 @@ class GuestTrainer:
                     stats.append(tables.x_stats(rows, chosen))
                 size = count if rows_of_batch is None else len(rows_of_batch)
                 self._batch(tag, rows, chosen, size, stats[number], weights)
-                step = self.transfer.get(role="arbiter", tag=f"step.{tag}", index=0)
-                weights = weights - step
+                weights = weights - self.transfer.get(role="arbiter", tag=f"step.{tag}", index=0)
             iterations = iteration + 1
             converged = bool(self.transfer.get(role="arbiter", tag=f"converged.{iteration}", index=0))
             ctx.log.info(
@@ -113,8 +117,9 @@ class GuestTrainer:
             stop = False
             if valid_rows is not None and validate_every and iterations % validate_every == 0:
                 labels, scores = self._validation_scores(valid_rows, weights, f"validate.{iteration}")
-                results = binary_metrics(labels, scores, metrics=stopper.metrics)
-                stop = stopper.update(iteration, results, ctx)
+                stop = stopper.update(
+                    iteration, self.validation_metrics(labels, scores, stopper.metrics), ctx
+                )
                 self.transfer.remote(stop, role="host", tag=f"stop.{iteration}")
                 self.transfer.remote(stop, role="arbiter", tag=f"stop.{iteration}", index=0)
             if converged or stop:
@@ -129,8 +134,8 @@ class GuestTrainer:
             valid_rows.unpersist()
         coef = weights[:-1] if fit_intercept else weights
         return {
-            "header": list(train.header),
-            "weight": {name: float(value) for name, value in zip(train.header, coef, strict=True)},
+            "header": header,
+            "weight": {name: float(value) for name, value in zip(header, coef, strict=True)},
             "intercept": float(weights[-1]) if fit_intercept else 0.0,
             "fit_intercept": fit_intercept,
             "iters": iterations,
@@ -168,13 +173,9 @@ class GuestTrainer:
         if self.with_loss:
             nothing: tuple[float, encoded.Stats | None] = (0.0, None)
             plain, loss_stats = rows.aggregate(
-                nothing,
-                functools.partial(kernels.guest_stats, coef, intercept, chosen),
-                kernels.add_loss_parts,
+                nothing, self.stats_kernel(coef, intercept, chosen), kernels.add_loss_parts
             )
-        fore_fn = functools.partial(
-            kernels.guest_fore, self.driver, key, coef, intercept, chosen, loss_stats, param.dot_precision
-        )
+        fore_fn = self.fore_kernel(coef, intercept, chosen, loss_stats)
         fore = rows.zip_partitions(host_forward, fore_fn).persist()
         fore_only = fore.map_partitions_with_index(kernels.fore_only)
         tables.send_table(ctx, fore_only, role="host", tag=f"fore_gradient.{tag}", index="all")
@@ -186,19 +187,76 @@ class GuestTrainer:
         scale = 1.0 / count
         gradient = encoded.total([encoded.data(p, "gradient") for p in parts], public_key) * scale
         gradient = gradient + penalty_gradient(coef, param.penalty, param.alpha)
+        summed = encoded.total([encoded.data(p, "sum") for p in parts], public_key)
         if intercept is not None:
-            summed = encoded.total([encoded.data(p, "sum") for p in parts], public_key)
             gradient = EncryptedVector.concatenate([gradient, summed * scale])
         self.transfer.remote(gradient, role="arbiter", tag=f"gradient.guest.{tag}", index=0)
         if self.with_loss:
-            # mean(log 2 - 0.5·y±·u + 0.125·u²) with u = wx_g + wx_h, where the host's parts stay
-            # encrypted: the cross terms are one ciphertext·plaintext product with [[0.25·wx_h]].
             host_penalty = self.transfer.get(role="host", tag=f"forward_loss.{tag}", index=0)
-            cross = encoded.total([encoded.data(p, "cross") for p in parts], public_key)
-            square = encoded.total([encoded.data(p, "square") for p in parts], public_key)
-            loss = (cross + square * 0.125 + plain) * scale
+            loss = self.encrypted_loss(parts, summed, plain, public_key) * scale
             loss = loss + host_penalty + penalty_loss(coef, param.penalty, param.alpha)
             self.transfer.remote(loss, role="arbiter", tag=f"loss.{tag}", index=0)
+
+    # ---- what HeteroLinR and HeteroPoisson override ------------------------------------------------
+
+    def feature_header(self, train: DataTable) -> list[str]:
+        """The model's features, in the order of its weights."""
+        return list(train.header)
+
+    def prepare_rows(self, data: DataTable) -> BlockTable:
+        """The rows as numbers with their labels, once checked to be binary."""
+        return _labelled(data, self.ctx.component)
+
+    def early_stopping(self) -> Any:
+        return EarlyStopping(self.param.stopping_rounds, self.param.validation_metrics)
+
+    def validation_metrics(
+        self, labels: np.ndarray, scores: np.ndarray, metrics: list[str]
+    ) -> dict[str, MetricResult]:
+        return binary_metrics(labels, scores, metrics=metrics)
+
+    def stats_kernel(self, coef: np.ndarray, intercept: float | None, chosen: Any) -> Any:
+        """Partition function: the guest's plaintext part of the loss and its statistics."""
+        return functools.partial(kernels.guest_stats, coef, intercept, chosen)
+
+    def fore_kernel(self, coef: np.ndarray, intercept: float | None, chosen: Any, loss_stats: Any) -> Any:
+        """Partition function: the encrypted fore-gradient from the hosts' summed forward."""
+        return functools.partial(
+            kernels.guest_fore,
+            self.driver,
+            self.key,
+            coef,
+            intercept,
+            chosen,
+            loss_stats,
+            self.param.dot_precision,
+        )
+
+    def encrypted_loss(self, parts: list[Any], summed: Any, plain: float, public_key: Any) -> Any:
+        """The batch's summed loss under encryption (scaled by 1/n by the caller).
+
+        Logistic (Taylor): Σ(log 2 - 0.5·y±·u + 0.125·u²) with u = wx_g + wx_h, where the host's parts
+        stay encrypted: the cross terms are one ciphertext·plaintext product with [[0.25·wx_h]].
+        """
+        cross = encoded.total([encoded.data(p, "cross") for p in parts], public_key)
+        square = encoded.total([encoded.data(p, "square") for p in parts], public_key)
+        return cross + square * 0.125 + plain
+
+    def scored_kernel(self, coef: np.ndarray, intercept: float) -> Any:
+        """Partition function: labels and scores of validation rows given the hosts' X_h·w_h."""
+        return functools.partial(kernels.scored_labels, coef, intercept)
+
+    def predictions_kernel(self, data: DataTable, coef: np.ndarray, intercept: float, data_type: str) -> Any:
+        """Partition function: FATE's predict-result rows given the hosts' X_h·w_h."""
+        return functools.partial(
+            kernels.predictions,
+            data.meta(),
+            coef,
+            intercept,
+            False,
+            self.param.predict_param.threshold,
+            data_type,
+        )
 
     def _host_wx(self, tag: str, partitions: int) -> BlockTable:
         received = [
@@ -212,7 +270,7 @@ class GuestTrainer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Labels and scores of the validation rows: the hosts send X_h·w_h in clear, as in FATE."""
         coef, intercept = self._split(weights)
-        fn = functools.partial(kernels.scored_labels, coef, intercept or 0.0)
+        fn = self.scored_kernel(coef, intercept or 0.0)
         parts = [
             encoded.unpack(blob)
             for blob in tables.collect(rows.zip_partitions(self._host_wx(tag, rows.partitions), fn))
@@ -223,15 +281,7 @@ class GuestTrainer:
 
     def _predictions(self, data: DataTable, weights: np.ndarray, tag: str, data_type: str) -> BlockTable:
         coef, intercept = self._split(weights)
-        fn = functools.partial(
-            kernels.predictions,
-            data.meta(),
-            coef,
-            intercept or 0.0,
-            False,
-            self.param.predict_param.threshold,
-            data_type,
-        )
+        fn = self.predictions_kernel(data, coef, intercept or 0.0, data_type)
         return data.table.zip_partitions(self._host_wx(tag, data.table.partitions), fn)
 
 

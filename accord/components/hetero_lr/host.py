@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,11 +24,19 @@ from accord.federation.codec import public_key_from_dict
 
 
 class HostTrainer:
-    def __init__(self, ctx: ComponentContext[HeteroLRParam]) -> None:
+    """HeteroLR's host; HeteroLinR's and HeteroPoisson's hosts differ only in :meth:`forward_kernel`."""
+
+    def __init__(self, ctx: ComponentContext[Any]) -> None:
         self.ctx = ctx
-        self.param = ctx.params
+        self.param: HeteroLRParam = ctx.params
         self.transfer = ctx.transfer
         self.driver = os.getpid()
+
+    def forward_kernel(
+        self, key: Any, weights: np.ndarray, chosen: Any, with_loss: bool
+    ) -> Callable[[int, Any], Any]:
+        """The partition function of what this host sends the guest per batch: [[0.25·X_h·w_h]]."""
+        return functools.partial(kernels.host_forward, self.driver, key, weights, chosen, with_loss)
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
@@ -75,9 +84,7 @@ class HostTrainer:
                 if len(stats) <= number:
                     stats.append(tables.x_stats(rows, chosen))
                 with_loss = bool(setup["with_loss"])
-                forward = rows.map_partitions_with_index(
-                    functools.partial(kernels.host_forward, self.driver, key, weights, chosen, with_loss)
-                )
+                forward = rows.map_partitions_with_index(self.forward_kernel(key, weights, chosen, with_loss))
                 tables.send_table(ctx, forward, role="guest", tag=f"forward.{me}.{tag}", index=0)
                 if with_loss:
                     penalty = public_key.encrypt(

@@ -1,6 +1,6 @@
 """HeteroLR's parameters: FATE's HeteroLogisticParam names and defaults.
 
-Sections Accord accepts but does not act on (cv with need_cv false, sqn when the optimizer is not sqn,
+Sections Accord accepts but does not act on (sqn_param when the optimizer is not sqn,
 stepwise without need_stepwise) are validated and kept; asking for their behaviour is refused by
 :func:`check_supported` with the field named.
 """
@@ -175,7 +175,6 @@ def check_supported(param: HeteroLRParam, component: str) -> None:
     """Refuse, naming the field, what FATE offers and Accord's HeteroLR does not do."""
     refusals = {
         "optimizer": (param.optimizer == "sqn", "use sgd, rmsprop, adam, adagrad or nesterov_momentum_sgd"),
-        "cv_param.need_cv": (param.cv_param.need_cv, "cross validation is not supported yet; set it false"),
         "stepwise_param.need_stepwise": (param.stepwise_param.need_stepwise, "stepwise is not supported"),
         "encrypt_param.method": (
             param.encrypt_param.method is None,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from accord.components.hetero_lr import common, tables
+from accord.components.hetero_lr import common, ovr, tables
 from accord.components.hetero_lr.scoring import LinearScorer
 from accord.components.homo_lr import blocks
 from accord.components.homo_lr.arbiter import ArbiterTrainer
@@ -21,8 +21,21 @@ from accord.components.homo_lr.client import ClientTrainer
 from accord.components.homo_lr.params import HomoLRParam
 from accord.components.homo_lr.params import check_supported as refuse_unsupported
 from accord.components.homo_lr.secure_aggregation import clients_of
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable, PartyScorer
-from accord.errors import ArgumentError, ComponentParameterError, DataFormatError, DataMismatchError
+from accord.components.sdk import (
+    ComponentBase,
+    ComponentContext,
+    Dataset,
+    DataTable,
+    PartyScorer,
+    cross_validation,
+)
+from accord.errors import (
+    ArgumentError,
+    ComponentFeatureUnsupported,
+    ComponentParameterError,
+    DataFormatError,
+    DataMismatchError,
+)
 
 _META_FIELDS = (*common.META_FIELDS, "aggregate_iters", "use_proximal", "mu")
 
@@ -33,6 +46,7 @@ class HomoLR(ComponentBase[HomoLRParam]):
     def check_supported(self, params: HomoLRParam, component: str) -> None:
         if params.need_run:
             refuse_unsupported(params, component)
+            cross_validation.check_supported(params.cv_param, component)
 
     def fit(self, ctx: ComponentContext[HomoLRParam]) -> None:
         if not ctx.params.need_run:
@@ -44,19 +58,29 @@ class HomoLR(ComponentBase[HomoLRParam]):
                 "needs at least two clients to hide each one's model",
                 hint="add a host (or a guest) to the job's roles",
             )
+        if ctx.params.cv_param.need_cv:
+            # FATE's cv: the folds' models are not kept, only their metrics, summary and fold history.
+            cross_validation.fit_with_folds(
+                ctx, ctx.params.cv_param, mode="homo", fit=self._fit_once, meta=_meta(ctx.params)
+            )
+            return
+        self._fit_once(ctx)
+
+    def _fit_once(self, ctx: ComponentContext[HomoLRParam]) -> None:
+        """One training on the context's train_data: binary, or one-vs-rest with more than two classes."""
+        classes = ovr.agreed_classes(ctx, "homo")
+        if classes is not None:
+            ovr.fit(ctx, classes, self._fit_binary, "homo")
+        else:
+            self._fit_binary(ctx)
+
+    def _fit_binary(self, ctx: ComponentContext[HomoLRParam]) -> None:
         if ctx.role == "arbiter":
             learned = ArbiterTrainer(ctx).fit()
             ctx.save_data(common.empty_predictions())
         else:
             learned = ClientTrainer(ctx).fit()
-        meta: dict[str, Any] = {name: getattr(ctx.params, name) for name in _META_FIELDS}
-        meta.update(
-            module="HomoLR",
-            fit_intercept=ctx.params.fit_intercept,
-            threshold=ctx.params.predict_param.threshold,
-            need_one_vs_rest=False,
-        )
-        ctx.save_model({"meta": meta, "param": learned})
+        ctx.save_model({"meta": _meta(ctx.params), "param": learned})
         ctx.tracker.set_summary(
             {key: learned[key] for key in ("iters", "is_converged", "loss_history") if key in learned}
         )
@@ -67,6 +91,13 @@ class HomoLR(ComponentBase[HomoLRParam]):
             raise ArgumentError(
                 f"{component} on {role} holds no model to score with", hint="score on a guest or a host"
             )
+        meta = model.get("meta", {})
+        if meta.get("need_one_vs_rest") or meta.get("need_cv"):
+            raise ComponentFeatureUnsupported(
+                f"{component}: online scoring of a {'one-vs-rest' if meta.get('need_one_vs_rest') else 'cv'} "
+                "model is not supported",
+                hint="serve a binary model (labels 0 and 1), or score the data with a predict job",
+            )
         return LinearScorer.of(model, component=component, module="HomoLR", with_intercept=True)
 
     def predict(self, ctx: ComponentContext[HomoLRParam]) -> None:
@@ -75,6 +106,14 @@ class HomoLR(ComponentBase[HomoLRParam]):
             raise DataFormatError(
                 f"{ctx.component} predicts but has no model input", hint="wire a model input"
             )
+        model = models[0]
+        cross_validation.refuse_cv_model(model, ctx.component)
+        if ovr.is_one_vs_rest(model):
+            ovr.predict(ctx, model, self._predict_binary)
+            return
+        self._predict_binary(ctx)
+
+    def _predict_binary(self, ctx: ComponentContext[HomoLRParam]) -> None:
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
             return
@@ -82,12 +121,23 @@ class HomoLR(ComponentBase[HomoLRParam]):
         data = tables.input_rows(ctx, slot)
         if data is None:
             raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
-        model = models[0]
+        model = ctx.input_models()[0]
         coef = model_coefficients(model, data.header, ctx.component)
         threshold = float(model["meta"].get("threshold", 0.5))
         data_type = common.TEST if slot == "test_data" else common.PREDICT
         intercept = float(model["param"].get("intercept", 0.0))
         ctx.save_table(DataTable(blocks.predicted(data, coef, intercept, threshold, data_type), "predict"))
+
+
+def _meta(params: HomoLRParam) -> dict[str, Any]:
+    meta: dict[str, Any] = {name: getattr(params, name) for name in _META_FIELDS}
+    meta.update(
+        module="HomoLR",
+        fit_intercept=params.fit_intercept,
+        threshold=params.predict_param.threshold,
+        need_one_vs_rest=False,
+    )
+    return meta
 
 
 def model_coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:

@@ -67,7 +67,6 @@ def check_supported(param: HomoLRParam, component: str) -> None:
             "Paillier encryption of the model is not supported for HomoLR: Accord protects each party's "
             "model with secure aggregation (pairwise X25519 masks) instead; set method to null",
         ),
-        "cv_param.need_cv": (param.cv_param.need_cv, "cross validation is not supported; set it false"),
         "stepwise_param.need_stepwise": (
             param.stepwise_param.need_stepwise,
             "stepwise is not supported for HomoLR; set it false",

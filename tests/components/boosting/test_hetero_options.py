@@ -125,7 +125,7 @@ def test_multi_output_and_two_hosts(tmp_path: Path, local_engine: Engine) -> Non
 
 def test_refusals_name_the_option() -> None:
     component = HeteroSecureBoost()
-    for params in ({"cv_param": {"need_cv": True}}, {"EINI_inference": True}, {"sparse_optimization": True}):
+    for params in ({"EINI_inference": True}, {"sparse_optimization": True}):
         with pytest.raises(ComponentFeatureUnsupported, match=next(iter(params))):
             component.check_supported(HeteroSecureBoostParam.model_validate(params), "sbt_0")
 
@@ -175,5 +175,38 @@ def test_fast_secureboost_layered(tmp_path: Path, local_engine: Engine) -> None:
             assert nodes[0]["party"] == f"host:{HOST}"
             assert all(n["party"] == "guest" for n in nodes if n["depth"] == 1 and not n["is_leaf"])
             assert max(n["depth"] for n in nodes) <= 2
+    finally:
+        harness.close()
+
+
+def test_cross_validation_scores_each_held_out_fold(tmp_path: Path, local_engine: Engine) -> None:
+    """cv_param: KFold over the sorted ids; each fold's logged validate AUC is scikit-learn's AUC of
+    that fold's held-out predictions in the fold history (no model kept)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import KFold
+
+    from ..harness import JOB_ID
+    from .hetero_support import COMPONENT, GUEST, conf, read_parties, train
+
+    guest, hosts = read_parties("breast")
+    cv = {"n_splits": 3, "shuffle": False, "need_cv": True}
+    harness = train(tmp_path, conf(num_trees=2, cv_param=cv), guest, hosts, local_engine)
+    try:
+        history = harness.output("guest", GUEST, COMPONENT)
+        logged = {
+            record.key.metric_name: dict(record.data)
+            for record in harness.metrics.query(JOB_ID, COMPONENT, "guest", GUEST)
+            if record.key.metric_name.startswith("validate_fold_")
+        }
+        ordered = sorted(str(sid) for sid in guest.ids())
+        ids = [str(sid) for sid in history.ids()]
+        for fold, (_, held) in enumerate(KFold(3).split(ordered)):
+            chosen = np.array([sid.endswith(f"#fold{fold}#validate") for sid in ids])
+            assert sorted(sid.split("#")[0] for sid, keep in zip(ids, chosen, strict=True) if keep) == [
+                ordered[i] for i in held
+            ]
+            expected = roc_auc_score(history.column("label")[chosen], history.column("predict_score")[chosen])
+            assert float(logged[f"validate_fold_{fold}"]["auc"]) == pytest.approx(expected, abs=1e-6)
+        assert harness.model("guest", GUEST, COMPONENT)["meta"]["need_cv"] is True
     finally:
         harness.close()

@@ -25,7 +25,6 @@ from accord.components.hetero_lr import tables
 from accord.components.sdk import Dataset, layout
 from accord.components.sdk.dataset import with_meta
 from accord.computing.table import Engine
-from accord.errors import ComponentFeatureUnsupported
 from accord.federation import codec
 from accord.federation.mailbox import TransferKey
 from accord.identity import Party
@@ -250,9 +249,3 @@ def test_missing_values_and_multi_output_run(tmp_path: Path, harnesses: list[Com
     assert accuracy_score(labels, predicted) > 0.6
     model = harness.model(GUEST.role, GUEST.party_id, COMPONENT)["param"]
     assert len(model["trees"]) == 2 and isinstance(model["trees"][0]["nodes"][-1]["weight"], list)
-
-
-def test_cross_validation_is_refused_by_name() -> None:
-    with pytest.raises(ComponentFeatureUnsupported) as raised:
-        HomoSecureBoost().check_parameters({"cv_param": {"need_cv": True}}, component=COMPONENT, module="x")
-    assert raised.value.code == 10127 and "cv_param.need_cv" in str(raised.value)

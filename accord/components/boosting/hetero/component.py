@@ -15,7 +15,7 @@ from accord.components.boosting.hetero.params import (
     check_supported,
 )
 from accord.components.boosting.hetero.scores import guest_scores
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, cross_validation
 from accord.errors import DataFormatError, DataMismatchError
 
 META_FIELDS = ("task_type", "learning_rate", "num_trees", "bin_num", "use_missing", "zero_as_missing")
@@ -28,6 +28,7 @@ class HeteroSecureBoost(ComponentBase[HeteroSecureBoostParam]):
     def check_supported(self, params: HeteroSecureBoostParam, component: str) -> None:
         if params.need_run:
             check_supported(params, component)
+            cross_validation.check_supported(params.cv_param, component)
 
     def fit(self, ctx: ComponentContext[HeteroSecureBoostParam]) -> None:
         if not ctx.params.need_run:
@@ -36,6 +37,20 @@ class HeteroSecureBoost(ComponentBase[HeteroSecureBoostParam]):
                 ctx.save_data(data_in)
             return
         check_supported(ctx.params, ctx.component, len(ctx.party_ids("host")))
+        if ctx.params.cv_param.need_cv:
+            # FATE's cv: the folds' models are not kept, only their metrics, summary and fold history.
+            cross_validation.fit_with_folds(
+                ctx,
+                ctx.params.cv_param,
+                mode="hetero",
+                fit=self._fit_once,
+                meta={"module": self.module_name},
+                regression=ctx.params.task_type == "regression",
+            )
+            return
+        self._fit_once(ctx)
+
+    def _fit_once(self, ctx: ComponentContext[HeteroSecureBoostParam]) -> None:
         if ctx.role == "guest":
             learned = GuestBooster(ctx).fit()
         elif ctx.role == "host":
@@ -59,6 +74,7 @@ class HeteroSecureBoost(ComponentBase[HeteroSecureBoostParam]):
 
     def predict(self, ctx: ComponentContext[HeteroSecureBoostParam]) -> None:
         model = ctx.trained_model("predicts")
+        cross_validation.refuse_cv_model(model, ctx.component)
         slot = "test_data" if "test_data" in ctx.data_slots() else "data"
         dataset = ctx.input_dataset(slot)
         if dataset is None:

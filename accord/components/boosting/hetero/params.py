@@ -141,7 +141,6 @@ def check_supported(param: HeteroSecureBoostParam, component: str, hosts: int | 
     """Refuse, naming the field, what FATE offers and Accord's HeteroSecureBoost does not run."""
     unrun = [name for name in param.callback_param.callbacks if name not in _RUN_CALLBACKS]
     refusals = {
-        "cv_param.need_cv": (param.cv_param.need_cv, "cross validation is not supported yet; set it false"),
         "encrypt_param.method": (
             param.encrypt_param.method not in ("Paillier", "paillier"),
             "HeteroSecureBoost encrypts with Paillier; set method to Paillier",

@@ -22,7 +22,7 @@ from accord.components.boosting.homo.params import check_supported as refuse_uns
 from accord.components.hetero_lr import common, tables
 from accord.components.hetero_lr.tables import Concatenated
 from accord.components.homo_lr.secure_aggregation import clients_of
-from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer
+from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer, cross_validation
 from accord.errors import ArgumentError, ComponentFeatureUnsupported, ComponentParameterError, DataFormatError
 
 Context = ComponentContext[HomoSecureBoostParam]
@@ -52,8 +52,23 @@ class HomoSecureBoost(ComponentBase[HomoSecureBoostParam]):
 
     def check_supported(self, params: HomoSecureBoostParam, component: str) -> None:
         refuse_unsupported(params, component)
+        cross_validation.check_supported(params.cv_param, component)
 
     def fit(self, ctx: Context) -> None:
+        if ctx.params.cv_param.need_cv:
+            # FATE's cv: each client's own folds; the folds' models are not kept, only their metrics.
+            cross_validation.fit_with_folds(
+                ctx,
+                ctx.params.cv_param,
+                mode="homo",
+                fit=self._fit_once,
+                meta={"module": MODULE},
+                regression=ctx.params.task_type == "regression",
+            )
+            return
+        self._fit_once(ctx)
+
+    def _fit_once(self, ctx: Context) -> None:
         if len(clients_of(ctx.plan.roles)) < 2:
             raise ComponentParameterError(
                 f"{ctx.component}: HomoSecureBoost with a single guest or host is not supported: secure "
@@ -107,6 +122,7 @@ class HomoSecureBoost(ComponentBase[HomoSecureBoostParam]):
             ctx.save_data(common.empty_predictions())
             return
         model = ctx.trained_model("predicts")
+        cross_validation.refuse_cv_model(model, ctx.component)
         Booster.of(model, ctx.component)  # refuses a model of another kind before reading any row
         slot = "test_data" if "test_data" in ctx.data_slots() else "data"
         data = tables.input_rows(ctx, slot)
@@ -121,6 +137,7 @@ class HomoSecureBoost(ComponentBase[HomoSecureBoostParam]):
             raise ArgumentError(
                 f"{component} on {role} holds no model to score with", hint="score on a guest or a host"
             )
+        cross_validation.refuse_cv_model(model, component)
         booster = Booster.of(model, component)
         if booster.outputs > 1:
             raise ComponentFeatureUnsupported(

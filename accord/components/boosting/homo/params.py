@@ -120,10 +120,6 @@ def check_supported(param: HomoSecureBoostParam, component: str) -> None:
     """Refuse, naming the field, what FATE's HomoSecureBoost offers and Accord's does not run."""
     unrun = [name for name in param.callback_param.callbacks if name not in _CALLBACKS_RUN]
     refusals = {
-        "cv_param.need_cv": (
-            param.cv_param.need_cv,
-            "cross validation of HomoSecureBoost is not supported yet; set need_cv false",
-        ),
         "callback_param.early_stopping_rounds": (
             param.callback_param.early_stopping_rounds is not None,
             "early stopping on validation metrics is not run for HomoSecureBoost (each client validates "
