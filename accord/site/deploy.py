@@ -188,24 +188,30 @@ class ModelDeployment:
             conf["component_parameters"] = {"role": kept}
         return conf
 
-    def with_training_parameters(
-        self, dsl: dict[str, Any], conf: dict[str, Any], plan: JobPlan
-    ) -> dict[str, Any] | None:
-        """The predict job ``plan`` compiled from's conf over the training conf's parameters of the
-        predict DSL's components; None when the training conf adds nothing.
+    def with_training_parameters(self, dsl: dict[str, Any], conf: dict[str, Any]) -> dict[str, Any] | None:
+        """A predict job's conf over the training conf's parameters of the predict DSL's components;
+        None when this is no predict job of a deployed version here, or the training conf adds nothing.
 
-        FATE does the same, so that a predict conf need only name its tables: an Evaluation of a
-        multi-class model keeps its eval_type, a component its settings. The predict conf's own
-        sections win.
+        FATE does the same, so that a predict conf need only name its tables: a Reader the predict
+        conf leaves out reads the training table, an Evaluation of a multi-class model keeps its
+        eval_type. The predict conf's own sections win. Runs before compiling (a predict conf alone
+        may not compile); what is wrong with the job is left for compiling and check_predict to say.
         """
-        params = plan.party(plan.initiator.role, plan.initiator.party_id).job_parameters
+        jobs = conf.get("job_parameters")
+        common = jobs.get("common") if isinstance(jobs, dict) else None
         components = dsl.get("components")
         own = conf.get("component_parameters", {})
-        if not params.model_id or not params.model_version:
+        if not isinstance(common, dict) or not isinstance(components, dict) or not isinstance(own, dict):
             return None
-        if not isinstance(components, dict) or not isinstance(own, dict):
+        model_id, model_version = common.get("model_id"), common.get("model_version")
+        job_type = common.get("job_type")
+        predicting = job_type == "predict" or (job_type is None and _reads_deployed_models(components))
+        if not (predicting and isinstance(model_id, str) and isinstance(model_version, str)):
             return None
-        train = self.pipeline(params.model_id, params.model_version)["train_runtime_conf"]
+        try:
+            train = self.pipeline(model_id, model_version)["train_runtime_conf"]
+        except (RecordNotFound, ConflictError):
+            return None
         trained = _sections_of(train.get("component_parameters"), set(components))
         if not trained:
             return None
@@ -242,6 +248,16 @@ class ModelDeployment:
                         "`accord model get-predict-dsl`",
                         components=[ref.component],
                     )
+
+
+def _reads_deployed_models(components: dict[str, Any]) -> bool:
+    """Whether a DSL reads ``pipeline.<component>.model`` (the compiler then reads it as predict)."""
+    for body in components.values():
+        inputs = body.get("input") if isinstance(body, dict) else None
+        models = inputs.get("model") if isinstance(inputs, dict) else None
+        if isinstance(models, list) and any(str(ref).startswith("pipeline.") for ref in models):
+            return True
+    return False
 
 
 def _sections_of(parameters: Any, components: set[str]) -> dict[str, Any]:

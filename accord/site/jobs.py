@@ -222,15 +222,14 @@ class JobService:
 
     async def submit(self, dsl: dict[str, Any], conf: dict[str, Any]) -> SubmitResult:
         job_id = new_job_id()
+        if self._deployment is not None:
+            # As FATE, a predict job runs with the training conf's parameters beneath its own.
+            merged = await asyncio.to_thread(self._deployment.with_training_parameters, dsl, conf)
+            conf = conf if merged is None else merged
         # Compiling a large job takes seconds: off the event loop the API and federation share.
         plan = await asyncio.to_thread(self.compile, dsl, conf, job_id)
         if plan.job_type == "predict" and self._deployment is not None:
             await asyncio.to_thread(self._deployment.check_predict, plan)
-            # As FATE, a predict job runs with the training conf's parameters beneath its own.
-            merged = await asyncio.to_thread(self._deployment.with_training_parameters, dsl, conf, plan)
-            if merged is not None:
-                conf = merged
-                plan = await asyncio.to_thread(self.compile, dsl, conf, job_id)
         init = plan.initiator
         spec = job_spec(job_id, plan, queue_timeout_s=self._settings.queue_timeout_s)
         job_input = JobInput(

@@ -83,6 +83,10 @@ async def test_train_deploy_predict(site: RunningSite) -> None:
         ran["role"]["guest"]["0"]["reader_0"]
         == predict_conf["component_parameters"]["role"]["guest"]["0"]["reader_0"]
     )
+    # A predict conf that names no tables reads the training tables, as FATE merges the confs.
+    bare = {key: value for key, value in predict_conf.items() if key != "component_parameters"}
+    bare_id = await site.submit(fate_predict, bare)
+    assert (await site.site.jobs.wait(bare_id)).status == JobStatus.SUCCESS
     # The conf deploy generated runs too.
     generated_id = await site.submit(dsl, conf)
     assert (await site.site.jobs.wait(generated_id)).status == JobStatus.SUCCESS
