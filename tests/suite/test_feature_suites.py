@@ -2,7 +2,7 @@
 
 Each runs against a real site (Temporal dev server, gRPC federation on loopback, SQLite, uvicorn) as a
 user runs it: every task ends in success, or "not supported" when it needs a module not installed yet
-(10123: HeteroLinR, HeteroPearson, SecureBoost, FederatedSample, ...) or an option refused at submit
+(10123: a module not implemented yet, such as HeteroNN) or an option refused at submit
 (10127) — never failed. The least number of successes per suite is pinned, so a regression that turns a
 success into "not supported" fails too.
 """
