@@ -146,7 +146,9 @@ def _rows(dataset: Dataset) -> tuple[list[str], Iterator[list[Any]]]:
     """The dataset as FATE shows an output table: the id, then the label, then the values."""
     ids = dataset.ids()
     if dataset.kind == "instances":
-        features = dataset.features()
+        # Text features (DataTransform's data_type "str") are shown as written.
+        features = dataset.text_features() if dataset.is_text else dataset.features()
+        show = _text if dataset.is_text else _number
         labels = dataset.labels()
         header = [
             dataset.sid_name,
@@ -157,7 +159,7 @@ def _rows(dataset: Dataset) -> tuple[list[str], Iterator[list[Any]]]:
         def instance_rows() -> Iterator[list[Any]]:
             for index, sid in enumerate(ids):
                 label = [_number(labels[index])] if labels is not None else []
-                yield [sid, *label, *(_number(value) for value in features[index])]
+                yield [sid, *label, *(show(value) for value in features[index])]
 
         return header, instance_rows()
     columns = [name for name in dataset.table.column_names]
@@ -170,6 +172,10 @@ def _rows(dataset: Dataset) -> tuple[list[str], Iterator[list[Any]]]:
 
     shown = [dataset.sid_name if name == "sid" else name for name in columns]
     return shown, plain_rows()
+
+
+def _text(value: Any) -> Any:
+    return value
 
 
 def _number(value: float) -> float | int:

@@ -283,14 +283,19 @@ def test_text_features_are_refused_with_the_reason(tmp_path: Path) -> None:
     error = errors["guest"]
     assert isinstance(error, DataFormatError)
     assert "'x0'" in error.message and "'B'" in error.message
-    # Asking to keep them as text is refused before anything runs (at submit on a site).
+    assert "data_type 'str'" in str(error.hint)
+    # data_type str keeps them as text (tests/components/feature/test_text_onehot.py); filling text
+    # cells is not done, and is refused before anything runs (at submit on a site).
     errors = run_failing(
         tmp_path / "str",
-        (raw_from_file(DATA / "mocked_string_data.csv"), {"with_label": True, "data_type": "str"}),
+        (
+            raw_from_file(DATA / "mocked_string_data.csv"),
+            {"with_label": True, "data_type": "str", "missing_fill": True},
+        ),
         (raw_from_file(DATA / "breast_hetero_host.csv"), {}),
     )
     refused = errors["guest"]
-    assert isinstance(refused, ComponentFeatureUnsupported) and "data_type 'str'" in refused.message
+    assert isinstance(refused, ComponentFeatureUnsupported) and "missing_fill" in refused.message
 
 
 def test_reader_output_of_an_upload_feeds_data_transform(tmp_path: Path) -> None:

@@ -252,16 +252,12 @@ def not_a_number(
     row_id: object, column: str, value: object, data_type: str, count: int = 1
 ) -> DataFormatError:
     others = f" ({count - 1} more such cells in this column)" if count > 1 else ""
-    text_note = (
-        "; data_type 'str' keeps text in FATE, but features leave DataTransform as numbers"
-        if data_type == "str"
-        else ""
-    )
+    text_note = " (or, for text, set data_type 'str' and one-hot encode it)" if data_type != "str" else ""
     return DataFormatError(
-        f"row {row_id!r}, column {column!r}: {value!r} is not a number{others}{text_note}",
+        f"row {row_id!r}, column {column!r}: {value!r} is not a number{others}",
         hint=(
             "if it marks a missing value set missing_fill true and list it in missing_impute; if it is an "
             "outlier set outlier_replace true and list it in outlier_impute; otherwise remove the column "
-            "from the uploaded file"
+            f"from the uploaded file{text_note}"
         ),
     )

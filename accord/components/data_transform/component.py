@@ -1,11 +1,11 @@
 """The DataTransform component (also run for the legacy DataIO module): raw rows in, instances out.
 
-fit reads the Reader's raw rows by the parameters (or the table's upload meta), writes float64
-feature rows with labels, and saves a model holding the header and replacement values; predict
-applies such a model so the rows it writes have the training header and fills. need_run false passes
-the rows through untouched. Both run on the task's engine, a partition at a time: fit learns the model
-in small passes over the partitions (accord.components.data_transform.blocks), then transforms each
-one with it as predict does.
+fit reads the Reader's raw rows by the parameters (or the table's upload meta), writes float64 feature
+rows (with data_type str, text ones: text.py) with labels, and saves a model holding the header and
+replacement values; predict applies such a model so the rows it writes have the training header and
+fills. need_run false passes the rows through untouched. Both run on the task's engine, a partition at a
+time: fit learns the model in small passes over the partitions
+(accord.components.data_transform.blocks), then transforms each one with it as predict does.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from accord.components.data_transform.dense import Parsed, read_dense
 from accord.components.data_transform.model import Replacement, Settings, TransformModel
 from accord.components.data_transform.params import DataTransformParam, Scalar
 from accord.components.data_transform.sparse import read_svmlight, read_tag
+from accord.components.data_transform.text import check_text
 from accord.components.sdk import ComponentBase, ComponentContext, Dataset, DataTable
 from accord.computing import Block
 from accord.computing.block import concat_batches
-from accord.errors import ComponentFeatureUnsupported, DataFormatError, OperatingError
+from accord.errors import DataFormatError, OperatingError
 
 MATCH_ID_COLUMN = "match_id"
 
@@ -36,18 +37,16 @@ class DataTransform(ComponentBase[DataTransformParam]):
     params = DataTransformParam
 
     def check_supported(self, params: DataTransformParam, component: str) -> None:
-        # FATE keeps text features as text with data_type str (for an encoder downstream); features
-        # leave Accord's DataTransform as numbers, so such a job is refused now, not failed later.
-        typed = {"data_type": params.data_type} | {
-            f"exclusive_data_type.{name}": kind for name, kind in (params.exclusive_data_type or {}).items()
-        }
-        for field, kind in typed.items():
-            if kind == "str":
-                raise ComponentFeatureUnsupported(
-                    f"{component}: {field} 'str' keeps text features, and Accord's features are numbers",
-                    hint=f"set {field} to float64 for numeric columns; text features are not supported yet",
-                    field=field,
-                )
+        # data_type str keeps text features (for an encoder downstream) where Accord can; the
+        # rest of FATE's text reading is refused now rather than failed later.
+        check_text(
+            component,
+            data_type=params.data_type,
+            exclusive_data_type=params.exclusive_data_type,
+            input_format=params.input_format,
+            missing_fill=params.missing_fill,
+            outlier_replace=params.outlier_replace,
+        )
 
     def fit(self, ctx: ComponentContext[DataTransformParam]) -> None:
         raw = _raw_input(ctx)
@@ -57,6 +56,8 @@ class DataTransform(ComponentBase[DataTransformParam]):
             return
         settings = _settings(ctx.params, raw.extra)
         passes = fit_passes(ctx.params)
+        # The upload meta may have made the data text (or the input sparse) after submit's check.
+        _check_settings(ctx.component, settings, passes)
         meta = RawMeta(raw.header, raw.sid_name, raw.extra)
         model, learned = learn(raw.table, meta, settings, passes)
         ctx.check_cancelled()
@@ -77,6 +78,7 @@ class DataTransform(ComponentBase[DataTransformParam]):
         if not model.need_run or model.settings is None:
             ctx.save_table(raw)
             return
+        _check_settings(ctx.component, model.settings, predict_passes(model))
         meta = RawMeta(raw.header, raw.sid_name, raw.extra)
         found = predict_rows(raw.table, meta, model, model.settings)
         _transform(ctx, raw, meta, model.settings, model.header, found, predict_passes(model))
@@ -137,6 +139,17 @@ def _raw_input(ctx: ComponentContext[DataTransformParam]) -> DataTable:
     if raw.table.count() == 0:
         raise DataFormatError(f"{ctx.component}'s input table has no rows", hint="upload data into the table")
     return raw
+
+
+def _check_settings(component: str, settings: Settings, passes: Passes) -> None:
+    check_text(
+        component,
+        data_type=settings.data_type,
+        exclusive_data_type=settings.exclusive_data_type,
+        input_format=settings.input_format,
+        missing_fill=passes.missing is not None,
+        outlier_replace=passes.outlier is not None,
+    )
 
 
 def _settings(params: DataTransformParam, extra: Mapping[str, Any]) -> Settings:
@@ -221,9 +234,15 @@ def to_dataset(parsed: Parsed, raw: Dataset, settings: Settings) -> Dataset:
         extra["label_mapping"] = parsed.label_mapping
     if parsed.match_id_name is not None:
         extra["match_id_name"] = parsed.match_id_name
-    dataset = Dataset.instances(
+    # Text features (data_type "str") travel in their own column, for the one-hot encoders.
+    build, cells = (
+        (Dataset.text_instances, parsed.texts)
+        if parsed.texts is not None
+        else (Dataset.instances, parsed.features)
+    )
+    dataset = build(
         parsed.ids,
-        parsed.features,
+        cells,
         header=parsed.header,
         labels=parsed.labels,
         sid_name=raw.sid_name,

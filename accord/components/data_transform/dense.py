@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from accord.components.data_transform.cells import Passes, TextColumn, convert_column
 from accord.components.data_transform.labels import convert_labels
 from accord.components.data_transform.model import Replacement, Settings
-from accord.components.data_transform.raw import dense_fields
+from accord.components.data_transform.raw import DenseFields, dense_fields
+from accord.components.data_transform.text import TEXT, text_cells
 from accord.components.sdk import Dataset
 from accord.errors import DataFormatError, DataMismatchError
 
@@ -36,6 +39,8 @@ class Parsed:
     match_id_name: str | None = None
     missing: Replacement = field(default_factory=Replacement)
     outlier: Replacement = field(default_factory=Replacement)
+    # data_type "str": the features as written (object array of str); ``features`` is then empty.
+    texts: np.ndarray | None = None
 
 
 def find_column(names: Sequence[str], wanted: str) -> int | None:
@@ -139,9 +144,15 @@ def read_dense(
     ids = fields.ids
     layout = dense_layout(names, settings, header)
     header, positions = layout.header, layout.positions
-    label_position, match_position = layout.label_position, layout.match_position
-
     width = len(positions)
+    if settings.data_type == TEXT:
+        return _with_labels(
+            _read_text(ids, header, [fields.columns[p] for p in positions]),
+            fields,
+            layout,
+            settings,
+            label_mapping,
+        )
     features = np.empty((len(ids), width), dtype=np.float64)
     fills: tuple[dict[str, str], dict[str, str]] = ({}, {})
     rates: tuple[dict[str, float], dict[str, float]] = ({}, {})
@@ -166,6 +177,26 @@ def read_dense(
 
     missing, outlier = replacements(passes, fills, rates)
     parsed = Parsed(ids, header, features, missing=missing, outlier=outlier)
+    return _with_labels(parsed, fields, layout, settings, label_mapping)
+
+
+def _read_text(ids: np.ndarray, header: list[str], columns: list[pa.Array[Any]]) -> Parsed:
+    texts = np.empty((len(ids), len(header)), dtype=object)
+    for j, cells in enumerate(columns):
+        texts[:, j] = text_cells(cells)
+    return Parsed(ids, header, np.zeros((len(ids), 0)), texts=texts)
+
+
+def _with_labels(
+    parsed: Parsed,
+    fields: DenseFields,
+    layout: DenseLayout,
+    settings: Settings,
+    label_mapping: dict[str, int] | None,
+) -> Parsed:
+    """``parsed`` with the label and match-id columns of the rows."""
+    ids, names = fields.ids, fields.names
+    label_position, match_position = layout.label_position, layout.match_position
     if label_position is not None:
         parsed.labels, parsed.label_mapping = convert_labels(
             fields.columns[label_position], ids, settings.label_type, label_mapping

@@ -5,7 +5,8 @@ Three kinds, as in FATE's pipeline:
 - ``raw``: a table as uploaded, the id column and the value columns as text (what Reader outputs);
 - ``instances``: parsed rows (what DataTransform and everything after it output): ``sid``, an optional
   ``label`` and ``weight``, and ``features``, one fixed-size list of float64 per row whose names are the
-  header;
+  header; or, for text features (DataTransform's data_type "str", read only by the one-hot encoders),
+  ``text_features``, one fixed-size list of strings per row, in place of ``features``;
 - ``predict``: a model's output: ``sid``, ``label``, ``predict_result``, ``predict_score``,
   ``predict_detail`` (JSON) and ``type`` (train, validate or predict), as FATE writes them.
 
@@ -35,6 +36,8 @@ SID = "sid"
 LABEL = "label"
 WEIGHT = "weight"
 FEATURES = "features"
+# Text features live in a column of their own, so code reading ``features`` never mistakes them for numbers.
+TEXT_FEATURES = "text_features"
 
 
 @dataclass(frozen=True)
@@ -65,21 +68,42 @@ class Dataset:
         extra: Mapping[str, Any] | None = None,
     ) -> Dataset:
         matrix = np.asarray(features, dtype=np.float64)
-        if matrix.ndim != 2 or matrix.shape[1] != len(header):
-            raise DataFormatError(
-                f"a feature matrix of shape {matrix.shape} does not match a header of {len(header)} names"
-            )
-        columns: dict[str, Any] = {SID: pa.array([str(i) for i in ids], type=pa.string())}
-        if labels is not None:
-            columns[LABEL] = pa.array(np.asarray(labels, dtype=np.float64))
-        if weights is not None:
-            columns[WEIGHT] = pa.array(np.asarray(weights, dtype=np.float64))
+        _check_width(matrix, header)
+        columns = _row_columns(ids, labels, weights)
         width = matrix.shape[1]
         # Rows with no features (ids and labels only) have no features column: a list of size zero
         # does not survive Parquet.
         if width:
             flat = pa.array(np.ascontiguousarray(matrix).reshape(-1), type=pa.float64())
             columns[FEATURES] = pa.FixedSizeListArray.from_arrays(flat, width)
+        return cls(
+            pa.table(columns),
+            "instances",
+            header=tuple(header),
+            sid_name=sid_name,
+            label_name=label_name if labels is not None else None,
+            extra=dict(extra or {}),
+        )
+
+    @classmethod
+    def text_instances(
+        cls,
+        ids: Sequence[str] | np.ndarray,
+        texts: np.ndarray,
+        *,
+        header: Sequence[str],
+        labels: np.ndarray | None = None,
+        sid_name: str = "id",
+        label_name: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Dataset:
+        """Rows whose features are text (each cell as written), as ``text_features``."""
+        matrix = np.asarray(texts, dtype=object)
+        _check_width(matrix, header)
+        columns = _row_columns(ids, labels, None)
+        if matrix.shape[1]:
+            flat = pa.array([str(cell) for cell in matrix.reshape(-1)], type=pa.string())
+            columns[TEXT_FEATURES] = pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1])
         return cls(
             pa.table(columns),
             "instances",
@@ -123,13 +147,29 @@ class Dataset:
     def ids(self) -> np.ndarray:
         return np.asarray(self.table.column(SID).to_pylist(), dtype=object)
 
+    @property
+    def is_text(self) -> bool:
+        """Whether the features are text (kept by DataTransform's data_type "str")."""
+        return TEXT_FEATURES in self.table.column_names
+
     def features(self) -> np.ndarray:
         self._require("instances", "features")
+        if self.is_text:
+            raise text_features_error(self.header, self.extra)
         if FEATURES not in self.table.column_names:
             return np.zeros((len(self), 0))
         column: Any = self.table.column(FEATURES).combine_chunks()
         values = column.flatten().to_numpy(zero_copy_only=False)
         return np.asarray(values, dtype=np.float64).reshape(len(self), len(self.header))
+
+    def text_features(self) -> np.ndarray:
+        """The text features as a (rows, header) array of str."""
+        self._require("instances", "text features")
+        if not self.is_text:
+            raise DataFormatError("the rows hold numeric features, not text ones")
+        column: Any = self.table.column(TEXT_FEATURES).combine_chunks()
+        values = column.flatten().to_numpy(zero_copy_only=False)
+        return np.asarray(values, dtype=object).reshape(len(self), len(self.header))
 
     def labels(self) -> np.ndarray | None:
         if LABEL not in self.table.column_names:
@@ -195,6 +235,37 @@ class Dataset:
             label_name=meta["label_name"],
             extra=meta.get("extra", {}),
         )
+
+
+def _check_width(matrix: np.ndarray, header: Sequence[str]) -> None:
+    if matrix.ndim != 2 or matrix.shape[1] != len(header):
+        raise DataFormatError(
+            f"a feature matrix of shape {matrix.shape} does not match a header of {len(header)} names"
+        )
+
+
+def _row_columns(
+    ids: Sequence[str] | np.ndarray, labels: np.ndarray | None, weights: np.ndarray | None
+) -> dict[str, Any]:
+    columns: dict[str, Any] = {SID: pa.array([str(i) for i in ids], type=pa.string())}
+    if labels is not None:
+        columns[LABEL] = pa.array(np.asarray(labels, dtype=np.float64))
+    if weights is not None:
+        columns[WEIGHT] = pa.array(np.asarray(weights, dtype=np.float64))
+    return columns
+
+
+def text_features_error(header: Sequence[str], extra: Mapping[str, Any]) -> DataFormatError:
+    """What a component computing on numbers says when given text features."""
+    # An encoder's output names the columns it left as text; DataTransform's output is all text.
+    named = extra.get("text_columns")
+    columns = [str(name) for name in named] if isinstance(named, list) and named else list(header)
+    shown = ", ".join(columns[:10]) + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")
+    return DataFormatError(
+        f"the input rows hold text features ({shown}), and this component computes on numbers",
+        hint="encode the text columns with OneHotEncoder/HomoOneHotEncoder first (name them in its "
+        "transform_col_indexes / transform_col_names), or set DataTransform's data_type to float64",
+    )
 
 
 def with_meta(schema: pa.Schema, meta: Mapping[str, Any]) -> dict[bytes, bytes]:

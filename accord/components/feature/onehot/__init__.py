@@ -1,4 +1,4 @@
-"""OneHotEncoder: each party's integer-valued columns as one 0/1 column per value seen in training."""
+"""OneHotEncoder: each party's integer-valued or text columns as one 0/1 column per value seen in training."""
 
 from accord.components.feature.onehot.component import OneHotEncoder
 
