@@ -60,7 +60,8 @@ def load(
     conf_path: Path | None,
     server: str | None,
 ) -> None:
-    """Publish a HeteroLR model on every party for online inference (on the guest's site)."""
+    """Publish a model (HeteroLR, HeteroLinR, HeteroPoisson, HeteroSecureBoost, HomoSecureBoost) on every
+    party for online inference (on the guest's site)."""
     given = {"model_id": model_id, "model_version": model_version}
     body: dict[str, Any] = merged(
         given, read_conf(conf_path, "model load conf"), _VERSION_SOURCES, "model load"

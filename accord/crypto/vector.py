@@ -214,6 +214,21 @@ class EncryptedVector:
         bound = _checked(self.public_key, self.bound * len(self), "sum")
         return EncryptedVector(self.public_key, [total], self.exponent, bound)
 
+    def group_sums(self, groups: Sequence[Sequence[int]]) -> EncryptedVector:
+        """One element per group: the sum of the elements at that group's positions (an empty group
+        sums to an encrypted zero, the constant 1 — rerandomize before handing it on)."""
+        nsquare = self.public_key.nsquare
+        sums: list[int] = []
+        largest = 0
+        for group in groups:
+            total = ONE
+            for position in group:
+                total = total * self.ciphertexts[position] % nsquare
+            sums.append(total)
+            largest = max(largest, len(group))
+        bound = _checked(self.public_key, self.bound * largest, "group sums")
+        return EncryptedVector(self.public_key, sums, self.exponent, bound)
+
     def dot(self, matrix: np.ndarray, precision_bits: int | None = None) -> EncryptedVector:
         """``[[matrix.T @ plain]]``: one element per column of ``matrix`` (rows = this vector's length).
 

@@ -1,4 +1,4 @@
-"""Online federated inference of HeteroLR models, as FATE-Serving does it for FATE-Flow 1.x.
+"""Online federated inference (HeteroLR, the linear models, SecureBoost), as FATE-Serving does it.
 
 :class:`ServingService` publishes models and scores rows; :class:`ServingServer` serves it to clients as
 ``accord.serving.v1.Inference``; the parties talk over FederationServing on the federation endpoint.

@@ -45,5 +45,10 @@ class PartialScore(_Message):
 
 
 class Partials(_Message):
-    # One per sample id asked, in the same order.
-    partials: list[float]
+    """A host's answer for the sample ids asked, in the same order: a number per row for a summed model
+    (HeteroLR: ``x_h · w_h``), or a vector per row for a combined one (HeteroSecureBoost: the host's
+    go-left decision, 1.0 or 0.0, at each of its split nodes), its values named by ``columns``."""
+
+    partials: list[float] = Field(default_factory=list)
+    vectors: list[list[float]] = Field(default_factory=list)
+    columns: list[str] = Field(default_factory=list)

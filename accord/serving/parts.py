@@ -1,10 +1,11 @@
 """The rows a party's scorer (ComponentBase.scorer of the model's component) scores online.
 
-The guest's partial score of a row comes from the features the request carries; a host's from its
-lookup table. The component's scorer does the arithmetic (for HeteroLR ``x_g · w_g + b`` on the guest,
-``x_h · w_h`` on a host, then ``sigmoid(Σ)`` against the threshold), exactly as its offline predict.
+The guest's part of a row comes from the features the request carries; a host's from its lookup
+table. The component's scorer does the arithmetic (for HeteroLR ``x_g · w_g + b`` on the guest,
+``x_h · w_h`` on a host, then ``sigmoid(Σ)`` against the threshold; for HeteroSecureBoost the host's
+decisions at its nodes, then the guest's walk of the trees), exactly as its offline predict.
 
-A host's partials never change while its model is published, so they are computed once per lookup
+A host's answers never change while its model is published, so they are computed once per lookup
 table row at load time: a request then costs a dictionary look-up, not a parse and a dot product.
 """
 
@@ -20,13 +21,20 @@ from accord.components.data_transform.component import predict_passes, read
 from accord.components.data_transform.model import TransformModel
 from accord.components.sdk import Dataset, PartyScorer
 from accord.components.sdk.dataset import SID
+from accord.components.sdk.scoring import AnsweringScorer, HostAnswers
 from accord.errors import ArgumentError, DataMismatchError
-from accord.serving.messages import TableName
+from accord.serving.messages import Partials, TableName
+from accord.serving.registry import LookupAnswers
 from accord.storage import TableStore
 
 
 def guest_partials(scorer: PartyScorer, rows: Sequence[tuple[str, Mapping[str, float]]]) -> np.ndarray:
     """The guest's partial per ``(sample id, features by name)``; features beyond its header are ignored."""
+    return scorer.partial(guest_features(scorer, rows))
+
+
+def guest_features(scorer: PartyScorer, rows: Sequence[tuple[str, Mapping[str, float]]]) -> np.ndarray:
+    """Rows of features (n, len(header)) in the scorer's order, from ``(sample id, features by name)``."""
     features = np.empty((len(rows), len(scorer.header)), dtype=np.float64)
     for row, (sample_id, values) in enumerate(rows):
         try:
@@ -39,13 +47,60 @@ def guest_partials(scorer: PartyScorer, rows: Sequence[tuple[str, Mapping[str, f
                 hint="send every feature the guest's model was trained on, by name, in feature_data",
                 missing=missing,
             ) from None
-    return scorer.partial(features)
+    return features
+
+
+def summed(guest: np.ndarray, replies: Mapping[int, Partials]) -> np.ndarray:
+    """The guest's partials plus each host's (by party id), for a summed model."""
+    totals = guest.copy()
+    for host, reply in replies.items():
+        if reply.columns or reply.vectors:
+            raise DataMismatchError(
+                f"host {host} answered vectors of decisions, but the guest's model sums partial scores",
+                hint="publish the same model version on the guest and its hosts (`accord model load`)",
+            )
+        totals = totals + np.asarray(reply.partials, dtype=np.float64)
+    return totals
+
+
+def host_answers(replies: Mapping[int, Partials], rows: int) -> dict[int, HostAnswers]:
+    """Each host's vectors (by party id) as the guest's combining scorer takes them."""
+    return {
+        host: HostAnswers(
+            tuple(reply.columns),
+            np.asarray(reply.vectors, dtype=np.float64).reshape(rows, len(reply.columns)),
+        )
+        for host, reply in replies.items()
+    }
 
 
 def lookup_partials(
     tables: TableStore, table: TableName, transform: Mapping[str, Any], part: PartyScorer
 ) -> dict[str, float]:
-    """Sample id → the host's partial for every row of its table, parsed by the training DataTransform.
+    """Sample id → the host's partial for every row of its table, parsed by the training DataTransform."""
+    ids, features = _lookup_features(tables, table, transform, part)
+    return dict(zip(ids, part.partial(features).tolist(), strict=True))
+
+
+def lookup_answers(
+    tables: TableStore, table: TableName, transform: Mapping[str, Any], part: AnsweringScorer
+) -> LookupAnswers:
+    """The host's answer vector for every row of its table, parsed by the training DataTransform."""
+    ids, features = _lookup_features(tables, table, transform, part)
+    values = part.partial(features)
+    if values.shape != (len(ids), len(part.columns)):
+        raise DataMismatchError(
+            f"{part.component} answered {values.shape} values for {len(ids)} rows of {len(part.columns)} "
+            "columns",
+            hint="this is a bug of the model's scorer; report it with the model",
+        )
+    return LookupAnswers(part.columns, {sid: row for row, sid in enumerate(ids)}, values)
+
+
+def _lookup_features(
+    tables: TableStore, table: TableName, transform: Mapping[str, Any], part: PartyScorer
+) -> tuple[list[str], np.ndarray]:
+    """Sample ids and rows of features (in the scorer's header order) of a host's lookup table.
 
     The rows go through the same DataTransform code and model as in a predict job (header, missing
     fill, outlier replace), so a row scores online as it would offline.
@@ -77,12 +132,11 @@ def lookup_partials(
     absent = [name for name in part.header if name not in parsed.header]
     if absent:
         raise DataMismatchError(
-            f"{part.component} has weights for {', '.join(absent[:20])}, which DataTransform does not output",
-            hint="publish a model whose HeteroLR was trained on its DataTransform's output",
+            f"{part.component} reads {', '.join(absent[:20])}, which DataTransform does not output",
+            hint="publish a model trained on its DataTransform's output",
         )
     positions = [parsed.header.index(name) for name in part.header]
     features = (
         parsed.features if positions == list(range(len(parsed.header))) else parsed.features[:, positions]
     )
-    partials = part.partial(features)
-    return dict(zip((str(sid) for sid in parsed.ids), partials.tolist(), strict=True))
+    return [str(sid) for sid in parsed.ids], features

@@ -63,10 +63,18 @@ class ServingPeers:
         reply = await self._call(
             "PartialScore", command, Partials, source, command.party, self.score_timeout_s
         )
-        if len(reply.partials) != len(command.sample_ids):
+        asked = len(command.sample_ids)
+        if reply.columns or reply.vectors:
+            width = len(reply.columns)
+            if len(reply.vectors) != asked or any(len(vector) != width for vector in reply.vectors):
+                raise FederatedError(
+                    f"{command.party} answered {len(reply.vectors)} vectors for {asked} sample ids, not each "
+                    f"of the {width} values its columns name",
+                    hint="the host's site may run an incompatible Accord version",
+                )
+        elif len(reply.partials) != asked:
             raise FederatedError(
-                f"{command.party} answered {len(reply.partials)} partial scores for "
-                f"{len(command.sample_ids)} sample ids",
+                f"{command.party} answered {len(reply.partials)} partial scores for {asked} sample ids",
                 hint="the host's site may run an incompatible Accord version",
             )
         return reply

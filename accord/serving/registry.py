@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.components.sdk import PartyScorer
@@ -53,6 +54,16 @@ class PublishedFile(_Record):
 
 
 @dataclass(frozen=True)
+class LookupAnswers:
+    """A host's answers of a combined model for every row of its lookup table, computed at load time:
+    ``values[rows[sample id]]`` is that row's vector, named by ``columns``."""
+
+    columns: tuple[str, ...]
+    rows: Mapping[str, int]
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
 class PublishedPart:
     entry: PublishedEntry
     # The model component's scorer (ComponentBase.scorer).
@@ -60,8 +71,15 @@ class PublishedPart:
     # The model's guests (who may ask a host) and hosts (whom a guest asks).
     guests: tuple[int, ...]
     hosts: tuple[int, ...]
-    # Hosts only: sample id → x_h · w_h.
+    # Hosts of a summed model only: sample id → x_h · w_h.
     partials: Mapping[str, float] = field(default_factory=dict)
+    # Hosts of a combined model only (HeteroSecureBoost: decisions at the host's own nodes).
+    answers: LookupAnswers | None = None
+
+    @property
+    def rows(self) -> int:
+        """How many sample ids a host's lookup table answers for."""
+        return len(self.answers.rows) if self.answers is not None else len(self.partials)
 
 
 class Registry:

@@ -2,7 +2,8 @@
 
 A version is either a training job's (model_version = the job id) or a deployed one, whose
 ``pipeline`` entry names the training job it came from. Either way the training job's plan says which
-component is the HeteroLR, which DataTransform parsed its input and which Reader's table fed that.
+component is the model that scores (HeteroLR, HeteroSecureBoost, ...), which DataTransform parsed its
+input and which Reader's table fed that.
 """
 
 from __future__ import annotations
@@ -16,17 +17,32 @@ from accord.persistence import JobRepository, ModelRepository
 from accord.serving.messages import TableName
 from accord.site.deploy import PIPELINE
 
-LOGISTIC = "HeteroLR"
+# The modules whose scorer serving knows how to use: summed (the hetero linear models), combined (hetero
+# trees) or whole (HomoLR and HomoSecureBoost, scored by the guest alone).
+SERVED = frozenset(
+    {
+        "HeteroLR",
+        "HeteroLinR",
+        "HeteroPoisson",
+        "HeteroSSHELR",
+        "HeteroSSHELinR",
+        "HeteroSecureBoost",
+        "HeteroFastSecureBoost",
+        "HomoSecureBoost",
+        "HomoLR",
+    }
+)
 TRANSFORM = "DataTransform"
 READER = "Reader"
-# Components that only select rows: what reaches HeteroLR is still DataTransform's features.
+# Components that only select rows: what reaches the model is still DataTransform's features.
 ROW_SELECTORS = frozenset({"Intersection"})
 
 
 @dataclass(frozen=True)
 class PartSource:
     plan: JobPlan
-    logistic: str
+    # The component whose scorer serves (its model is this party's part).
+    scoring: str
     transform: str
     reader_table: TableName | None
 
@@ -59,21 +75,21 @@ def resolve_part(
             model_version=model_version,
         )
     plan = _training_plan(models, jobs, key, has_pipeline=PIPELINE in stored)
-    logistic = next((cpn for cpn in plan.components if cpn.module == LOGISTIC and cpn.name in stored), None)
-    if logistic is None:
+    scoring = next((cpn for cpn in plan.components if cpn.module in SERVED and cpn.name in stored), None)
+    if scoring is None:
         raise ArgumentError(
-            f"model {model_id} version {model_version} has no HeteroLR model on {role} {party_id}",
-            hint="online inference serves HeteroLR models; deploy a version that includes the HeteroLR "
-            "component",
+            f"model {model_id} version {model_version} has no model that serves online on {role} "
+            f"{party_id} (one of {', '.join(sorted(SERVED))})",
+            hint="deploy a version that includes the model component (--cpn-list)",
             model_id=model_id,
             model_version=model_version,
         )
-    transform = _walk_to_transform(plan, logistic)
+    transform = _walk_to_transform(plan, scoring)
     if transform.name not in stored:
         raise ArgumentError(
             f"model {model_id} version {model_version} lacks {transform.name}, the DataTransform that "
-            f"parsed {logistic.name}'s rows",
-            hint=f"deploy a version with both {transform.name} and {logistic.name} (--cpn-list)",
+            f"parsed {scoring.name}'s rows",
+            hint=f"deploy a version with both {transform.name} and {scoring.name} (--cpn-list)",
         )
     reader = _data_source(plan, transform)
     table = None
@@ -81,7 +97,7 @@ def resolve_part(
         section = plan.party(role, party_id).component_parameters.get(reader.name, {})
         if isinstance(section.get("table"), dict):
             table = TableName.model_validate(section["table"])
-    return PartSource(plan, logistic.name, transform.name, table)
+    return PartSource(plan, scoring.name, transform.name, table)
 
 
 def _training_plan(
@@ -108,16 +124,16 @@ def _data_source(plan: JobPlan, component: ComponentPlan) -> ComponentPlan | Non
     return plan.component(preferred[0].component) if preferred else None
 
 
-def _walk_to_transform(plan: JobPlan, logistic: ComponentPlan) -> ComponentPlan:
-    current = _data_source(plan, logistic)
+def _walk_to_transform(plan: JobPlan, scoring: ComponentPlan) -> ComponentPlan:
+    current = _data_source(plan, scoring)
     while current is not None and current.module in ROW_SELECTORS:
         current = _data_source(plan, current)
     if current is None or current.module != TRANSFORM:
         what = f"{current.name} ({current.module})" if current is not None else "no DataTransform"
         raise ArgumentError(
-            f"{logistic.name} is fed by {what}: online inference applies DataTransform and then "
-            "HeteroLR only, with nothing but Intersection between them",
-            hint="serve a model whose HeteroLR reads DataTransform's output directly or through "
+            f"{scoring.name} is fed by {what}: online inference applies DataTransform and then "
+            f"{scoring.module} only, with nothing but Intersection between them",
+            hint=f"serve a model whose {scoring.module} reads DataTransform's output directly or through "
             "Intersection (feature scaling or binning online is not supported yet)",
         )
     return current

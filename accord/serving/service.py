@@ -1,9 +1,11 @@
 """Online inference of a site: publish models, bind service ids, score rows across the parties.
 
-On the guest's site, :meth:`ServingService.load` publishes a model on every party: its own HeteroLR
-part locally, each host's over FederationServing (the host reads its lookup table then). Scoring takes
-the guest's features from the request and asks every host, in one round trip each, for its partial
-scores of the sample ids. The same object answers the hosts' side of FederationServing.
+On the guest's site, :meth:`ServingService.load` publishes a model on every party: its own part
+locally, each host's over FederationServing (the host reads its lookup table then). Scoring takes
+the guest's features from the request and asks every host, in one round trip each, for its answers
+about the sample ids: partial scores the guest sums (HeteroLR), or vectors its scorer combines with
+its own features (HeteroSecureBoost: the host's decisions at its own tree nodes). A guest whose model
+is whole (HomoSecureBoost) asks no host. The same object answers the hosts' side of FederationServing.
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from accord.components import ComponentRegistry
+from accord.components.sdk import PartyScorer
+from accord.components.sdk.scoring import AnsweringScorer, CombiningScorer
 from accord.errors import AccordError, ArgumentError, ConflictError, PermissionDenied, RecordNotFound
 from accord.identity import Party
 from accord.model_store import ModelStore, VersionKey
 from accord.persistence import JobRepository, ModelRepository
 from accord.serving.messages import LoadPart, Partials, PartialScore, PartLoaded, TableName
-from accord.serving.parts import guest_partials, lookup_partials
+from accord.serving.parts import (
+    guest_features,
+    guest_partials,
+    host_answers,
+    lookup_answers,
+    lookup_partials,
+    summed,
+)
 from accord.serving.peers import ServingPeers
 from accord.serving.registry import Binding, PublishedEntry, PublishedPart, Registry
 from accord.serving.resolve import PartSource, resolve_part
@@ -194,13 +205,14 @@ class ServingService:
 
     def _build(self, entry: PublishedEntry, source: PartSource | None = None) -> PublishedPart:
         source = source or self._resolve(entry)
-        key = entry.key.component(source.logistic)
-        module = source.plan.component(source.logistic).module
+        key = entry.key.component(source.scoring)
+        module = source.plan.component(source.scoring).module
         scorer = self._components.create(module).scorer(
-            self._models.load(key), role=entry.role, component=source.logistic
+            self._models.load(key), role=entry.role, component=source.scoring
         )
         if entry.role != HOST:
-            return PublishedPart(entry, scorer, source.guests, source.hosts)
+            hosts = source.hosts if _asks_hosts(scorer) else ()
+            return PublishedPart(entry, scorer, source.guests, hosts)
         table = entry.table or source.reader_table
         if table is None:
             raise ArgumentError(
@@ -208,8 +220,11 @@ class ServingService:
                 hint="give the host's table when loading (--host-table PARTY_ID=NAMESPACE.NAME)",
             )
         transform = self._models.load(entry.key.component(source.transform))
-        partials = lookup_partials(self._tables, table, transform, scorer)
         published = entry.model_copy(update={"table": table})
+        if isinstance(scorer, AnsweringScorer):
+            answers = lookup_answers(self._tables, table, transform, scorer)
+            return PublishedPart(published, scorer, source.guests, source.hosts, answers=answers)
+        partials = lookup_partials(self._tables, table, transform, scorer)
         return PublishedPart(published, scorer, source.guests, source.hosts, partials)
 
     def _resolve(self, entry: PublishedEntry) -> PartSource:
@@ -237,7 +252,7 @@ class ServingService:
             component=part.scorer.component,
             features=len(part.scorer.header),
             table=part.entry.table,
-            rows=len(part.partials),
+            rows=part.rows,
         )
 
     async def partial_score(self, command: PartialScore, source: Party) -> Partials:
@@ -251,11 +266,17 @@ class ServingService:
                 hint="load the model again from the guest's site (`accord model load`)",
             )
         _check_guest(key, part.guests, source, "score with")
-        partials = part.partials
+        answers = part.answers
+        known: Mapping[str, object] = part.partials if answers is None else answers.rows
         try:
-            return Partials(partials=[partials[sample_id] for sample_id in command.sample_ids])
+            if answers is None:
+                return Partials(partials=[part.partials[sample_id] for sample_id in command.sample_ids])
+            rows = [answers.rows[sample_id] for sample_id in command.sample_ids]
+            return Partials(
+                vectors=answers.values[rows].astype(np.float64).tolist(), columns=list(answers.columns)
+            )
         except KeyError:
-            missing = [sample_id for sample_id in command.sample_ids if sample_id not in partials]
+            missing = [sample_id for sample_id in command.sample_ids if sample_id not in known]
             raise RecordNotFound(
                 f"{command.party} has no row for sample id {', '.join(map(repr, missing[:10]))}"
                 f"{' and others' if len(missing) > 10 else ''} in its lookup table {part.entry.table}",
@@ -278,28 +299,14 @@ class ServingService:
                 f"instance {empty[0]} has no sample_id",
                 hint="give each instance the id under which the hosts know the row",
             )
-        guest = guest_partials(part.scorer, [(sample.sample_id, sample.features) for sample in samples])
         entry = part.entry
+        if isinstance(part.scorer, CombiningScorer):
+            return await self._combined(part, part.scorer, samples)
+        guest = guest_partials(part.scorer, [(sample.sample_id, sample.features) for sample in samples])
         source = Party(role=GUEST, party_id=entry.party_id)
         sample_ids = [sample.sample_id for sample in samples]
-        replies = await asyncio.gather(
-            *(
-                self._peers.partial_score(
-                    PartialScore(
-                        model_id=entry.model_id,
-                        model_version=entry.model_version,
-                        party=Party(role=HOST, party_id=host),
-                        sample_ids=sample_ids,
-                    ),
-                    source=source,
-                )
-                for host in part.hosts
-            )
-        )
-        totals = guest.copy()
-        for reply in replies:
-            totals = totals + np.asarray(reply.partials, dtype=np.float64)
-        scores, labels = part.scorer.outcome(totals)
+        replies = await self._ask_hosts(part, sample_ids)
+        scores, labels = part.scorer.outcome(summed(guest, dict(zip(part.hosts, replies, strict=True))))
         parties = [source, *(Party(role=HOST, party_id=host) for host in part.hosts)]
         columns = [guest.tolist(), *(reply.partials for reply in replies)]
         predictions = [
@@ -314,6 +321,40 @@ class ServingService:
             for row, sample_id in enumerate(sample_ids)
         ]
         return Answer(entry.model_id, entry.model_version, predictions)
+
+    async def _combined(
+        self, part: PublishedPart, scorer: CombiningScorer, samples: Sequence[Sample]
+    ) -> Answer:
+        """A combined model's answer: no per-party partial score exists, so none is reported."""
+        features = guest_features(scorer, [(sample.sample_id, sample.features) for sample in samples])
+        sample_ids = [sample.sample_id for sample in samples]
+        replies = await self._ask_hosts(part, sample_ids)
+        answers = host_answers(dict(zip(part.hosts, replies, strict=True)), len(sample_ids))
+        scores, labels = scorer.outcome(scorer.combine(features, answers))
+        predictions = [
+            Scored(sample_id=sample_id, score=float(scores[row]), label=int(labels[row]), partials=())
+            for row, sample_id in enumerate(sample_ids)
+        ]
+        return Answer(part.entry.model_id, part.entry.model_version, predictions)
+
+    async def _ask_hosts(self, part: PublishedPart, sample_ids: list[str]) -> list[Partials]:
+        """Every host's answers about ``sample_ids``: one round trip each, all at once."""
+        entry = part.entry
+        source = Party(role=GUEST, party_id=entry.party_id)
+        return await asyncio.gather(
+            *(
+                self._peers.partial_score(
+                    PartialScore(
+                        model_id=entry.model_id,
+                        model_version=entry.model_version,
+                        party=Party(role=HOST, party_id=host),
+                        sample_ids=sample_ids,
+                    ),
+                    source=source,
+                )
+                for host in part.hosts
+            )
+        )
 
     def _binding(self, service_id: str, model_id: str, model_version: str) -> Binding:
         if service_id:
@@ -347,6 +388,11 @@ class ServingService:
             model_id=binding.model_id,
             model_version=binding.model_version,
         )
+
+
+def _asks_hosts(scorer: PartyScorer) -> bool:
+    """Whether a guest's scorer needs its hosts' parts (not when its model is whole, as homo models are)."""
+    return not isinstance(scorer, CombiningScorer) or scorer.asks_hosts
 
 
 def _check_guest(key: VersionKey, guests: Sequence[int], source: Party, what: str) -> None:

@@ -321,7 +321,11 @@ def _on_training_parties(conf: Mapping[str, Any], training_conf: Mapping[str, An
     """
     result = {**conf}
     trained_parties = training_conf.get("role") or {}
-    predict_parties = conf.get("role") or {}
+    # A role the model was not trained with runs none of its components (the SSHE examples' predict
+    # confs name an arbiter their training had not): it is left out, as FATE-Flow ignores it.
+    predict_parties = {
+        role: parties for role, parties in (conf.get("role") or {}).items() if role in trained_parties
+    }
     counts = {role: len(parties) for role, parties in trained_parties.items()}
     if not trained_parties or counts != {role: len(parties) for role, parties in predict_parties.items()}:
         return result

@@ -184,25 +184,27 @@ def test_l1_penalty_and_plain_sgd_without_intercept(
 
 
 def test_unsupported_options_are_refused_by_name(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
-    harness = ComponentHarness(tmp_path, DSL, conf(optimizer="sqn"))
+    harness = ComponentHarness(tmp_path, DSL, conf(encrypt_param={"method": None, "key_length": 1024}))
     harnesses.append(harness)
     guest, host = breast_parties(limit=50)
     harness.plant("guest", 9999, "intersection_0", guest)
     harness.plant("host", 10000, "intersection_0", host)
     errors = harness.run("hetero_lr_0")
     assert all(isinstance(error, ComponentParameterError) for error in errors.values())
-    assert "optimizer" in str(next(iter(errors.values())))
+    assert "encrypt_param.method" in str(next(iter(errors.values())))
     # A callback Accord does not run is refused by name, never ignored.
     registry = harness.registry
-    with pytest.raises(ComponentFeatureUnsupported, match="ModelCheckpoint"):
+    with pytest.raises(ComponentFeatureUnsupported, match="LRScheduler"):
         registry.check_parameters(
-            "HeteroLR", {"callback_param": {"callbacks": ["ModelCheckpoint"]}}, component="hetero_lr_0"
+            "HeteroLR", {"callback_param": {"callbacks": ["LRScheduler"]}}, component="hetero_lr_0"
         )
-    with pytest.raises(ComponentFeatureUnsupported, match="ModelCheckpoint"):
+    with pytest.raises(ComponentFeatureUnsupported, match="LRScheduler"):
         registry.check_parameters(
-            "HomoLR", {"callback_param": {"callbacks": ["ModelCheckpoint"]}}, component="homo_lr_0"
+            "HomoLR", {"callback_param": {"callbacks": ["LRScheduler"]}}, component="homo_lr_0"
         )
-    registry.check_parameters("HeteroLR", {"callback_param": {"callbacks": ["EarlyStopping"]}}, component="c")
+    for callbacks in (["EarlyStopping"], ["ModelCheckpoint", "EarlyStopping"]):
+        registry.check_parameters("HeteroLR", {"callback_param": {"callbacks": callbacks}}, component="c")
+        registry.check_parameters("HomoLR", {"callback_param": {"callbacks": callbacks}}, component="c")
 
 
 def test_misaligned_rows_are_refused(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:

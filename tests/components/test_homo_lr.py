@@ -14,7 +14,6 @@ plane): single messages are masked, and their sum is exactly the weighted model.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,10 @@ from sklearn.metrics import roc_auc_score
 
 from accord.components.hetero_lr import tables
 from accord.components.homo_lr import secure_aggregation as secagg
+from accord.components.homo_lr.component import HomoLR
 from accord.components.sdk import Dataset, layout
 from accord.components.sdk.dataset import with_meta
+from accord.components.sdk.scoring import CombiningScorer
 from accord.computing.table import Engine
 from accord.errors import (
     ComponentParameterError,
@@ -118,14 +119,6 @@ def conf(hosts: list[int] | None = None, **lr: Any) -> dict[str, Any]:
         "role": {"guest": [9999], "host": hosts or [10000], "arbiter": [10000]},
         "component_parameters": {"common": {"homo_lr_0": params}},
     }
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def start(
@@ -318,6 +311,15 @@ def test_predict_with_the_saved_model_gives_the_training_scores(
             "predict_detail",
         ]
     assert len(harness.output("arbiter", 10000, "homo_lr_1")) == 0
+    # Online, the guest's whole model scores its rows alone, as the predict job did.
+    guest_rows, _ = homo_parties()
+    trained = harness.output(GUEST.role, GUEST.party_id, "homo_lr_0")
+    assert list(trained.ids()) == list(guest_rows.ids())
+    guest_model = harness.model(GUEST.role, GUEST.party_id, "homo_lr_0")
+    scorer = HomoLR().scorer(guest_model, role="guest", component="homo_lr_0")
+    assert isinstance(scorer, CombiningScorer) and not scorer.asks_hosts
+    online, _ = scorer.outcome(scorer.combine(guest_rows.features(), {}))
+    np.testing.assert_allclose(online, trained.column("predict_score"), rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize(

@@ -47,3 +47,13 @@ def test_a_predict_conf_runs_on_the_training_parties_by_position() -> None:
     assert moved["component_parameters"] == predict["component_parameters"]
     # Other role counts: the predict conf is kept as it is.
     assert _on_training_parties(predict, {"role": {"guest": [1], "host": [2, 3]}}) == predict
+
+
+def test_a_predict_role_the_model_never_had_is_left_out() -> None:
+    # hetero_sshe_lr's predict conf names an arbiter (9999); the SSHE training had guest and host only.
+    training = {"role": {"guest": [9999], "host": [10000]}}
+    predict = {
+        "initiator": {"role": "guest", "party_id": 9999},
+        "role": {"guest": [9999], "host": [10000], "arbiter": [9999]},
+    }
+    assert _on_training_parties(predict, training)["role"] == training["role"]

@@ -10,9 +10,10 @@ import numpy as np
 
 from accord.components.hetero_lr.params import HeteroLRParam, InitParam
 from accord.components.sdk import ComponentContext, Dataset
-from accord.errors import ComponentFeatureUnsupported, DataFormatError
+from accord.errors import ComponentFeatureUnsupported, DataFormatError, DataMismatchError
 
-# LogisticParam fields a logistic model's meta records (HomoLR adds its aggregation settings).
+# The fields a linear model's meta records, as FATE's LinearModelMeta (HomoLR adds its aggregation
+# settings; HeteroLinR and HeteroPoisson record the same).
 META_FIELDS = (
     "penalty",
     "tol",
@@ -133,3 +134,18 @@ def pass_through(ctx: ComponentContext[Any]) -> None:
     data = ctx.input_table("train_data") or ctx.input_table("data")
     if data is not None:
         ctx.save_table(data)
+
+
+def coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:
+    """The trained weights in ``header`` order (every linear model keeps them by feature name)."""
+    weight = model["param"]["weight"]
+    missing = [name for name in weight if name not in header]
+    # A stepwise model keeps the columns it chose: the data's other columns weigh nothing.
+    subset = bool(model.get("meta", {}).get("need_stepwise"))
+    if missing or (len(weight) != len(header) and not subset):
+        raise DataMismatchError(
+            f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
+            f"{list(header)[:8]}...",
+            hint="predict on data transformed like the training data (same DataTransform model)",
+        )
+    return np.array([weight.get(name, 0.0) for name in header], dtype=np.float64)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
-
-import numpy as np
 
 from accord.components.hetero_lr import common, kernels, ovr, tables
 from accord.components.hetero_lr.arbiter import ArbiterTrainer
@@ -16,7 +14,8 @@ from accord.components.hetero_lr.params import HeteroLRParam
 from accord.components.hetero_lr.params import check_supported as refuse_unsupported
 from accord.components.hetero_lr.scoring import LinearScorer
 from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer, cross_validation
-from accord.errors import ArgumentError, ComponentFeatureUnsupported, DataFormatError, DataMismatchError
+from accord.components.stepwise import runner as stepwise
+from accord.errors import ArgumentError, ComponentFeatureUnsupported, DataFormatError
 
 
 class HeteroLR(ComponentBase[HeteroLRParam]):
@@ -31,32 +30,23 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
         if not ctx.params.need_run:
             common.pass_through(ctx)
             return
-        if ctx.params.cv_param.need_cv:
-            # FATE's cv: the folds' models are not kept, only their metrics, summary and fold history.
-            cross_validation.fit_with_folds(
-                ctx, ctx.params.cv_param, mode="hetero", fit=self._fit_once, meta=_meta(ctx.params)
-            )
+        if ctx.params.stepwise_param.need_stepwise and not ctx.params.cv_param.need_cv:
+            # FATE runs cross validation when both are asked for; stepwise fits binary models only.
+            stepwise.fit(ctx, self._fit_binary, "ic", logistic=True)
             return
-        self._fit_once(ctx)
-
-    def _fit_once(self, ctx: ComponentContext[HeteroLRParam]) -> None:
-        """One training on the context's train_data: binary, or one-vs-rest with more than two classes."""
-        classes = ovr.agreed_classes(ctx, "hetero")
-        if classes is not None:
-            ovr.fit(ctx, classes, self._fit_binary, "hetero")
-        else:
-            self._fit_binary(ctx)
+        ovr.fit_logistic(ctx, self._fit_binary, "hetero", _meta(ctx.params))
 
     def _fit_binary(self, ctx: ComponentContext[HeteroLRParam]) -> None:
+        meta = _meta(ctx.params)
         if ctx.role == "guest":
-            learned = GuestTrainer(ctx).fit()
+            learned = GuestTrainer(ctx, meta).fit()
         elif ctx.role == "host":
-            learned = HostTrainer(ctx).fit()
+            learned = HostTrainer(ctx, meta).fit()
         else:
-            learned = ArbiterTrainer(ctx).fit()
+            learned = ArbiterTrainer(ctx, meta).fit()
         if ctx.role == "arbiter":
             ctx.save_data(common.empty_predictions())
-        ctx.save_model({"meta": _meta(ctx.params), "param": learned})
+        ctx.save_model({"meta": meta, "param": learned})
         ctx.tracker.set_summary({key: learned[key] for key in ("iters", "is_converged") if key in learned})
 
     def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
@@ -69,17 +59,7 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
         return LinearScorer.of(model, component=component, module="HeteroLR", with_intercept=role == "guest")
 
     def predict(self, ctx: ComponentContext[HeteroLRParam]) -> None:
-        models = ctx.input_models()
-        if not models:
-            raise DataFormatError(
-                f"{ctx.component} predicts but has no model input", hint="wire a model input"
-            )
-        model = models[0]
-        cross_validation.refuse_cv_model(model, ctx.component)
-        if ovr.is_one_vs_rest(model):
-            ovr.predict(ctx, model, self._predict_binary)
-            return
-        self._predict_binary(ctx)
+        ovr.predict_logistic(ctx, self._predict_binary)
 
     def _predict_binary(self, ctx: ComponentContext[HeteroLRParam]) -> None:
         model = ctx.input_models()[0]
@@ -90,26 +70,12 @@ class HeteroLR(ComponentBase[HeteroLRParam]):
         data = tables.input_rows(ctx, slot)
         if data is None:
             raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
-        weights = _coefficients(model, data.header, ctx.component)
-        info = tables.table_info(data)
+        weights = common.coefficients(model, data.header, ctx.component)
         if ctx.role == "host":
-            ctx.transfer.remote(info, role="guest", tag=f"predict.info.{ctx.party_index}", index=0)
-            wx = data.table.map_partitions_with_index(
-                functools.partial(kernels.rows_wx, data.meta(), weights)
-            )
-            tables.send_table(ctx, wx, role="guest", tag=f"predict.wx.{ctx.party_index}", index=0)
+            tables.send_host_wx(ctx, data, weights)
             ctx.save_data(common.empty_predictions())
             return
-        hosts = len(ctx.party_ids("host"))
-        received = []
-        for index in range(hosts):
-            theirs = ctx.transfer.get(role="host", tag=f"predict.info.{index}", index=index)
-            tables.check_same_rows(info, theirs, "predict", ctx.component)
-            received.append(
-                tables.receive_table(
-                    ctx, role="host", tag=f"predict.wx.{index}", index=index, partitions=data.table.partitions
-                )
-            )
+        received = tables.receive_host_wx(ctx, data)
         fn = functools.partial(
             kernels.predictions,
             data.meta(),
@@ -140,15 +106,3 @@ def _refuse_unscorable(model: Mapping[str, Any], component: str) -> None:
             "model is not supported",
             hint="serve a binary model (labels 0 and 1), or score the data with a predict job",
         )
-
-
-def _coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:
-    weight = model["param"]["weight"]
-    missing = [name for name in weight if name not in header]
-    if missing or len(weight) != len(header):
-        raise DataMismatchError(
-            f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
-            f"{list(header)[:8]}...",
-            hint="predict on data transformed like the training data (same DataTransform model)",
-        )
-    return np.array([weight[name] for name in header], dtype=np.float64)

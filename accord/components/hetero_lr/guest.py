@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 
 from accord.components.evaluation.metrics import MetricResult, binary_metrics
-from accord.components.hetero_lr import common, encoded, kernels, tables
+from accord.components.hetero_lr import common, encoded, kernels, sqn, tables, warm
 from accord.components.hetero_lr.early_stopping import EarlyStopping
 from accord.components.hetero_lr.optimizer import penalty_gradient, penalty_loss
 from accord.components.hetero_lr.params import HeteroLRParam
 from accord.components.sdk import ComponentContext, DataTable
 from accord.computing import BlockTable
 from accord.crypto.vector import EncryptedVector
-from accord.errors import DataFormatError, DataMismatchError
+from accord.errors import AccordError, DataFormatError, DataMismatchError
 from accord.federation.codec import public_key_from_dict
 
 
@@ -33,9 +33,11 @@ class GuestTrainer:
     same protocol and override the hooks below: which columns are features and how rows are read, the
     plaintext part of the fore-gradient and loss, validation metrics, and the predictions."""
 
-    def __init__(self, ctx: ComponentContext[Any]) -> None:
+    def __init__(self, ctx: ComponentContext[Any], meta: dict[str, Any] | None = None) -> None:
         self.ctx = ctx
         self.param: HeteroLRParam = ctx.params
+        # ModelCheckpoint: ``meta`` is the model's meta, as the component saves it.
+        self.checkpoints = warm.Checkpoints(ctx, meta or {})
         self.transfer = ctx.transfer
         self.hosts = len(ctx.party_ids("host"))
         # The Taylor loss needs the square of the hosts' summed forward, which needs a single host.
@@ -43,6 +45,8 @@ class GuestTrainer:
         self.driver = os.getpid()
         self.key: dict[str, str] = {}
         self.partitions = 0
+        # The link's second derivative in the sqn Hessian-vector product (HeteroLR's Taylor loss: 0.25).
+        self.hess_scale = 0.25
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
@@ -56,7 +60,18 @@ class GuestTrainer:
         rows = self.prepare_rows(train)
         valid_rows = self.prepare_rows(validate) if validate is not None else None
         fit_intercept = param.init_param.fit_intercept
-        weights = common.initial_weights(len(header), param.init_param, with_intercept=fit_intercept)
+        # Warm start (warm.py): the guest decides where every party starts, and tells them in setup.
+        start, warm_problem = 0, None
+        try:
+            model = warm.warm_model(ctx)
+            start = warm.iterations_of(model)
+            if model is not None:
+                weights = warm.party_weights(model, header, ctx.component, fit_intercept=fit_intercept)
+                ctx.log.info("warm start: continuing from a model of %d iterations", start)
+        except AccordError as error:
+            warm_problem, model = error, None
+        if model is None:
+            weights = common.initial_weights(len(header), param.init_param, with_intercept=fit_intercept)
         validate_every = param.validation_every if validate is not None else None
         info = tables.table_info(train)
         bounds = tables.offsets(info)
@@ -70,10 +85,24 @@ class GuestTrainer:
             "validate": tables.table_info(validate) if validate is not None else None,
             "validate_every": validate_every,
             "with_loss": self.with_loss,
+            "start": start,
+            "warm_problem": None if warm_problem is None else warm_problem.message,
         }
         self.transfer.remote(setup, role="host", tag="setup")
+        if warm_problem is not None:
+            self.transfer.remote({**setup, "aborted": True}, role="arbiter", tag="setup", index=0)
+            raise warm_problem
         problems = [self.transfer.get(role="host", tag=f"aligned.{i}", index=i) for i in range(self.hosts)]
-        self.transfer.remote({**setup, "aborted": any(problems)}, role="arbiter", tag="setup", index=0)
+        # A host whose own model does not fit a warm start (warm.py) says why in a dict.
+        host_warm = next((problem for problem in problems if isinstance(problem, dict)), None)
+        self.transfer.remote(
+            {**setup, "aborted": any(problems), "warm_problem": host_warm and host_warm["warm"]},
+            role="arbiter",
+            tag="setup",
+            index=0,
+        )
+        if host_warm is not None:
+            raise DataMismatchError(str(host_warm["warm"]), hint=host_warm.get("hint"))
         if any(problems):
             raise DataMismatchError(
                 f"{ctx.component}: a host's rows differ from the guest's "
@@ -82,10 +111,14 @@ class GuestTrainer:
             )
 
         stopper = self.early_stopping()
-        iterations, converged = 0, False
+        runs = sqn.WeightRuns(param.sqn_param.update_interval_L) if param.optimizer == "sqn" else None
+        iterations, converged = start, False
         previous: list[np.ndarray] | None = None
         stats: list[encoded.Stats] = []
-        for iteration in range(param.max_iter):
+        for _ in range(start):
+            # Random batches continue the draws of the run they resume, as one longer run draws them.
+            batching.next_iteration()
+        for iteration in range(start, param.max_iter):
             ctx.check_cancelled()
             batches = batching.next_iteration()
             positions = [None if len(b) == count else b for b in batches]
@@ -103,7 +136,11 @@ class GuestTrainer:
                     stats.append(tables.x_stats(rows, chosen))
                 size = count if rows_of_batch is None else len(rows_of_batch)
                 self._batch(tag, rows, chosen, size, stats[number], weights)
+                before = weights
                 weights = weights - self.transfer.get(role="arbiter", tag=f"step.{tag}", index=0)
+                s = runs.add(iteration * len(positions) + number + 1, before) if runs else None
+                if s is not None:
+                    sqn.guest_product(self, tag, rows, rows_of_batch, bounds, s)
             iterations = iteration + 1
             converged = bool(self.transfer.get(role="arbiter", tag=f"converged.{iteration}", index=0))
             ctx.log.info(
@@ -122,6 +159,10 @@ class GuestTrainer:
                 )
                 self.transfer.remote(stop, role="host", tag=f"stop.{iteration}")
                 self.transfer.remote(stop, role="arbiter", tag=f"stop.{iteration}", index=0)
+            self.checkpoints.after(
+                iteration,
+                functools.partial(self._param, header, weights.copy(), iterations, converged, stopper),
+            )
             if converged or stop:
                 break
 
@@ -132,6 +173,13 @@ class GuestTrainer:
         rows.unpersist()
         if valid_rows is not None:
             valid_rows.unpersist()
+        return self._param(header, weights, iterations, converged, stopper)
+
+    def _param(
+        self, header: list[str], weights: np.ndarray, iterations: int, converged: bool, stopper: Any
+    ) -> dict[str, Any]:
+        """The guest's model param after ``iterations`` iterations in all (a warm start's included)."""
+        fit_intercept = self.param.init_param.fit_intercept
         coef = weights[:-1] if fit_intercept else weights
         return {
             "header": header,
@@ -208,7 +256,10 @@ class GuestTrainer:
         return _labelled(data, self.ctx.component)
 
     def early_stopping(self) -> Any:
-        return EarlyStopping(self.param.stopping_rounds, self.param.validation_metrics)
+        param = self.param
+        return EarlyStopping.classification(
+            param.stopping_rounds, param.validation_metrics, first_only=param.first_metric_only
+        )
 
     def validation_metrics(
         self, labels: np.ndarray, scores: np.ndarray, metrics: list[str]

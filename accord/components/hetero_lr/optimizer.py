@@ -44,7 +44,8 @@ class Optimizer:
             self._first = np.zeros_like(gradient)
             self._second = np.zeros_like(gradient)
         self._steps += 1
-        if self.name == "sgd":
+        if self.name in ("sgd", "sqn"):
+            # sqn: the arbiter passes H·gradient once it has an inverse-Hessian estimate (sqn.py).
             return lr * gradient
         if self.name == "rmsprop":
             self._second = _RMSPROP_RHO * self._second + (1 - _RMSPROP_RHO) * gradient**2

@@ -23,12 +23,12 @@ import numpy as np
 import pyarrow as pa
 
 from accord.components.hetero_lr import common
-from accord.components.sdk import ComponentContext, Dataset, DataTable, layout
+from accord.components.sdk import ComponentContext, Dataset, DataTable, cross_validation, layout
 from accord.components.sdk.dataset import LABEL
 from accord.components.sdk.scoped import ScopedContext, data_ref
 from accord.components.sdk.tables import save_table
 from accord.computing import Block
-from accord.errors import DataFormatError, DataMismatchError
+from accord.errors import ComponentFeatureUnsupported, DataFormatError, DataMismatchError
 
 Mode = Literal["hetero", "homo"]
 Run = Callable[[ComponentContext[Any]], None]
@@ -116,6 +116,30 @@ def agreed_classes(ctx: ComponentContext[Any], mode: Mode) -> list[float] | None
 # ---- training ---------------------------------------------------------------------------------
 
 
+def fit_logistic(ctx: ComponentContext[Any], fit_binary: Run, mode: Mode, meta: dict[str, Any]) -> None:
+    """HeteroLR's and HomoLR's training: cross validation when cv_param asks for it (the folds' models
+    are not kept, only their metrics, summary and fold history, as FATE), else one fit — binary, or
+    one-vs-rest with more than two classes."""
+    one_fit = functools.partial(_fit_once, fit_binary=fit_binary, mode=mode)
+    if ctx.params.cv_param.need_cv:
+        if ctx.input_models():
+            raise ComponentFeatureUnsupported(
+                f"{ctx.component}: cross validation from a model input (warm start) is not supported",
+                hint="drop the model input, or set cv_param.need_cv false to continue training the model",
+            )
+        cross_validation.fit_with_folds(ctx, ctx.params.cv_param, mode=mode, fit=one_fit, meta=meta)
+    else:
+        one_fit(ctx)
+
+
+def _fit_once(ctx: ComponentContext[Any], *, fit_binary: Run, mode: Mode) -> None:
+    classes = agreed_classes(ctx, mode)
+    if classes is not None:
+        fit(ctx, classes, fit_binary, mode)
+    else:
+        fit_binary(ctx)
+
+
 def fit(ctx: ComponentContext[Any], classes: list[float], fit_binary: Run, mode: Mode) -> None:
     """Train one binary model per class with ``fit_binary``; save the whole model and predictions."""
     labelled = _labelled(ctx, mode)
@@ -125,6 +149,7 @@ def fit(ctx: ComponentContext[Any], classes: list[float], fit_binary: Run, mode:
     models: list[dict[str, Any]] = []
     outputs: list[Dataset] = []
     summary: dict[str, Any] = {}
+    warm = warm_models(ctx, classes)
     for index, positive in enumerate(classes):
         ctx.check_cancelled()
         here = root / f"class_{index}"
@@ -142,7 +167,15 @@ def fit(ctx: ComponentContext[Any], classes: list[float], fit_binary: Run, mode:
                     data.with_table(relabelled), layout.data_path(inputs_root, ref.component, ref.output)
                 )
                 refs.append(ref)
-        scoped = _scoped(ctx, index, len(classes), here, inputs_root=inputs_root, data_inputs=refs)
+        scoped = _scoped(
+            ctx,
+            index,
+            len(classes),
+            here,
+            inputs_root=inputs_root,
+            data_inputs=refs,
+            models=None if warm is None else [warm[index]],
+        )
         fit_binary(scoped)
         if scoped.saved_model is None:
             raise DataFormatError(f"{ctx.component}: the model of class {class_name(positive)} was not saved")
@@ -158,6 +191,24 @@ def fit(ctx: ComponentContext[Any], classes: list[float], fit_binary: Run, mode:
         ctx.save_data(common.empty_predictions())
     ctx.save_model(model_of(models, classes))
     ctx.tracker.set_summary(summary)
+
+
+def warm_models(ctx: ComponentContext[Any], classes: list[float]) -> list[dict[str, Any]] | None:
+    """Warm start of one-vs-rest: each class's binary model of the one-vs-rest model input, which must
+    have the same classes (None: no model input, every class starts afresh)."""
+    given = ctx.input_models()
+    if not given:
+        return None
+    model = given[0]
+    names = [class_name(c) for c in classes]
+    if not is_one_vs_rest(model) or model["param"].get("one_vs_rest_classes") != names:
+        raise DataMismatchError(
+            f"{ctx.component}: the model to continue from was trained on other classes "
+            f"({model.get('param', {}).get('one_vs_rest_classes', 'binary')}) than the data's {names}",
+            hint="continue from a model trained on the same labels",
+        )
+    meta = {key: value for key, value in model["meta"].items() if key != "need_one_vs_rest"}
+    return [{"meta": meta, "param": single} for single in model["param"]["completed_models"]]
 
 
 def model_of(models: list[dict[str, Any]], classes: list[float]) -> dict[str, Any]:
@@ -233,3 +284,17 @@ def predict(ctx: ComponentContext[Any], model: dict[str, Any], predict_binary: R
 
 def detail_classes(detail: str) -> list[str]:
     return list(json.loads(detail))
+
+
+def predict_logistic(ctx: ComponentContext[Any], predict_binary: Run) -> None:
+    """A linear model's predict: the model input, refused when it is a cross-validation model (no
+    weights kept), then one binary predict or one per class of a one-vs-rest model."""
+    models = ctx.input_models()
+    if not models:
+        raise DataFormatError(f"{ctx.component} predicts but has no model input", hint="wire a model input")
+    model = models[0]
+    cross_validation.refuse_cv_model(model, ctx.component)
+    if is_one_vs_rest(model):
+        predict(ctx, model, predict_binary)
+    else:
+        predict_binary(ctx)

@@ -7,9 +7,9 @@ stepwise without need_stepwise) are validated and kept; asking for their behavio
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from accord.errors import ComponentFeatureUnsupported, ComponentParameterError
 
@@ -53,19 +53,33 @@ class StochasticQuasiNewtonParam(_Section):
 
 
 class StepwiseParam(_Section):
-    score_name: str = "AIC"
-    mode: str = "hetero"
-    role: str = "guest"
-    direction: str = "both"
-    max_step: int = 10
-    nvmin: int = 2
-    nvmax: int | None = None
+    """FATE's StepwiseParam with its checks (run whether or not need_stepwise, as FATE's GLMs do)."""
+
+    score_name: Literal["aic", "bic"] = "aic"
+    mode: Literal["hetero", "homo"] = "hetero"
+    role: Literal["guest", "host", "arbiter"] = "guest"
+    direction: Literal["both", "forward", "backward"] = "both"
+    max_step: int = Field(default=10, gt=0)
+    nvmin: int = Field(default=2, ge=2)
+    nvmax: int | None = Field(default=None, gt=0)
     need_stepwise: bool = False
 
+    @field_validator("score_name", "direction", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
-# The callbacks FATE's linear models take that Accord runs (EarlyStopping through its rounds, the
-# evaluation of validation data every validation_freqs); ModelCheckpoint is refused by name.
-RUN_CALLBACKS = frozenset({"EarlyStopping", "PerformanceEvaluate"})
+    @model_validator(mode="after")
+    def _bounds(self) -> StepwiseParam:
+        if self.nvmax is not None and self.nvmin > self.nvmax:
+            raise ValueError(f"nvmax ({self.nvmax}) must be at least nvmin ({self.nvmin})")
+        return self
+
+
+# The callbacks FATE's linear models take, all of which Accord runs (EarlyStopping through its rounds,
+# the evaluation of validation data every validation_freqs, ModelCheckpoint every save_freq: warm.py);
+# any other name is refused by name.
+RUN_CALLBACKS = frozenset({"EarlyStopping", "PerformanceEvaluate", "ModelCheckpoint"})
 
 
 def unrun_callbacks(callbacks: list[str]) -> list[str]:
@@ -78,7 +92,13 @@ class CallbackParam(_Section):
     early_stopping_rounds: int | None = Field(default=None, ge=1)
     metrics: list[str] | None = None
     use_first_metric_only: bool = False
-    save_freq: int = 1
+    save_freq: int = Field(default=1, ge=1)
+
+    @field_validator("save_freq", mode="before")
+    @classmethod
+    def _per_epoch(cls, value: Any) -> Any:
+        # FATE's ModelCheckpoint reads "epoch" as every iteration.
+        return 1 if value == "epoch" else value
 
 
 class EncryptedModeCalculatorParam(_Section):
@@ -133,13 +153,21 @@ class LogisticParam(_Section):
         return value
 
 
-class HeteroLRParam(LogisticParam):
-    encrypt_param: EncryptParam = EncryptParam()
-    encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam()
-    sqn_param: StochasticQuasiNewtonParam = StochasticQuasiNewtonParam()
-    is_warm_start: bool = False
+class ValidationKnobs:
+    """What HeteroLR's guest protocol reads of a linear model's parameters, shared by HeteroLR,
+    HeteroLinR and HeteroPoisson: FATE copies the top-level validation fields into callback_param, so
+    the callback's value wins when both are given."""
 
-    # ---- what the protocol uses ---------------------------------------------------------------
+    # The validation metrics when neither metrics nor callback_param.metrics names any.
+    DEFAULT_METRICS: ClassVar[tuple[str, ...]] = ("auc", "ks")
+
+    if TYPE_CHECKING:
+        floating_point_precision: int | None
+        validation_freqs: int | list[int] | None
+        early_stopping_rounds: int | None
+        metrics: list[str] | None
+        use_first_metric_only: bool
+        callback_param: CallbackParam
 
     @property
     def dot_precision(self) -> int | None:
@@ -155,36 +183,44 @@ class HeteroLRParam(LogisticParam):
             return None
         if isinstance(freqs, list):
             raise ComponentParameterError(
-                "hetero_lr validation_freqs as a list is not supported",
+                "validation_freqs as a list is not supported",
                 hint="give validation_freqs as an integer (validate every N iterations)",
             )
         return freqs
 
     @property
     def stopping_rounds(self) -> int | None:
-        if "EarlyStopping" in self.callback_param.callbacks or self.callback_param.early_stopping_rounds:
-            return self.callback_param.early_stopping_rounds or self.early_stopping_rounds
-        return self.early_stopping_rounds
+        return self.callback_param.early_stopping_rounds or self.early_stopping_rounds
 
     @property
     def validation_metrics(self) -> list[str]:
-        return self.callback_param.metrics or self.metrics or ["auc", "ks"]
+        return self.callback_param.metrics or self.metrics or list(self.DEFAULT_METRICS)
+
+    @property
+    def first_metric_only(self) -> bool:
+        return self.callback_param.use_first_metric_only or self.use_first_metric_only
+
+
+class HeteroLRParam(LogisticParam, ValidationKnobs):
+    encrypt_param: EncryptParam = EncryptParam()
+    encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam()
+    sqn_param: StochasticQuasiNewtonParam = StochasticQuasiNewtonParam()
+    # Warm start runs whenever the component has a model input (as FATE decides it); true without one
+    # is refused when training starts (warm.py).
+    is_warm_start: bool = False
 
 
 def check_supported(param: HeteroLRParam, component: str) -> None:
     """Refuse, naming the field, what FATE offers and Accord's HeteroLR does not do."""
     refusals = {
-        "optimizer": (param.optimizer == "sqn", "use sgd, rmsprop, adam, adagrad or nesterov_momentum_sgd"),
-        "stepwise_param.need_stepwise": (param.stepwise_param.need_stepwise, "stepwise is not supported"),
         "encrypt_param.method": (
             param.encrypt_param.method is None,
             "HeteroLR needs Paillier encryption; set method to Paillier",
         ),
-        "is_warm_start": (param.is_warm_start, "warm start is not supported yet"),
         "callback_param.callbacks": (
             bool(unrun_callbacks(param.callback_param.callbacks)),
-            f"drop {unrun_callbacks(param.callback_param.callbacks)}: model checkpoints are not saved yet; "
-            f"{sorted(RUN_CALLBACKS)} run",
+            f"drop {unrun_callbacks(param.callback_param.callbacks)}: FATE's linear models take "
+            f"{sorted(RUN_CALLBACKS)}",
         ),
     }
     for field, (refused, hint) in refusals.items():

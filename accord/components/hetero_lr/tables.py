@@ -182,3 +182,26 @@ class Concatenated(BlockTable):
 
     def write(self, location: str) -> None:
         self._refuse("write")
+
+
+def send_host_wx(ctx: ComponentContext[Any], data: DataTable, weights: np.ndarray) -> None:
+    """A host's part of predicting: its rows' X_h·w_h, table by table, to the guest (after the row
+    count and partitioning, which the guest checks against its own)."""
+    ctx.transfer.remote(table_info(data), role="guest", tag=f"predict.info.{ctx.party_index}", index=0)
+    wx = data.table.map_partitions_with_index(functools.partial(kernels.rows_wx, data.meta(), weights))
+    send_table(ctx, wx, role="guest", tag=f"predict.wx.{ctx.party_index}", index=0)
+
+
+def receive_host_wx(ctx: ComponentContext[Any], data: DataTable) -> list[BlockTable]:
+    """The guest's side of :func:`send_host_wx`: each host's X_h·w_h, co-partitioned with ``data``."""
+    info = table_info(data)
+    received = []
+    for index in range(len(ctx.party_ids("host"))):
+        theirs = ctx.transfer.get(role="host", tag=f"predict.info.{index}", index=index)
+        check_same_rows(info, theirs, "predict", ctx.component)
+        received.append(
+            receive_table(
+                ctx, role="host", tag=f"predict.wx.{index}", index=index, partitions=data.table.partitions
+            )
+        )
+    return received

@@ -10,12 +10,14 @@ model and the weighted average loss of each aggregation round. Convergence follo
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from accord.components.hetero_lr import warm
 from accord.components.homo_lr.client import aggregation_round, raise_problem
 from accord.components.homo_lr.params import HomoLRParam
 from accord.components.homo_lr.secure_aggregation import AggregationServer, clients_of
@@ -32,6 +34,20 @@ def check_clients(setups: Sequence[dict[str, Any]], component: str) -> dict[str,
             "problem": f"{component}: the clients' features differ (widths {sorted(widths)}); HomoLR needs "
             "the same features, in the same order, on every guest and host",
             "hint": "transform every party's data the same way (same DataTransform / FeatureScale settings)",
+        }
+    warm_problems = [str(setup["warm"]) for setup in setups if setup.get("warm")]
+    if warm_problems:
+        return {
+            "error": "mismatch",
+            "problem": warm_problems[0],
+            "hint": "continue every client from the model of the same HomoLR component, on the same features",
+        }
+    starts = sorted({int(setup.get("start") or 0) for setup in setups})
+    if len(starts) > 1:
+        return {
+            "error": "mismatch",
+            "problem": f"{component}: the clients continue from models of {starts} iterations",
+            "hint": "wire the model of the same training component into every guest and host",
         }
     if any(setup["labels"] is None for setup in setups):
         return {
@@ -58,9 +74,11 @@ def check_clients(setups: Sequence[dict[str, Any]], component: str) -> dict[str,
 
 
 class ArbiterTrainer:
-    def __init__(self, ctx: ComponentContext[HomoLRParam]) -> None:
+    def __init__(self, ctx: ComponentContext[HomoLRParam], meta: dict[str, Any] | None = None) -> None:
         self.ctx = ctx
         self.param = ctx.params
+        # ModelCheckpoint (on aggregation rounds): ``meta`` is the model's meta, as the component saves it.
+        self.checkpoints = warm.Checkpoints(ctx, meta or {})
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
@@ -76,11 +94,15 @@ class ArbiterTrainer:
         total = round(float(server.collect_sum("count", fraction_bits=0)[0]))
         server.send_result(total, "count")
 
-        losses: list[float] = []
-        previous_loss: float | None = None
+        # Warm start: every client continues from the same epoch; the arbiter's model has the losses.
+        start = int(setups[0].get("start") or 0)
+        resumed = warm.warm_model(ctx)
+        warm.check_start(ctx, resumed, start)
+        losses = [float(v) for v in resumed["param"].get("loss_history", [])] if resumed else []
+        previous_loss: float | None = losses[-1] if losses else None
         previous_model: np.ndarray | None = None
-        iterations, converged = 0, False
-        for epoch in range(param.max_iter):
+        iterations, converged = start, False
+        for epoch in range(start, param.max_iter):
             ctx.check_cancelled()
             iterations = epoch + 1
             if not aggregation_round(epoch, param):
@@ -100,12 +122,13 @@ class ArbiterTrainer:
                 ", converged" if converged else "",
             )
             ctx.progress(iterations, param.max_iter, f"loss {loss:.6g}")
+            self.checkpoints.after(epoch, functools.partial(_param, iterations, converged, list(losses)))
             if converged:
                 break
         ctx.tracker.log_metric(
             "train", "loss", [], metric_type="LOSS", meta={"unit_name": "iters", "curve_name": "loss"}
         )
-        return {"iters": iterations, "is_converged": converged, "loss_history": losses}
+        return _param(iterations, converged, losses)
 
     def _converged(
         self, loss: float, previous: float | None, model: np.ndarray, previous_model: np.ndarray | None
@@ -116,3 +139,8 @@ class ArbiterTrainer:
         if self.param.early_stop == "abs":
             return loss < tol
         return previous is not None and abs(loss - previous) < tol
+
+
+def _param(iterations: int, converged: bool, losses: list[float]) -> dict[str, Any]:
+    """The arbiter's model param: the epoch count, convergence and the aggregated loss of each round."""
+    return {"iters": iterations, "is_converged": converged, "loss_history": losses}

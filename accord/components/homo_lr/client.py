@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from accord.components.evaluation.metrics import binary_metrics
-from accord.components.hetero_lr import common, kernels, tables
+from accord.components.hetero_lr import common, kernels, tables, warm
 from accord.components.hetero_lr.optimizer import Optimizer, penalty_gradient
 from accord.components.hetero_lr.tables import Concatenated
 from accord.components.homo_lr import blocks
@@ -58,9 +58,11 @@ def raise_problem(reply: dict[str, Any]) -> None:
 
 
 class ClientTrainer:
-    def __init__(self, ctx: ComponentContext[HomoLRParam]) -> None:
+    def __init__(self, ctx: ComponentContext[HomoLRParam], meta: dict[str, Any] | None = None) -> None:
         self.ctx = ctx
         self.param = ctx.params
+        # ModelCheckpoint: ``meta`` is the model's meta, as the component saves it.
+        self.checkpoints = warm.Checkpoints(ctx, meta or {})
 
     def fit(self) -> dict[str, Any]:
         ctx, param = self.ctx, self.param
@@ -81,10 +83,32 @@ class ClientTrainer:
             clients_of(ctx.plan.roles),
             job_context(ctx.job_id, ctx.component, ctx.task.task_version),
         )
-        reply = aggregator.setup({"header": header_digest(train.header), "width": width, "labels": labels})
+        # Warm start (hetero_lr/warm.py): what is wrong with a client's model goes through the setup,
+        # so that every party stops with the same error.
+        start, before, resumed, problem = 0, [], None, None
+        try:
+            model = warm.warm_model(ctx)
+            if model is not None:
+                header = list(train.header)
+                resumed = warm.party_weights(model, header, ctx.component, fit_intercept=param.fit_intercept)
+                start, before = warm.iterations_of(model), list(model["param"].get("loss_history", []))
+        except AccordError as error:
+            problem = error.message
+        reply = aggregator.setup(
+            {
+                "header": header_digest(train.header),
+                "width": width,
+                "labels": labels,
+                "start": start,
+                "warm": problem,
+            }
+        )
         raise_problem(reply)
         init = param.init_param.model_copy(update={"random_seed": reply["seed"]})
         weights = common.initial_weights(width, init, with_intercept=param.fit_intercept)
+        if resumed is not None:
+            weights = resumed
+            ctx.log.info("warm start: continuing from a model of %d epochs", start)
 
         # Each client's share of all rows: the arbiter only ever learns the total.
         aggregator.send(np.array([count], dtype=np.float64), "count", fraction_bits=0)
@@ -94,10 +118,10 @@ class ClientTrainer:
             param.optimizer, param.learning_rate, decay=param.decay, decay_sqrt=param.decay_sqrt
         )
         anchor = weights.copy()
-        history: list[float] = []
-        iterations, converged = 0, False
+        history: list[float] = [float(loss) for loss in before]
+        iterations, converged = start, False
         valid_rows = blocks.prepared(validate) if validate is not None else None
-        for epoch in range(param.max_iter):
+        for epoch in range(start, param.max_iter):
             ctx.check_cancelled()
             loss = self._epoch(rows, count, weights, anchor, optimizer, epoch)
             history.append(loss)
@@ -120,6 +144,12 @@ class ClientTrainer:
             every = param.validation_every
             if valid_rows is not None and every and iterations % every == 0:
                 self._validate(valid_rows, weights, epoch)
+            self.checkpoints.after(
+                epoch,
+                functools.partial(
+                    self._param, list(train.header), weights.copy(), iterations, converged, list(history)
+                ),
+            )
             if converged:
                 break
 
@@ -132,15 +162,22 @@ class ClientTrainer:
         rows.unpersist()
         if valid_rows is not None:
             valid_rows.unpersist()
+        return self._param(list(train.header), weights, iterations, converged, history)
+
+    def _param(
+        self, header: list[str], weights: np.ndarray, iterations: int, converged: bool, history: list[float]
+    ) -> dict[str, Any]:
+        """The client's model param after ``iterations`` epochs in all (a warm start's included)."""
+        coef, _ = self._split(weights)
         return {
-            "header": list(train.header),
-            "weight": {name: float(value) for name, value in zip(train.header, coef, strict=True)},
-            "intercept": float(weights[-1]) if param.fit_intercept else 0.0,
-            "fit_intercept": param.fit_intercept,
+            "header": header,
+            "weight": {name: float(value) for name, value in zip(header, coef, strict=True)},
+            "intercept": float(weights[-1]) if self.param.fit_intercept else 0.0,
+            "fit_intercept": self.param.fit_intercept,
             "iters": iterations,
             "is_converged": converged,
             "loss_history": history,
-            "best_iteration": int(np.argmin(history)),
+            "best_iteration": int(np.argmin(history)) if history else -1,
         }
 
     def _split(self, weights: np.ndarray) -> tuple[np.ndarray, float]:

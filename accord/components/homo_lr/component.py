@@ -29,6 +29,7 @@ from accord.components.sdk import (
     PartyScorer,
     cross_validation,
 )
+from accord.components.sdk.scoring import WholeModelScorer
 from accord.errors import (
     ArgumentError,
     ComponentFeatureUnsupported,
@@ -58,29 +59,16 @@ class HomoLR(ComponentBase[HomoLRParam]):
                 "needs at least two clients to hide each one's model",
                 hint="add a host (or a guest) to the job's roles",
             )
-        if ctx.params.cv_param.need_cv:
-            # FATE's cv: the folds' models are not kept, only their metrics, summary and fold history.
-            cross_validation.fit_with_folds(
-                ctx, ctx.params.cv_param, mode="homo", fit=self._fit_once, meta=_meta(ctx.params)
-            )
-            return
-        self._fit_once(ctx)
-
-    def _fit_once(self, ctx: ComponentContext[HomoLRParam]) -> None:
-        """One training on the context's train_data: binary, or one-vs-rest with more than two classes."""
-        classes = ovr.agreed_classes(ctx, "homo")
-        if classes is not None:
-            ovr.fit(ctx, classes, self._fit_binary, "homo")
-        else:
-            self._fit_binary(ctx)
+        ovr.fit_logistic(ctx, self._fit_binary, "homo", _meta(ctx.params))
 
     def _fit_binary(self, ctx: ComponentContext[HomoLRParam]) -> None:
+        meta = _meta(ctx.params)
         if ctx.role == "arbiter":
-            learned = ArbiterTrainer(ctx).fit()
+            learned = ArbiterTrainer(ctx, meta).fit()
             ctx.save_data(common.empty_predictions())
         else:
-            learned = ClientTrainer(ctx).fit()
-        ctx.save_model({"meta": _meta(ctx.params), "param": learned})
+            learned = ClientTrainer(ctx, meta).fit()
+        ctx.save_model({"meta": meta, "param": learned})
         ctx.tracker.set_summary(
             {key: learned[key] for key in ("iters", "is_converged", "loss_history") if key in learned}
         )
@@ -98,20 +86,12 @@ class HomoLR(ComponentBase[HomoLRParam]):
                 "model is not supported",
                 hint="serve a binary model (labels 0 and 1), or score the data with a predict job",
             )
-        return LinearScorer.of(model, component=component, module="HomoLR", with_intercept=True)
+        return WholeModelScorer(
+            LinearScorer.of(model, component=component, module="HomoLR", with_intercept=True)
+        )
 
     def predict(self, ctx: ComponentContext[HomoLRParam]) -> None:
-        models = ctx.input_models()
-        if not models:
-            raise DataFormatError(
-                f"{ctx.component} predicts but has no model input", hint="wire a model input"
-            )
-        model = models[0]
-        cross_validation.refuse_cv_model(model, ctx.component)
-        if ovr.is_one_vs_rest(model):
-            ovr.predict(ctx, model, self._predict_binary)
-            return
-        self._predict_binary(ctx)
+        ovr.predict_logistic(ctx, self._predict_binary)
 
     def _predict_binary(self, ctx: ComponentContext[HomoLRParam]) -> None:
         if ctx.role == "arbiter":

@@ -81,7 +81,8 @@ def check_supported(param: HomoLRParam, component: str) -> None:
         ),
         "callback_param.callbacks": (
             bool(unrun_callbacks(param.callback_param.callbacks)),
-            f"drop {unrun_callbacks(param.callback_param.callbacks)}: model checkpoints are not saved yet",
+            f"drop {unrun_callbacks(param.callback_param.callbacks)}: HomoLR takes EarlyStopping, "
+            "PerformanceEvaluate and ModelCheckpoint",
         ),
         "batch_strategy": (
             param.batch_strategy == "random",

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar, cast
-
-import numpy as np
 
 from accord.components.hetero_lr import common, kernels, tables
 from accord.components.hetero_lr.arbiter import ArbiterTrainer
@@ -16,28 +14,14 @@ from accord.components.linear.host import HostTrainer
 from accord.components.linear.params import _GeneralizedParam, check_supported
 from accord.components.linear.scoring import RegressionScorer
 from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer, cross_validation
+from accord.components.stepwise import runner as stepwise
 from accord.errors import (
     ArgumentError,
     ComponentFeatureUnsupported,
     DataFormatError,
-    DataMismatchError,
 )
 
 P = TypeVar("P", bound=_GeneralizedParam)
-
-# The settings a regression model's meta records, as FATE's LinearModelMeta.
-META_FIELDS = (
-    "penalty",
-    "tol",
-    "alpha",
-    "optimizer",
-    "batch_size",
-    "learning_rate",
-    "max_iter",
-    "early_stop",
-    "decay",
-    "decay_sqrt",
-)
 
 
 class HeteroRegression(ComponentBase[P], Generic[P]):
@@ -55,26 +39,36 @@ class HeteroRegression(ComponentBase[P], Generic[P]):
             return
         self._check_parties(ctx)
         if ctx.params.cv_param.need_cv:
+            if ctx.input_models():
+                raise ComponentFeatureUnsupported(
+                    f"{ctx.component}: cross validation from a model input (warm start) is not supported",
+                    hint="drop the model input, or set cv_param.need_cv false to continue training the model",
+                )
             # FATE's cv: the folds' models are not kept, only their metrics, summary and fold history.
             cross_validation.fit_with_folds(
                 ctx, ctx.params.cv_param, mode="hetero", fit=self._fit_once, meta={}, regression=True
             )
             return
+        if ctx.params.stepwise_param.need_stepwise:
+            # HeteroLinR's loss is half the mean squared error: FATE scores it with its approximate IC.
+            stepwise.fit(ctx, self._fit_once, "ic_approx" if self.link == links.LINR else "ic")
+            return
         self._fit_once(ctx)
 
     def _fit_once(self, ctx: ComponentContext[P]) -> None:
-        if ctx.role == "guest":
-            learned = GuestTrainer(ctx, self.link).fit()
-        elif ctx.role == "host":
-            learned = HostTrainer(ctx, self.link).fit()
-        else:
-            # The arbiter's part (keys, optimizer, convergence) is HeteroLR's: it reads the same fields.
-            learned = ArbiterTrainer(cast(ComponentContext[Any], ctx)).fit()
-            ctx.save_data(common.empty_predictions())
-        meta: dict[str, Any] = {name: getattr(ctx.params, name) for name in META_FIELDS}
+        meta: dict[str, Any] = {name: getattr(ctx.params, name) for name in common.META_FIELDS}
         meta["fit_intercept"] = ctx.params.init_param.fit_intercept
         meta["key_length"] = ctx.params.encrypt_param.key_length
         meta.update(self.extra_meta(ctx.params))
+        # A model input is a warm start (hetero_lr/warm.py), run by HeteroLR's trainers these extend.
+        if ctx.role == "guest":
+            learned = GuestTrainer(ctx, self.link, meta).fit()
+        elif ctx.role == "host":
+            learned = HostTrainer(ctx, self.link, meta).fit()
+        else:
+            # The arbiter's part (keys, optimizer, convergence) is HeteroLR's: it reads the same fields.
+            learned = ArbiterTrainer(cast(ComponentContext[Any], ctx), meta).fit()
+            ctx.save_data(common.empty_predictions())
         ctx.save_model({"meta": meta, "param": learned})
         ctx.tracker.set_summary({key: learned[key] for key in ("iters", "is_converged") if key in learned})
 
@@ -82,12 +76,6 @@ class HeteroRegression(ComponentBase[P], Generic[P]):
         return {}
 
     def _check_parties(self, ctx: ComponentContext[P]) -> None:
-        if ctx.input_models():
-            raise ComponentFeatureUnsupported(
-                f"{ctx.component} is given a model to train from (warm start), which Accord's "
-                f"{self.module} does not do yet",
-                hint="drop the model input of the training component",
-            )
         hosts = len(ctx.party_ids("host"))
         if self.link == links.POISSON and hosts > 1:
             # exp(wx_h1)·exp(wx_h2) would be a product of ciphertexts, which Paillier cannot form.
@@ -122,28 +110,14 @@ class HeteroRegression(ComponentBase[P], Generic[P]):
         data = tables.input_rows(ctx, slot)
         if data is None:
             raise DataFormatError(f"{ctx.component} predicts but has no data input", hint="wire test_data")
-        info = tables.table_info(data)
         if ctx.role == "host":
-            weights = _coefficients(model, list(data.header), ctx.component)
-            ctx.transfer.remote(info, role="guest", tag=f"predict.info.{ctx.party_index}", index=0)
-            wx = data.table.map_partitions_with_index(
-                functools.partial(kernels.rows_wx, data.meta(), weights)
-            )
-            tables.send_table(ctx, wx, role="guest", tag=f"predict.wx.{ctx.party_index}", index=0)
+            tables.send_host_wx(ctx, data, common.coefficients(model, list(data.header), ctx.component))
             ctx.save_data(common.empty_predictions())
             return
         exposure = exposure_index(ctx, list(data.header))
         header = [name for i, name in enumerate(data.header) if i != exposure]
-        weights = _coefficients(model, header, ctx.component)
-        received = []
-        for index in range(len(ctx.party_ids("host"))):
-            theirs = ctx.transfer.get(role="host", tag=f"predict.info.{index}", index=index)
-            tables.check_same_rows(info, theirs, "predict", ctx.component)
-            received.append(
-                tables.receive_table(
-                    ctx, role="host", tag=f"predict.wx.{index}", index=index, partitions=data.table.partitions
-                )
-            )
+        weights = common.coefficients(model, header, ctx.component)
+        received = tables.receive_host_wx(ctx, data)
         fn = functools.partial(
             links.predictions,
             self.link,
@@ -155,15 +129,3 @@ class HeteroRegression(ComponentBase[P], Generic[P]):
         )
         predicted = data.table.zip_partitions(tables.zip_all(received, kernels.add_wx), fn)
         ctx.save_table(DataTable(predicted, "predict"))
-
-
-def _coefficients(model: dict[str, Any], header: Sequence[str], component: str) -> np.ndarray:
-    weight = model["param"]["weight"]
-    missing = [name for name in weight if name not in header]
-    if missing or len(weight) != len(header):
-        raise DataMismatchError(
-            f"{component}: the model was trained on features {list(weight)[:8]}... but the data has "
-            f"{list(header)[:8]}...",
-            hint="predict on data transformed like the training data (same DataTransform model)",
-        )
-    return np.array([weight[name] for name in header], dtype=np.float64)

@@ -19,9 +19,9 @@ from accord.components.evaluation.metrics import MetricResult
 from accord.components.evaluation.regression import regression_metrics
 from accord.components.hetero_lr import encoded
 from accord.components.hetero_lr import kernels as lr_kernels
+from accord.components.hetero_lr.early_stopping import EarlyStopping
 from accord.components.hetero_lr.guest import GuestTrainer as LogisticGuest
 from accord.components.linear import links
-from accord.components.linear.early_stopping import RegressionEarlyStopping
 from accord.components.linear.params import PoissonParam, _GeneralizedParam
 from accord.components.sdk import ComponentContext, DataTable
 from accord.computing import BlockTable
@@ -29,10 +29,12 @@ from accord.errors import DataFormatError
 
 
 class GuestTrainer(LogisticGuest):
-    def __init__(self, ctx: ComponentContext[Any], link: str) -> None:
-        super().__init__(ctx)
+    def __init__(self, ctx: ComponentContext[Any], link: str, meta: dict[str, Any] | None = None) -> None:
+        super().__init__(ctx, meta)
         self.link = link
         self.linear: _GeneralizedParam = ctx.params
+        # sqn's Hessian-vector product: the identity link's second derivative is 1 (HeteroLR's is 0.25).
+        self.hess_scale = 1.0
         # The exposure column's position in the guest's header (-1: none); found in feature_header.
         self.exposure = -1
 
@@ -59,8 +61,8 @@ class GuestTrainer(LogisticGuest):
 
     def early_stopping(self) -> Any:
         param = self.linear
-        return RegressionEarlyStopping(
-            param.stopping_rounds, param.validation_metrics, param.first_metric_only
+        return EarlyStopping.regression(
+            param.stopping_rounds, param.validation_metrics, first_only=param.first_metric_only
         )
 
     def validation_metrics(

@@ -21,8 +21,8 @@ from accord.components.sdk import ComponentContext
 
 
 class HostTrainer(LogisticHost):
-    def __init__(self, ctx: ComponentContext[Any], link: str) -> None:
-        super().__init__(ctx)
+    def __init__(self, ctx: ComponentContext[Any], link: str, meta: dict[str, Any] | None = None) -> None:
+        super().__init__(ctx, meta)
         self.link = link
 
     def forward_kernel(

@@ -7,7 +7,7 @@ their behaviour is refused by :func:`check_supported` with the field named.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,16 +21,19 @@ from accord.components.hetero_lr.params import (
     PredictParam,
     StepwiseParam,
     StochasticQuasiNewtonParam,
+    ValidationKnobs,
     unrun_callbacks,
 )
-from accord.errors import ComponentFeatureUnsupported, ComponentParameterError
+from accord.errors import ComponentFeatureUnsupported
 
 # FATE's default validation metrics of a regression model (lower is better for both).
-REGRESSION_METRICS = ["root_mean_squared_error", "mean_absolute_error"]
+REGRESSION_METRICS = ("root_mean_squared_error", "mean_absolute_error")
 
 
-class _GeneralizedParam(BaseModel):
+class _GeneralizedParam(BaseModel, ValidationKnobs):
     """What FATE's LinearParam and PoissonParam share."""
+
+    DEFAULT_METRICS: ClassVar[tuple[str, ...]] = REGRESSION_METRICS
 
     model_config = ConfigDict(extra="forbid")
 
@@ -93,35 +96,6 @@ class _GeneralizedParam(BaseModel):
         """Their batches are consecutive rows, unshuffled."""
         return False
 
-    @property
-    def dot_precision(self) -> int | None:
-        precision = self.floating_point_precision
-        return precision if precision is not None and 1 <= precision <= 60 else None
-
-    @property
-    def validation_every(self) -> int | None:
-        freqs = self.callback_param.validation_freqs or self.validation_freqs
-        if freqs is None:
-            return None
-        if isinstance(freqs, list):
-            raise ComponentParameterError(
-                "validation_freqs as a list is not supported",
-                hint="give validation_freqs as an integer (validate every N iterations)",
-            )
-        return freqs
-
-    @property
-    def stopping_rounds(self) -> int | None:
-        return self.callback_param.early_stopping_rounds or self.early_stopping_rounds
-
-    @property
-    def validation_metrics(self) -> list[str]:
-        return self.callback_param.metrics or self.metrics or list(REGRESSION_METRICS)
-
-    @property
-    def first_metric_only(self) -> bool:
-        return self.callback_param.use_first_metric_only or self.use_first_metric_only
-
 
 class LinearParam(_GeneralizedParam):
     """FATE's LinearParam (HeteroLinR)."""
@@ -141,18 +115,13 @@ def check_supported(param: _GeneralizedParam, component: str, module: str) -> No
     """Refuse, naming the field, what FATE offers and Accord's linear models do not do."""
     callbacks = unrun_callbacks(param.callback_param.callbacks)
     refusals = {
-        "optimizer": (
-            param.optimizer == "sqn",  # type: ignore[attr-defined]
-            "the stochastic quasi-Newton optimizer is not supported; use sgd, rmsprop, adam or adagrad",
-        ),
-        "stepwise_param.need_stepwise": (param.stepwise_param.need_stepwise, "stepwise is not supported"),
         "encrypt_param.method": (
             param.encrypt_param.method is None,
             f"{module} needs Paillier encryption; set method to Paillier",
         ),
         "callback_param.callbacks": (
             bool(callbacks),
-            f"drop {callbacks}: model checkpoints are not saved yet; {sorted(RUN_CALLBACKS)} run",
+            f"drop {callbacks}: FATE's linear models take {sorted(RUN_CALLBACKS)}",
         ),
     }
     for field, (refused, hint) in refusals.items():

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from accord.components.sdk import layout
 from accord.components.sdk.cache import Cache, load_cache, save_cache
+from accord.components.sdk.checkpoint import save_checkpoint
 from accord.components.sdk.dataset import Dataset
 from accord.components.sdk.services import ModelRef
 from accord.components.sdk.tables import DataTable, load_table, save_table
@@ -355,6 +356,16 @@ class ComponentContext(Generic[P]):
 
     def save_model(self, model: dict[str, Any]) -> None:
         self.services.models.save(self.model_key(), model)
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where this run's model checkpoints go (sdk/checkpoint.py): the task's own directory."""
+        return self.task.work_dir / "checkpoints"
+
+    def save_checkpoint(self, step_index: int, model: dict[str, Any], step_name: str | None = None) -> Path:
+        """Keep ``model`` as it stood at ``step_index`` (FATE's ModelCheckpoint); the final model is
+        still what :meth:`save_model` saves."""
+        return save_checkpoint(self.checkpoint_dir, step_index, step_name or self.component, model)
 
     def input_models(self) -> list[dict[str, Any]]:
         """Models wired in through ``model`` or ``isometric_model``; the deployed ones in predict jobs."""

@@ -168,6 +168,14 @@ class ScopedContext(ComponentContext[P]):
     def save_model(self, model: dict[str, Any]) -> None:
         self.saved_model = model
 
+    @property
+    def checkpoint_dir(self) -> Path:
+        """The task's checkpoints, in a sub-directory per scope (``ovr.1``, ``cv.0.ovr.1``)."""
+        root: ComponentContext[Any] = self._parent
+        while isinstance(root, ScopedContext):
+            root = root._parent
+        return root.checkpoint_dir / (self._tag_prefix.strip(".") or "scoped")
+
     def input_models(self) -> list[dict[str, Any]]:
         return list(self._models) if self._models is not None else self._parent.input_models()
 

@@ -1,14 +1,22 @@
 """Online scoring as a component hook: a trained model scores rows from its party's features alone.
 
 Serving knows nothing of a module's model file: it asks the component for a :class:`PartyScorer`
-(:meth:`ComponentBase.scorer`), gives it rows of features in the scorer's ``header`` order, sums
-the parties' partials and asks the guest's scorer for the outcome. A vertically split model (HeteroLR)
-has a partial per party; a horizontal one (HomoLR) scores a whole row on one party.
+(:meth:`ComponentBase.scorer`) and gives it rows of features in the scorer's ``header`` order.
+
+- A summed model (HeteroLR, HeteroLinR): each party's partial is a number per row; serving sums the
+  parties' partials and asks the guest's scorer for the outcome.
+- A combined model (HeteroSecureBoost): a host's ``partial`` is a vector per row, one value per
+  ``columns`` entry (a tree model's go-left decision, 1.0 or 0.0, at each of the host's own split
+  nodes); the guest's scorer is a :class:`CombiningScorer`, whose ``combine`` turns its own features
+  and the hosts' answers into what ``outcome`` takes.
+- A whole model (HomoSecureBoost): a :class:`CombiningScorer` that asks no host.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -25,9 +33,73 @@ class PartyScorer(Protocol):
         ...
 
     def partial(self, features: np.ndarray) -> np.ndarray:
-        """This party's part of each row's score, from rows of features (n rows by len(header))."""
+        """This party's part of each row's score, from rows of features (n rows by len(header)):
+        shape (n,) for a summed model, (n, len(columns)) for a host of a combined one."""
         ...
 
     def outcome(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Scores and 0/1 labels of the summed partials (asked of the guest's scorer)."""
+        """Scores and integer labels of the summed partials, or of what ``combine`` returned (asked of
+        the guest's scorer)."""
         ...
+
+
+@runtime_checkable
+class AnsweringScorer(PartyScorer, Protocol):
+    """A host's scorer whose partial is a vector per row, one value per named column."""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """What each value of a row's answer is about (for trees: ``"<tree>.<node id>"``)."""
+        ...
+
+
+@dataclass(frozen=True)
+class HostAnswers:
+    """One host's answers to a request: ``values`` (rows asked, len(columns)) named by ``columns``."""
+
+    columns: tuple[str, ...]
+    values: np.ndarray
+
+
+@runtime_checkable
+class CombiningScorer(PartyScorer, Protocol):
+    """A guest's scorer that combines its own rows with the hosts' answers instead of summing partials."""
+
+    @property
+    def asks_hosts(self) -> bool:
+        """False when the guest's model is whole (homo models): no host is asked at all."""
+        ...
+
+    def combine(self, features: np.ndarray, answers: Mapping[int, HostAnswers]) -> np.ndarray:
+        """What :meth:`outcome` takes, from the guest's rows of features (n, len(header)) and each
+        host's answers by party id (empty when ``asks_hosts`` is False)."""
+        ...
+
+
+class WholeModelScorer:
+    """A horizontal (homo) model's scorer: every client holds the whole model, so the guest scores a row
+    alone and asks no host (a host's partial added to the guest's would count the model twice)."""
+
+    def __init__(self, scorer: PartyScorer) -> None:
+        self._scorer = scorer
+
+    @property
+    def component(self) -> str:
+        return self._scorer.component
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        return self._scorer.header
+
+    @property
+    def asks_hosts(self) -> bool:
+        return False
+
+    def partial(self, features: np.ndarray) -> np.ndarray:
+        return self._scorer.partial(features)
+
+    def combine(self, features: np.ndarray, answers: Mapping[int, HostAnswers]) -> np.ndarray:
+        return self._scorer.partial(features)
+
+    def outcome(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._scorer.outcome(totals)

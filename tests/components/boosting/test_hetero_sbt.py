@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import roc_auc_score
 
 from accord.computing.table import Engine
+from tests.components.boosting import reference
 
 from .hetero_support import COMPONENT, GUEST, HOST, conf, joined, read_parties, train
 
@@ -27,16 +27,8 @@ def test_breast_auc_matches_sklearn(tmp_path: Path, engine: Engine) -> None:
         out = harness.output("guest", GUEST, COMPONENT)
         ours = roc_auc_score(out.column("label"), out.column("predict_score"))
         x, y = joined(guest, hosts)
-        reference = HistGradientBoostingClassifier(
-            max_iter=10,
-            max_depth=3,
-            learning_rate=0.3,
-            max_bins=32,
-            l2_regularization=0.1,
-            min_samples_leaf=1,
-            early_stopping=False,
-        ).fit(x, y)
-        theirs = roc_auc_score(y, reference.predict_proba(x)[:, 1])
+        model = reference.classifier(10, x, y)
+        theirs = roc_auc_score(y, model.predict_proba(x)[:, 1])
         assert ours >= theirs - 0.005, (ours, theirs, elapsed)
         guest_model = harness.model("guest", GUEST, COMPONENT)["param"]
         host_model = harness.model("host", HOST, COMPONENT)["param"]
@@ -61,16 +53,8 @@ def test_vehicle_multiclass_accuracy_matches_sklearn(tmp_path: Path, engine: Eng
         out = harness.output("guest", GUEST, COMPONENT)
         ours = float(np.mean(out.column("predict_result") == out.column("label")))
         x, y = joined(guest, hosts)
-        reference = HistGradientBoostingClassifier(
-            max_iter=5,
-            max_depth=3,
-            learning_rate=0.3,
-            max_bins=32,
-            l2_regularization=0.1,
-            min_samples_leaf=1,
-            early_stopping=False,
-        ).fit(x, y)
-        theirs = float(np.mean(reference.predict(x) == y))
+        model = reference.classifier(5, x, y)
+        theirs = float(np.mean(model.predict(x) == y))
         assert ours >= theirs - 0.01, (ours, theirs)
         # One tree per class per round.
         assert len(harness.model("guest", GUEST, COMPONENT)["param"]["trees"]) == 5 * 4
@@ -86,18 +70,8 @@ def test_student_regression_rmse_matches_sklearn(tmp_path: Path, engine: Engine)
         out = harness.output("guest", GUEST, COMPONENT)
         ours = float(np.sqrt(np.mean((out.column("predict_score") - out.column("label")) ** 2)))
         x, y = joined(guest, hosts)
-        # lse's gradient is 2·(pred - y), hessian 2: the same leaf values as sklearn's squared error with
-        # the L2 doubled.
-        reference = HistGradientBoostingRegressor(
-            max_iter=5,
-            max_depth=3,
-            learning_rate=0.3,
-            max_bins=32,
-            l2_regularization=0.05,
-            min_samples_leaf=1,
-            early_stopping=False,
-        ).fit(x, y)
-        theirs = float(np.sqrt(np.mean((reference.predict(x) - y) ** 2)))
+        model = reference.regressor(5, x, y)
+        theirs = float(np.sqrt(np.mean((model.predict(x) - y) ** 2)))
         assert ours <= theirs * 1.02, (ours, theirs)
     finally:
         harness.close()

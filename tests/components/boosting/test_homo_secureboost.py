@@ -10,24 +10,24 @@ the models are close, not equal.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from accord.components.boosting.homo import HomoSecureBoost
 from accord.components.hetero_lr import tables
 from accord.components.sdk import Dataset, layout
 from accord.components.sdk.dataset import with_meta
+from accord.components.sdk.scoring import CombiningScorer
 from accord.computing.table import Engine
 from accord.federation import codec
 from accord.federation.mailbox import TransferKey
 from accord.identity import Party
+from tests.components.boosting import reference
 
 from ..breast import DATA
 from ..harness import JOB_ID, ComponentHarness
@@ -94,14 +94,6 @@ def conf(**params: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
-
-
 def start(
     tmp_path: Path,
     made: list[ComponentHarness],
@@ -140,17 +132,8 @@ def test_breast_auc_matches_sklearn_and_predict_repeats_training(
     harness.run_ok(COMPONENT)
     labels, scores, _ = outputs(harness)
     x, y = union(*data)
-    reference = HistGradientBoostingClassifier(
-        max_iter=5,
-        max_depth=3,
-        learning_rate=0.3,
-        max_bins=32,
-        l2_regularization=0.1,
-        min_samples_leaf=1,
-        max_leaf_nodes=None,
-        early_stopping=False,
-    ).fit(x, y)
-    expected = roc_auc_score(y, reference.predict_proba(x)[:, 1])
+    model = reference.classifier(5, x, y)
+    expected = roc_auc_score(y, model.predict_proba(x)[:, 1])
     assert roc_auc_score(labels, scores) == pytest.approx(expected, abs=0.005)
     guest, host = (harness.model(p.role, p.party_id, COMPONENT) for p in (GUEST, HOST))
     assert guest["param"]["trees"] == host["param"]["trees"] and len(guest["param"]["trees"]) == 5
@@ -177,19 +160,19 @@ def test_vehicle_multiclass_accuracy_matches_sklearn(
     harness.run_ok(COMPONENT)
     labels, _, predicted = outputs(harness)
     x, y = union(*data)
-    reference = HistGradientBoostingClassifier(
-        max_iter=3,
-        max_depth=3,
-        learning_rate=0.3,
-        max_bins=32,
-        l2_regularization=0.1,
-        min_samples_leaf=1,
-        max_leaf_nodes=None,
-        early_stopping=False,
-    ).fit(x, y)
-    expected = accuracy_score(y, reference.predict(x))
+    model = reference.classifier(3, x, y)
+    expected = accuracy_score(y, model.predict(x))
     assert accuracy_score(labels, predicted) == pytest.approx(expected, abs=0.01)
     assert len(harness.model(GUEST.role, GUEST.party_id, COMPONENT)["param"]["trees"]) == 3 * 4
+    # Online, the guest scores its rows alone (asks no host) as the job did: max probability and class.
+    scorer = HomoSecureBoost().scorer(
+        harness.model(GUEST.role, GUEST.party_id, COMPONENT), role="guest", component=COMPONENT
+    )
+    assert isinstance(scorer, CombiningScorer) and not scorer.asks_hosts
+    job = harness.output(GUEST.role, GUEST.party_id, COMPONENT)
+    online, classes = scorer.outcome(scorer.combine(data[0].features(), {}))
+    np.testing.assert_allclose(online, job.column("predict_score"), rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(classes, job.column("predict_result").astype(np.int64))
 
 
 def test_student_regression_rmse_matches_sklearn(
@@ -201,18 +184,8 @@ def test_student_regression_rmse_matches_sklearn(
     harness.run_ok(COMPONENT)
     labels, _, predicted = outputs(harness)
     x, y = union(*data)
-    # FATE's lse has g = 2·diff and h = 2: the same leaves as squared error with half the L2.
-    reference = HistGradientBoostingRegressor(
-        max_iter=5,
-        max_depth=3,
-        learning_rate=0.3,
-        max_bins=32,
-        l2_regularization=0.05,
-        min_samples_leaf=1,
-        max_leaf_nodes=None,
-        early_stopping=False,
-    ).fit(x, y)
-    expected = float(np.sqrt(np.mean((reference.predict(x) - y) ** 2)))
+    model = reference.regressor(5, x, y)
+    expected = float(np.sqrt(np.mean((model.predict(x) - y) ** 2)))
     rmse = float(np.sqrt(np.mean((predicted - labels) ** 2)))
     assert rmse == pytest.approx(expected, rel=0.02)
 

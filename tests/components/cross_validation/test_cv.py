@@ -9,7 +9,6 @@ Taylor-approximated loss and few iterations being why it is not closer).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +39,6 @@ def test_folds_are_sklearns_kfold(count: int, splits: int, shuffle: bool) -> Non
     ):
         expected[test] = fold
     np.testing.assert_array_equal(kfold(count, splits, shuffle, SEED), expected)
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def job(component: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,7 +7,6 @@ data), R² and RMSE within 1 %. The first loss, at zero weights, is FATE's half 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +44,6 @@ CONVERGED = {
     "init_param": {"init_method": "zeros"},
     "encrypt_param": {"key_length": 512},
 }
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def student() -> tuple[Any, Any, np.ndarray]:

@@ -32,9 +32,8 @@ def test_defaults_are_fates() -> None:
 @pytest.mark.parametrize(
     ("module", "params", "field"),
     [
-        (HeteroLinR, {"optimizer": "sqn"}, "optimizer"),
-        (HeteroLinR, {"stepwise_param": {"need_stepwise": True}}, "stepwise_param.need_stepwise"),
-        (HeteroPoisson, {"callback_param": {"callbacks": ["ModelCheckpoint"]}}, "callback_param.callbacks"),
+        (HeteroLinR, {"encrypt_param": {"method": None}}, "encrypt_param.method"),
+        (HeteroPoisson, {"callback_param": {"callbacks": ["LRScheduler"]}}, "callback_param.callbacks"),
     ],
 )
 def test_options_not_run_are_refused_by_name(module: Any, params: dict[str, Any], field: str) -> None:

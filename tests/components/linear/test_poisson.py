@@ -11,7 +11,6 @@ iterations on each engine equal plain gradient descent. The first loss, at zero 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,14 +53,6 @@ PARAMS: dict[str, Any] = {
     "encrypt_param": {"key_length": 512},
     "exposure_colname": "exposure",
 }
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def dvisits() -> tuple[Any, Any, np.ndarray, np.ndarray]:

@@ -12,7 +12,6 @@ iterations (the budget of a test).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +71,6 @@ def conf(iterations: int = ITERATIONS, **lr: Any) -> dict[str, Any]:
         "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
         "component_parameters": {"common": {"hetero_lr_0": params}},
     }
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def sklearn_accuracy() -> float:

@@ -9,7 +9,6 @@ accuracy on the training rows within 0.01 of scikit-learn's.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +65,6 @@ def conf(**lr: Any) -> dict[str, Any]:
         "role": {"guest": [9999], "host": [10000], "arbiter": [10000]},
         "component_parameters": {"common": {"homo_lr_0": params}},
     }
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def start(

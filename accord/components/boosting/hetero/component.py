@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
-from accord.components.boosting.hetero import data
+from accord.components.boosting.hetero import data, eini
 from accord.components.boosting.hetero.guest import GuestBooster
 from accord.components.boosting.hetero.host import HostBooster, predict_decisions
 from accord.components.boosting.hetero.params import (
@@ -14,9 +15,10 @@ from accord.components.boosting.hetero.params import (
     HeteroSecureBoostParam,
     check_supported,
 )
-from accord.components.boosting.hetero.scores import guest_scores
-from accord.components.sdk import ComponentBase, ComponentContext, Dataset, cross_validation
-from accord.errors import DataFormatError, DataMismatchError
+from accord.components.boosting.hetero.scores import guest_scores, objective_of
+from accord.components.boosting.hetero.scoring import GuestTreeScorer, HostTreeScorer
+from accord.components.sdk import ComponentBase, ComponentContext, Dataset, PartyScorer, cross_validation
+from accord.errors import ArgumentError, DataFormatError, DataMismatchError
 
 META_FIELDS = ("task_type", "learning_rate", "num_trees", "bin_num", "use_missing", "zero_as_missing")
 
@@ -86,20 +88,35 @@ class HeteroSecureBoost(ComponentBase[HeteroSecureBoostParam]):
             aligned = data.aligned(dataset, ids, "predict", ctx.component)
             _same_header(param["header"], aligned, ctx.component)
             values = data.features_of(aligned, bool(param.get("zero_as_missing")))
-            ctx.transfer.remote(
-                predict_decisions(param, values),
-                role="guest",
-                tag=f"predict.decided.{ctx.party_index}",
-                index=0,
-            )
+            if ctx.params.EINI_inference:
+                eini.host_merge(
+                    ctx,
+                    param["trees"],
+                    values,
+                    random_mask=ctx.params.EINI_random_mask,
+                    complexity_check=ctx.params.EINI_complexity_check,
+                )
+            else:
+                ctx.transfer.remote(
+                    predict_decisions(param, values),
+                    role="guest",
+                    tag=f"predict.decided.{ctx.party_index}",
+                    index=0,
+                )
             ctx.save_data(_empty())
             return
         _same_header(param["header"], dataset, ctx.component)
         ctx.transfer.remote([str(i) for i in dataset.ids()], role="host", tag="predict.ids")
-        decided = [ctx.transfer.get(role="host", tag=f"predict.decided.{i}", index=i) for i in range(hosts)]
-        probabilities = guest_scores(
-            param, data.features_of(dataset, bool(param.get("zero_as_missing"))), decided
-        )
+        values = data.features_of(dataset, bool(param.get("zero_as_missing")))
+        if ctx.params.EINI_inference:
+            # FATE runs EINI in predict jobs only: training's own scores walk the trees as usual.
+            raw = eini.guest_raw_scores(ctx, param, values, ctx.params.encrypt_param.key_length)
+            probabilities = objective_of(param).transform(raw)
+        else:
+            decided = [
+                ctx.transfer.get(role="host", tag=f"predict.decided.{i}", index=i) for i in range(hosts)
+            ]
+            probabilities = guest_scores(param, values, decided)
         ctx.save_data(
             data.predictions(
                 dataset,
@@ -109,6 +126,18 @@ class HeteroSecureBoost(ComponentBase[HeteroSecureBoostParam]):
                 threshold=float(param["threshold"]),
                 data_type=data.TEST if slot == "test_data" else data.PREDICT,
             )
+        )
+
+    def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
+        """The guest walks the trees; a host answers its decisions at its own nodes."""
+        cross_validation.refuse_cv_model(model, component)
+        if role == "guest":
+            return GuestTreeScorer(model, component=component, module=self.module_name)
+        if role == "host":
+            return HostTreeScorer(model, component=component, module=self.module_name)
+        raise ArgumentError(
+            f"{component} on {role} holds no part of the trees to score with",
+            hint="score on the guest and hosts",
         )
 
 

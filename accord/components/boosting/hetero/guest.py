@@ -78,7 +78,7 @@ class GuestBooster:
             binned,
             rule=param.tree_param.rule(),
             max_depth=max_depth,
-            use_missing=param.use_missing_values,
+            use_missing=param.missing_used,
             compress=param.cipher_compress,
             decimals=param.cipher_compress_error,
             hosts=self.hosts,

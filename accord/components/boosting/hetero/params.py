@@ -10,13 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from accord.components.boosting.core.params import DecisionTreeParam, ObjectiveParam
-from accord.components.hetero_lr.params import (
-    CallbackParam,
-    CrossValidationParam,
-    EncryptedModeCalculatorParam,
-    PredictParam,
-)
+from accord.components.boosting.core.params import BoostingParam
+from accord.components.hetero_lr.params import EncryptedModeCalculatorParam
 from accord.errors import ComponentFeatureUnsupported
 
 
@@ -29,29 +24,13 @@ class EncryptParam(_Section):
     key_length: int = Field(default=1024, ge=768)
 
 
-class HeteroSecureBoostParam(_Section):
-    tree_param: DecisionTreeParam = DecisionTreeParam()
-    task_type: Literal["classification", "regression"] = "classification"
-    objective_param: ObjectiveParam = ObjectiveParam()
-    learning_rate: float = Field(default=0.3, gt=0)
-    num_trees: int = Field(default=5, ge=1)
-    subsample_feature_rate: float = Field(default=1.0, ge=0, le=1)
-    n_iter_no_change: bool = True
-    tol: float = 1e-4
+class HeteroSecureBoostParam(BoostingParam):
     encrypt_param: EncryptParam = EncryptParam()
-    bin_num: int = Field(default=32, ge=2)
     encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam()
-    predict_param: PredictParam = PredictParam()
-    cv_param: CrossValidationParam = CrossValidationParam()
-    validation_freqs: int | list[int] | None = None
     early_stopping_rounds: int | None = Field(default=None, ge=1)
-    use_missing: bool = False
-    zero_as_missing: bool = False
     complete_secure: bool = False
-    metrics: list[str] | None = None
     use_first_metric_only: bool = False
     random_seed: int = Field(default=100, ge=0)
-    binning_error: float = Field(default=1e-4, gt=0, lt=1)
     sparse_optimization: bool = False
     run_goss: bool = False
     top_rate: float = Field(default=0.2, gt=0, lt=1)
@@ -64,28 +43,15 @@ class HeteroSecureBoostParam(_Section):
     tree_num_per_party: int = Field(default=1, ge=1)
     guest_depth: int = Field(default=2, ge=1)
     host_depth: int = Field(default=3, ge=1)
-    callback_param: CallbackParam = CallbackParam()
-    multi_mode: Literal["single_output", "multi_output"] = "single_output"
     EINI_inference: bool = False
     EINI_random_mask: bool = False
     EINI_complexity_check: bool = False
     need_run: bool = True
 
     @model_validator(mode="after")
-    def _checks(self) -> HeteroSecureBoostParam:
+    def _goss_rates(self) -> HeteroSecureBoostParam:
         if self.top_rate + self.other_rate >= 1:
             raise ValueError("top_rate + other_rate must be below 1")
-        objective = self.objective_param.objective
-        if self.task_type == "classification" and objective not in (None, "cross_entropy"):
-            raise ValueError(f"objective_param.objective {objective!r}: classification takes cross_entropy")
-        regression = ("lse", "lae", "huber", "fair", "log_cosh", "tweedie")
-        if self.task_type == "regression" and objective not in (None, *regression):
-            raise ValueError(f"objective_param.objective {objective!r}: regression takes one of {regression}")
-        params = self.objective_param.params
-        if objective in ("huber", "fair", "tweedie") and not params:
-            raise ValueError(f"objective_param.params: {objective} needs its parameter, e.g. [1.5]")
-        if objective == "tweedie" and params and not 1 <= params[0] < 2:
-            raise ValueError("objective_param.params[0]: tweedie's variance power must be in [1, 2)")
         return self
 
     # ---- what the protocol uses ----------------------------------------------------------------
@@ -94,21 +60,9 @@ class HeteroSecureBoostParam(_Section):
     def strategy(self) -> str:
         return self.work_mode or self.boosting_strategy
 
-    @property
-    def use_missing_values(self) -> bool:
-        return self.use_missing or self.tree_param.use_missing
-
-    @property
-    def zero_missing(self) -> bool:
-        return self.use_missing_values and (self.zero_as_missing or self.tree_param.zero_as_missing)
-
-    @property
-    def freqs(self) -> int | list[int] | None:
-        return self.callback_param.validation_freqs or self.validation_freqs
-
     def validate_at(self, round_: int) -> bool:
         """Whether validation runs after boosting round ``round_`` (1-based)."""
-        freqs = self.freqs
+        freqs = self.validate_every
         if freqs is None:
             return False
         if isinstance(freqs, int):
@@ -122,10 +76,6 @@ class HeteroSecureBoostParam(_Section):
     @property
     def first_metric_only(self) -> bool:
         return self.use_first_metric_only or self.callback_param.use_first_metric_only
-
-    @property
-    def validation_metrics(self) -> list[str] | None:
-        return self.callback_param.metrics or self.metrics or None
 
 
 class HeteroFastSecureBoostParam(HeteroSecureBoostParam):
@@ -149,7 +99,6 @@ def check_supported(param: HeteroSecureBoostParam, component: str, hosts: int | 
             param.sparse_optimization,
             "sparse optimization is not supported; set it false",
         ),
-        "EINI_inference": (param.EINI_inference, "EINI inference is not supported; set it false"),
         "callback_param.callbacks": (
             bool(unrun),
             f"drop {unrun}: model checkpoints are not saved yet; {sorted(_RUN_CALLBACKS)} run",

@@ -1,26 +1,37 @@
 """Scores from a trained model: the guest walks its trees, asking each host's go-left bits at host
-nodes (one bit per row and host node, computed by the host from its own thresholds)."""
+nodes (one bit per row and host node, computed by the host from its own thresholds).
+
+Predict jobs and online scoring share :func:`trees_raw_scores`, so both add the same leaf weights in the
+same order and give the same floats.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from accord.components.boosting.core.objectives import objective_for
-from accord.components.boosting.core.tree import Tree, leaf_weights, leaves_of
+from accord.components.boosting.core.objectives import Objective, objective_for
+from accord.components.boosting.core.tree import Node, Tree, leaf_weights, leaves_of
 from accord.components.boosting.hetero import data
 
+# Node id → go-left of every row at that host node, for one tree (every host's nodes together).
+HostBits = Mapping[int, np.ndarray]
 
-def walker(tree: Tree, values: np.ndarray, decided: list[dict[int, bytes]]) -> np.ndarray:
-    """The leaf each row reaches: the guest's nodes by its thresholds, host nodes by their bits."""
-    n = values.shape[0]
-    host_bits: dict[int, np.ndarray] = {}
+
+def _unpacked(decided: list[dict[int, bytes]], n: int) -> dict[int, np.ndarray]:
+    bits: dict[int, np.ndarray] = {}
     for answers in decided:
-        for node_id, bits in answers.items():
-            host_bits[int(node_id)] = data.unpack_bits(bits, n)
+        for node_id, packed in answers.items():
+            bits[int(node_id)] = data.unpack_bits(packed, n)
+    return bits
 
-    def decide(node: Any, rows: np.ndarray) -> np.ndarray:
+
+def walk(tree: Tree, values: np.ndarray, host_bits: HostBits) -> np.ndarray:
+    """The leaf each row reaches: the guest's nodes by its thresholds, host nodes by their bits."""
+
+    def decide(node: Node, rows: np.ndarray) -> np.ndarray:
         if node.party == "guest":
             column = values[rows, node.feature]
             threshold = np.inf if node.threshold is None else node.threshold
@@ -28,21 +39,24 @@ def walker(tree: Tree, values: np.ndarray, decided: list[dict[int, bytes]]) -> n
         answered: np.ndarray = host_bits[node.id][rows]
         return answered
 
-    return leaves_of(tree, decide, n)
+    return leaves_of(tree, decide, values.shape[0])
 
 
-def raw_scores(
-    param: dict[str, Any], values: np.ndarray, decided: list[list[dict[int, bytes]]]
+def walker(tree: Tree, values: np.ndarray, decided: list[dict[int, bytes]]) -> np.ndarray:
+    """:func:`walk` with each host's packed go-left bits of this tree."""
+    return walk(tree, values, _unpacked(decided, values.shape[0]))
+
+
+def trees_raw_scores(
+    param: Mapping[str, Any], trees: Sequence[Tree], values: np.ndarray, host_bits: Sequence[HostBits]
 ) -> np.ndarray:
-    """Raw scores (n, outputs) of the guest's model ``param``: its feature ``values`` and each host's
-    go-left bits per tree."""
+    """Raw scores (n, outputs): the init score plus each tree's leaf weights times its learning rate."""
     n = values.shape[0]
     outputs = int(param["outputs"])
     scores = np.tile(np.asarray(param["init_score"], dtype=np.float64), (n, 1))
-    rates = param.get("learning_rates") or [param["learning_rate"]] * len(param["trees"])
-    for t, tree_json in enumerate(param["trees"]):
-        tree = Tree.from_json(tree_json)
-        leaves = walker(tree, values, [host[t] for host in decided])
+    rates = param.get("learning_rates") or [param["learning_rate"]] * len(trees)
+    for t, tree in enumerate(trees):
+        leaves = walk(tree, values, host_bits[t])
         if param["multi_output"]:
             scores += leaf_weights(tree, leaves, outputs) * float(rates[t])
         else:
@@ -51,14 +65,28 @@ def raw_scores(
     return scores
 
 
-def guest_scores(
+def raw_scores(
     param: dict[str, Any], values: np.ndarray, decided: list[list[dict[int, bytes]]]
 ) -> np.ndarray:
-    """Predictions (probabilities, or values for regression) of the guest's model ``param``."""
-    objective = objective_for(
+    """Raw scores (n, outputs) of the guest's model ``param``: its feature ``values`` and each host's
+    go-left bits per tree."""
+    trees = [Tree.from_json(tree_json) for tree_json in param["trees"]]
+    n = values.shape[0]
+    bits = [_unpacked([host[t] for host in decided], n) for t in range(len(trees))]
+    return trees_raw_scores(param, trees, values, bits)
+
+
+def objective_of(param: Mapping[str, Any]) -> Objective:
+    return objective_for(
         param["task_type"],
         param["objective"],
         [param["objective_param"]] if param.get("objective_param") is not None else [],
         len(param["classes"]),
     )
-    return objective.transform(raw_scores(param, values, decided))
+
+
+def guest_scores(
+    param: dict[str, Any], values: np.ndarray, decided: list[list[dict[int, bytes]]]
+) -> np.ndarray:
+    """Predictions (probabilities, or values for regression) of the guest's model ``param``."""
+    return objective_of(param).transform(raw_scores(param, values, decided))

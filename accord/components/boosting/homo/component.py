@@ -23,7 +23,8 @@ from accord.components.hetero_lr import common, tables
 from accord.components.hetero_lr.tables import Concatenated
 from accord.components.homo_lr.secure_aggregation import clients_of
 from accord.components.sdk import ComponentBase, ComponentContext, DataTable, PartyScorer, cross_validation
-from accord.errors import ArgumentError, ComponentFeatureUnsupported, ComponentParameterError, DataFormatError
+from accord.components.sdk.scoring import HostAnswers
+from accord.errors import ArgumentError, ComponentParameterError, DataFormatError
 
 Context = ComponentContext[HomoSecureBoostParam]
 
@@ -138,18 +139,16 @@ class HomoSecureBoost(ComponentBase[HomoSecureBoostParam]):
                 f"{component} on {role} holds no model to score with", hint="score on a guest or a host"
             )
         cross_validation.refuse_cv_model(model, component)
-        booster = Booster.of(model, component)
-        if booster.outputs > 1:
-            raise ComponentFeatureUnsupported(
-                f"{component}: online scoring of a multi-class {MODULE} model is not supported (a served "
-                "answer is one score and a 0/1 label)",
-                hint="serve a binary or regression model; predict multi-class with a predict job",
-            )
-        return TreeScorer(component, booster)
+        return TreeScorer(component, Booster.of(model, component))
 
 
 class TreeScorer:
-    """Online scoring: the margin of a row is the partial (one party holds all of it)."""
+    """Online scoring of a whole model: the guest scores a row alone and asks no host.
+
+    ``partial`` (and ``combine``, which serving calls) is the row's margin: (n,) for one output, (n,
+    outputs) for multi-class. ``outcome`` answers the predict job's ``predict_score`` and its
+    ``predict_result`` as an integer (a regression answer's label is 0: the value is the score).
+    """
 
     def __init__(self, component: str, booster: Booster) -> None:
         self._component = component
@@ -163,12 +162,25 @@ class TreeScorer:
     def header(self) -> tuple[str, ...]:
         return self.booster.header
 
+    @property
+    def asks_hosts(self) -> bool:
+        return False
+
     def partial(self, features: np.ndarray) -> np.ndarray:
-        scores: np.ndarray = self.booster.raw_scores(np.asarray(features, dtype=np.float64))[:, 0]
-        return scores
+        scores: np.ndarray = self.booster.raw_scores(np.asarray(features, dtype=np.float64))
+        return scores[:, 0] if self.booster.outputs == 1 else scores
+
+    def combine(self, features: np.ndarray, answers: Mapping[int, HostAnswers]) -> np.ndarray:
+        return self.partial(features)
 
     def outcome(self, totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        values = self.booster.objective.transform(np.asarray(totals, dtype=np.float64).reshape(-1, 1))[:, 0]
+        margins = np.asarray(totals, dtype=np.float64).reshape(-1, self.booster.outputs)
+        values = self.booster.objective.transform(margins)
         if self.booster.task_type == "regression":
-            return values, np.zeros(len(values), dtype=np.int32)
-        return values, (values > self.booster.threshold).astype(np.int32)
+            return values[:, 0], np.zeros(len(values), dtype=np.int32)
+        if self.booster.outputs == 1:
+            return values[:, 0], (values[:, 0] > self.booster.threshold).astype(np.int32)
+        best = np.argmax(values, axis=1)
+        classes = np.asarray([float(c) for c in self.booster.classes])
+        labels = np.rint(classes[best]).astype(np.int64)
+        return values[np.arange(len(best)), best], labels

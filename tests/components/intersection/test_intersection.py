@@ -20,8 +20,8 @@ from accord.computing.table import Engine
 from accord.errors import ComponentParameterError, DataFormatError
 from accord.federation import codec
 
-from .breast import DATA
-from .harness import JOB_ID, ComponentHarness
+from ..breast import DATA
+from ..harness import JOB_ID, ComponentHarness
 
 GUEST = 9999
 COMPONENT = "intersection_0"
@@ -86,15 +86,6 @@ class Harnesses(list[ComponentHarness]):
     def __init__(self, engine: Engine) -> None:
         super().__init__()
         self.engine = engine
-
-
-@pytest.fixture
-def harnesses(engine: Engine) -> Iterator[Harnesses]:
-    # Every test of this module runs on each engine (tests/engines.py: local, spark).
-    made = Harnesses(engine)
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def run(

@@ -10,7 +10,7 @@ id everywhere), partitions of near-equal size.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from accord.computing import sid_partition
 from accord.computing.block import SID
 from accord.computing.table import Engine
 
-from .harness import ComponentHarness
+from ..harness import ComponentHarness
 from .test_intersection import (
     COMPONENT,
     DSL,
@@ -53,14 +53,6 @@ OUTPUT_ROWS = 45
 def small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
     # Outputs of a few hundred rows then span several partitions, as big ones do.
     monkeypatch.setattr(output, "MIN_PARTITION_ROWS", OUTPUT_ROWS)
-
-
-@pytest.fixture
-def harnesses() -> Iterator[list[ComponentHarness]]:
-    made: list[ComponentHarness] = []
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def _plant(harness: ComponentHarness, role: str, party_id: int, data: Dataset) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ import pytest
 
 from accord.components.intersection.bloom import BloomFilter, size_for
 from accord.components.intersection.params import IntersectionParams, unsupported_options
-from accord.computing import LocalEngine
-from accord.computing.table import Engine
 from accord.errors import TransferError
 
 from .test_intersection import (
@@ -37,22 +34,6 @@ from .test_intersection import (
     summary,
 )
 from .test_intersection_dh import DH, ECDH
-
-
-@pytest.fixture
-def harnesses(engine: Engine) -> Iterator[Harnesses]:
-    made = Harnesses(engine)
-    yield made
-    for harness in made:
-        harness.close()
-
-
-@pytest.fixture
-def local(local_engine: LocalEngine) -> Iterator[Harnesses]:
-    made = Harnesses(local_engine)
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def _digests(ids: list[str]) -> list[bytes]:

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from accord.components.sdk import layout
-from accord.computing import LocalEngine
-from accord.computing.table import Engine
 from accord.errors import ComponentParameterError, DataMismatchError
 
-from .harness import ComponentHarness
+from ..harness import ComponentHarness
 from .test_intersection import (
     GUEST,
     RSA,
@@ -52,22 +49,6 @@ DSL: dict[str, Any] = {
     }
 }
 METHODS = {"rsa": RSA, "dh": DH, "ecdh": ECDH}
-
-
-@pytest.fixture
-def harnesses(engine: Engine) -> Iterator[Harnesses]:
-    made = Harnesses(engine)
-    yield made
-    for harness in made:
-        harness.close()
-
-
-@pytest.fixture
-def local(local_engine: LocalEngine) -> Iterator[Harnesses]:
-    made = Harnesses(local_engine)
-    yield made
-    for harness in made:
-        harness.close()
 
 
 def _job(params: dict[str, Any], user: dict[str, Any], hosts: tuple[int, ...] = (10000,)) -> dict[str, Any]:

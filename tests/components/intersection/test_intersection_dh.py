@@ -8,7 +8,6 @@ rests on: encryption commutes (thousands of random ids), the MODP primes are the
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,9 @@ import pytest
 from accord.components.intersection import output
 from accord.components.intersection.commutative import MODP_OFFSETS, DhCipher, EcdhCipher, modp_prime
 from accord.components.intersection.params import IntersectionParams, unsupported_options
-from accord.computing import LocalEngine
-from accord.computing.table import Engine
 from accord.errors import ComponentParameterError
 
-from .harness import ComponentHarness
+from ..harness import ComponentHarness
 from .test_intersection import (
     COMPONENT,
     GUEST,
@@ -43,23 +40,6 @@ from .test_intersection_blocks import _run as run_in_row_groups
 DH: dict[str, Any] = {"intersect_method": "dh", "dh_params": {"key_length": 1024, "salt": "12345"}}
 ECDH: dict[str, Any] = {"intersect_method": "ecdh", "ecdh_params": {"salt": "12345"}}
 METHODS = {"dh": DH, "ecdh": ECDH}
-
-
-@pytest.fixture
-def harnesses(engine: Engine) -> Iterator[Harnesses]:
-    made = Harnesses(engine)
-    yield made
-    for harness in made:
-        harness.close()
-
-
-@pytest.fixture
-def local(local_engine: LocalEngine) -> Iterator[Harnesses]:
-    # Protocol variants run on the local engine alone; the engine-parametrized tests cover Spark.
-    made = Harnesses(local_engine)
-    yield made
-    for harness in made:
-        harness.close()
 
 
 # ---- the ciphers ---------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""FATE's stepwise feature selection for the hetero linear models (HeteroLR, HeteroLinR, HeteroPoisson)."""
