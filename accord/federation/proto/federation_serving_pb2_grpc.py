@@ -57,7 +57,8 @@ class FederationServingServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PartialScore(self, request, context):
-        """The destination party's partial scores for a list of sample ids, in the order asked.
+        """The destination party's answers for a list of sample ids, in the order asked: partial scores
+        (summed models), or per row a vector of its decisions at its own split nodes (tree models).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
