@@ -8,9 +8,9 @@ encrypted_reveal_in_host never with reveal_every_iter). What Accord does not run
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from accord.components.hetero_lr.common import META_FIELDS
 from accord.components.hetero_lr.params import (
@@ -36,17 +36,30 @@ _REVEALED_OPTIMIZERS = {
 }
 
 
-class _SSHEKnobs:
+class _SSHEKnobs(BaseModel):
     """The fields and checks both SSHE models add to their base (FATE's check(), as pydantic errors)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     kind: ClassVar[str]
+    use_mix_rand: bool = True
+    reveal_strategy: Reveal = "respectively"
+    reveal_every_iter: bool = False
     if TYPE_CHECKING:
         penalty: str | None
         optimizer: str
-        reveal_every_iter: bool
-        reveal_strategy: str
         validation_freqs: Any
         callback_param: Any
+
+    @field_validator("reveal_strategy", mode="before")
+    @classmethod
+    def _lower_reveal(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fate_checks(self) -> Self:
+        self._check_sshe()
+        return self
 
     def _check_sshe(self) -> None:
         penalty = "NONE" if self.penalty is None else self.penalty
@@ -72,19 +85,6 @@ class HeteroSSHELRParam(LogisticParam, ValidationKnobs, _SSHEKnobs):
     optimizer: Literal["sgd", "rmsprop", "adam", "adagrad", "nesterov_momentum_sgd"] = "sgd"
     encrypt_param: EncryptParam = EncryptParam()
     encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam()
-    use_mix_rand: bool = True
-    reveal_strategy: Reveal = "respectively"
-    reveal_every_iter: bool = False
-
-    @field_validator("reveal_strategy", mode="before")
-    @classmethod
-    def _lower_reveal(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _fate_checks(self) -> HeteroSSHELRParam:
-        self._check_sshe()
-        return self
 
 
 class HeteroSSHELinRParam(_GeneralizedParam, _SSHEKnobs):
@@ -93,19 +93,6 @@ class HeteroSSHELinRParam(_GeneralizedParam, _SSHEKnobs):
 
     optimizer: Literal["sgd", "rmsprop", "adam", "adagrad"] = "sgd"
     max_iter: int = Field(default=20, ge=1)
-    use_mix_rand: bool = True
-    reveal_strategy: Reveal = "respectively"
-    reveal_every_iter: bool = False
-
-    @field_validator("reveal_strategy", mode="before")
-    @classmethod
-    def _lower_reveal(cls, value: Any) -> Any:
-        return value.lower() if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _fate_checks(self) -> HeteroSSHELinRParam:
-        self._check_sshe()
-        return self
 
 
 SSHEParam = HeteroSSHELRParam | HeteroSSHELinRParam
