@@ -107,8 +107,9 @@ def run_parallel(task: Callable[..., Result], argument_lists: Sequence[tuple[Any
         return [task(*arguments) for arguments in argument_lists]
     try:
         futures: list[Future[Result]] = [executor.submit(task, *arguments) for arguments in argument_lists]
-    except RuntimeError:
-        # The pool broke earlier, or another thread shut it down in between: finish here.
+    except (RuntimeError, OSError):
+        # The pool broke earlier, or another thread shut it down in between (a worker killed while
+        # the pool starts its replacement closes the pipes submit writes to): finish here.
         _discard(executor)
         return [task(*arguments) for arguments in argument_lists]
     try:
