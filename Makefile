@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,spark]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark,nn]'
 	touch $(STAMP)
 
 # What a site runs on, without the test and lint tools (the demo needs nothing more).
@@ -34,7 +34,7 @@ typecheck: install
 unit: install
 	./scripts/ensure-postgres.sh
 	# A hang (a test server or worker left running) fails the run instead of stalling it.
-	timeout --kill-after=30s 80m $(BIN)/pytest -q
+	timeout --kill-after=30s 80m $(BIN)/pytest -q --durations=40
 
 test: lint typecheck unit
 

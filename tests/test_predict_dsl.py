@@ -56,3 +56,14 @@ def test_unknown_and_empty_lists() -> None:
         generate_predict_dsl(TRAIN, ["reader_0", "hetero_lr_1"])
     with pytest.raises(DeployComponentError, match="cpn-list is empty"):
         generate_predict_dsl(TRAIN, " , ")
+
+
+def test_a_warm_started_component_predicts_with_its_own_model() -> None:
+    # FATE's warm start: hetero_lr_1 trains on from hetero_lr_0's model; deployed, each predicts
+    # with the model it saved, not the one it started from.
+    train = load(LR / "hetero_lr_warm_start_dsl.json")
+    names = [n for n in train["components"] if not n.startswith("evaluation")]
+    predict = generate_predict_dsl(train, names).to_json_dict()
+    for name, component in predict["components"].items():
+        if component["module"] == "HeteroLR":
+            assert component["input"]["model"] == [f"pipeline.{name}.model"]

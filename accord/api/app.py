@@ -24,6 +24,7 @@ from accord.api.deploy import deploy_router
 from accord.api.edge import EdgeMiddleware, EdgePolicy
 from accord.api.flow import FlowServices, flow_router
 from accord.api.grants import grant_router
+from accord.api.lifecycle import lifecycle_router
 from accord.api.models import model_router
 from accord.api.schemas import (
     Envelope,
@@ -300,6 +301,9 @@ def create_app(
     if flow is not None:
         app.include_router(flow_router(flow, _errors(400, 404)))
         app.include_router(tag_router(flow.database, flow.settings, flow.models, _errors(400, 404)))
+        app.include_router(
+            lifecycle_router(flow.settings, flow.database, flow.models, _errors(400, 404, 409))
+        )
     if board is not None:
         app.include_router(board.router())
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from accord.cli.cert import CERT_COMMANDS
+from accord.cli.checkpoint import CHECKPOINT_COMMANDS, migrate
 from accord.cli.component import COMPONENT_COMMANDS
 from accord.cli.data import DATA_COMMANDS
 from accord.cli.demo import DEMO_COMMANDS
@@ -29,11 +30,13 @@ for command in [
     *SERVING_COMMANDS,
     *SUITE_COMMANDS,
     *FLOW_COMMANDS,
+    *CHECKPOINT_COMMANDS,
 ]:
     main.add_command(command)
 for command in [*DEPLOY_COMMANDS, *PUBLISH_COMMANDS]:
     model.add_command(command)
 task.add_command(task_list)
+model.add_command(migrate)
 server.add_command(versions)
 
 __all__ = ["main"]

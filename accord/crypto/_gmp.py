@@ -20,6 +20,13 @@ powmod: Callable[[int, int, int], int] = gmpy2.powmod
 # Both list forms run their loop in C with the GIL released.
 powmod_base_list: Callable[[Sequence[int], int, int], list[int]] = gmpy2.powmod_base_list
 powmod_exp_list: Callable[[int, Sequence[int], int], list[int]] = gmpy2.powmod_exp_list
+
+
+def powmod_pairs(bases: Sequence[int], exponents: Sequence[int], modulus: int) -> list[int]:
+    """``[b_i ** e_i mod modulus]``; a negative exponent inverts its base."""
+    return [powmod(base, exponent, modulus) for base, exponent in zip(bases, exponents, strict=True)]
+
+
 invert: Callable[[int, int], int] = gmpy2.invert
 gcd: Callable[[int, int], int] = gmpy2.gcd
 next_prime: Callable[[int], int] = gmpy2.next_prime

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from accord.crypto import pool, tasks
-from accord.crypto._gmp import ONE, powmod_base_list
+from accord.crypto._gmp import ONE, powmod_base_list, powmod_pairs
 from accord.crypto.codec import pack_ciphertexts, unpack_ciphertexts
 from accord.crypto.keys import PrivateKey, PublicKey, encrypt_integers, rerandomize
 from accord.crypto.multiexp import column_products, estimated_multiplications
@@ -54,6 +54,20 @@ def powers(public_key: PublicKey, ciphertexts: list[int], exponent: int) -> list
         return powmod_base_list(ciphertexts, exponent, public_key.nsquare)
     chunks = [(n, packed, exponent) for n, packed in _chunks(public_key, ciphertexts)]
     return _unpack_all(pool.run_parallel(tasks.power_task, chunks), public_key.ciphertext_bytes)
+
+
+def pairwise_powers(public_key: PublicKey, ciphertexts: list[int], exponents: list[int]) -> list[int]:
+    """Each ciphertext to its own exponent (an elementwise product with plaintexts); negative inverts."""
+    largest = max((abs(e) for e in exponents), default=0)
+    inverting = any(e < 0 for e in exponents)
+    work = len(ciphertexts) * (1.5 * largest.bit_length() + (10 if inverting else 0))
+    if not pool.worth_parallel(work):
+        return powmod_pairs(ciphertexts, exponents, public_key.nsquare)
+    n = int(public_key.n)
+    width = public_key.ciphertext_bytes
+    bounds = pool.chunk_bounds(len(ciphertexts), pool.parallelism())
+    chunks = [(n, pack_ciphertexts(ciphertexts[a:b], width), exponents[a:b]) for a, b in bounds]
+    return _unpack_all(pool.run_parallel(tasks.pairwise_power_task, chunks), width)
 
 
 def decrypt(private_key: PrivateKey, ciphertexts: list[int]) -> list[int]:

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from accord.crypto._gmp import powmod_base_list
+from accord.crypto._gmp import powmod_base_list, powmod_pairs
 from accord.crypto.codec import pack_ciphertexts, unpack_ciphertexts
 from accord.crypto.keys import PrivateKey, PublicKey, encrypt_integers, rerandomize
 from accord.crypto.multiexp import column_products
@@ -47,6 +47,15 @@ def power_task(n: int, packed: bytes, exponent: int) -> bytes:
     width = public_key.ciphertext_bytes
     powers = powmod_base_list(unpack_ciphertexts(packed, width), exponent, public_key.nsquare)
     return pack_ciphertexts(powers, width)
+
+
+def pairwise_power_task(n: int, packed: bytes, exponents: list[int]) -> bytes:
+    """Each ciphertext to its own exponent."""
+    public_key = _public_key(n)
+    width = public_key.ciphertext_bytes
+    return pack_ciphertexts(
+        powmod_pairs(unpack_ciphertexts(packed, width), exponents, public_key.nsquare), width
+    )
 
 
 def decrypt_task(n: int, p: int, q: int, packed: bytes) -> list[int]:

@@ -200,8 +200,7 @@ class EncryptedVector:
         if exponents[0] is None:
             return self * 0.0
         weights = encoded[:, 0].tolist()
-        nsquare = self.public_key.nsquare
-        products = [powmod(c, w, nsquare) for c, w in zip(self.ciphertexts, weights, strict=True)]
+        products = batch.pairwise_powers(self.public_key, self.ciphertexts, weights)
         bound = _checked(self.public_key, self.bound * max(abs(w) for w in weights), "multiplication")
         return EncryptedVector(self.public_key, products, self.exponent + exponents[0], bound)
 

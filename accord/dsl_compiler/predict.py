@@ -88,11 +88,9 @@ def _predict_inputs(name: str, cpn: DslComponent, refs: tuple[InputRef, ...]) ->
         f"pipeline.{ref.component}.{ref.output}" for ref in refs if ref.kind == "model" and not ref.external
     ]
     given += [ref.reference for ref in refs if ref.kind == "model" and ref.external]
-    if given:
-        model = given
-    elif cpn.output.model:
-        model = [f"pipeline.{name}.{cpn.output.model[0]}"]
-    else:
-        model = []
+    # As FATE deploys: a component that outputs a model predicts with its own (a warm-started one
+    # included, whose training input was the model it started from); one that outputs none keeps
+    # the model inputs it trained with.
+    model = [f"pipeline.{name}.{cpn.output.model[0]}"] if cpn.output.model else given
     cache = [ref.reference for ref in refs if ref.kind == "cache"]
     return ComponentInput(data=data, model=model, cache=cache)

@@ -138,6 +138,11 @@ class ModelService:
         self._jobs = jobs
         self._hosts_party = hosts_party
 
+    @property
+    def store(self) -> ModelStore:
+        """The blobs and rows under the versions (``model migrate`` writes new versions there)."""
+        return self._store
+
     # ---- reading ----------------------------------------------------------------------------
 
     def list_models(

@@ -30,6 +30,7 @@ SERVED = frozenset(
         "HeteroFastSecureBoost",
         "HomoSecureBoost",
         "HomoLR",
+        "HomoNN",
     }
 )
 TRANSFORM = "DataTransform"

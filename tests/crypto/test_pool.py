@@ -28,7 +28,10 @@ def test_pool_on_and_off_give_identical_results(keys_1024: KeyPair, rng: np.rand
         scaled = encrypted * 0.3
         product = encrypted.dot(matrix)
         refreshed = encrypted.rerandomized()
-        results[workers] = [private_key.decrypt(v) for v in (encrypted, negated, scaled, product, refreshed)]
+        elementwise = encrypted.multiply(matrix[:, 0])
+        results[workers] = [
+            private_key.decrypt(v) for v in (encrypted, negated, scaled, product, refreshed, elementwise)
+        ]
     assert pool._executor is not None, "the batches above should have started the pool"
     shutdown_pool()
     for serial, parallel in zip(results[1], results[2], strict=True):
@@ -36,6 +39,7 @@ def test_pool_on_and_off_give_identical_results(keys_1024: KeyPair, rng: np.rand
     np.testing.assert_array_equal(results[2][0], d)
     scale = np.abs(matrix).T @ np.abs(d)
     assert np.all(np.abs(results[2][3] - matrix.T @ d) <= 1e-8 * scale)
+    np.testing.assert_allclose(results[2][5], d * matrix[:, 0], rtol=1e-9, atol=1e-12)
 
 
 def test_pooled_ciphertexts_decrypt_in_process(keys_1024: KeyPair, rng: np.random.Generator) -> None:
