@@ -218,7 +218,7 @@ async def test_the_api_answers_promptly_while_a_large_job_compiles(make_site: Si
     app = create_app(running.site.jobs)
     dsl = chain_dsl(["TestSleep"] * 5000)
     # Refused after the whole compile (no implementation installed), so nothing is left running.
-    dsl["components"]["odd"] = {"module": "HeteroNN"}
+    dsl["components"]["odd"] = {"module": "SecureAddExample"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         submit = asyncio.create_task(
             client.post("/v1/job/submit", json={"job_dsl": dsl, "job_runtime_conf": conf()})
