@@ -7,11 +7,21 @@ stepwise without need_stepwise) are validated and kept; asking for their behavio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from accord.errors import ComponentFeatureUnsupported, ComponentParameterError
+
+
+def _whole_or_at_least_ten(value: int) -> int:
+    if value != -1 and value < 10:
+        raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
+    return value
+
+
+# FATE's batch_size: -1 puts the whole data set in one batch; a real batch holds at least 10 rows.
+BatchSize = Annotated[int, AfterValidator(_whole_or_at_least_ten)]
 
 
 class _Section(BaseModel):
@@ -113,7 +123,7 @@ class LogisticParam(_Section):
     tol: float = 1e-4
     alpha: float = 1.0
     optimizer: Literal["sgd", "rmsprop", "adam", "adagrad", "nesterov_momentum_sgd", "sqn"] = "rmsprop"
-    batch_size: int = -1
+    batch_size: BatchSize = -1
     batch_strategy: Literal["full", "random"] = "full"
     shuffle: bool = True
     masked_rate: float = 5
@@ -144,13 +154,6 @@ class LogisticParam(_Section):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch_size(cls, value: int) -> int:
-        if value != -1 and value < 10:
-            raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
-        return value
 
 
 class ValidationKnobs:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accord.components.hetero_lr.params import (
     RUN_CALLBACKS,
+    BatchSize,
     CallbackParam,
     CrossValidationParam,
     EncryptedModeCalculatorParam,
@@ -40,7 +41,7 @@ class _GeneralizedParam(BaseModel, ValidationKnobs):
     penalty: Literal["L1", "L2", "NONE"] | None = "L2"
     tol: float = 1e-4
     alpha: float = 1.0
-    batch_size: int = -1
+    batch_size: BatchSize = -1
     learning_rate: float = Field(default=0.01, gt=0)
     init_param: InitParam = InitParam()
     max_iter: int = Field(default=20, ge=1)
@@ -69,13 +70,6 @@ class _GeneralizedParam(BaseModel, ValidationKnobs):
     @classmethod
     def _lower(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch_size(cls, value: int) -> int:
-        if value != -1 and value < 10:
-            raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
-        return value
 
     @field_validator("validation_freqs")
     @classmethod

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.components.hetero_lr.params import (
+    BatchSize,
     CallbackParam,
     EncryptedModeCalculatorParam,
     EncryptParam,
@@ -42,7 +43,7 @@ class FTLParam(BaseModel):
     config_type: Literal["keras"] = "keras"
     # FATE's batch_size only chunks the forward/backward passes: it sums the batches' weight gradients
     # and steps once per exchange, which is what one full pass computes; so it changes no value here.
-    batch_size: int = -1
+    batch_size: BatchSize = -1
     encrypte_param: EncryptParam = EncryptParam()
     encrypted_mode_calculator_param: EncryptedModeCalculatorParam = EncryptedModeCalculatorParam(
         mode="confusion_opt"
@@ -52,13 +53,6 @@ class FTLParam(BaseModel):
     communication_efficient: bool = False
     local_round: int = Field(default=5, gt=0)
     callback_param: CallbackParam = CallbackParam()
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch_size(cls, value: int) -> int:
-        if value != -1 and value < 10:
-            raise ValueError("must be -1 (the whole data set) or at least 10")
-        return value
 
     def optimizer_define(self) -> dict[str, Any]:
         if isinstance(self.optimizer, str):

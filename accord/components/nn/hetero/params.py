@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from accord.components.hetero_lr.params import (
+    BatchSize,
     CallbackParam,
     CrossValidationParam,
     EncryptedModeCalculatorParam,
@@ -63,7 +64,7 @@ class HeteroNNParam(_Section):
     optimizer: str | dict[str, Any] | None = "SGD"
     loss: dict[str, Any] | str | None = None
     epochs: int = Field(default=100, gt=0)
-    batch_size: int = -1
+    batch_size: BatchSize = -1
     early_stop: Literal["diff"] = "diff"
     tol: float = 1e-5
     seed: int = Field(default=100, gt=0)
@@ -80,13 +81,6 @@ class HeteroNNParam(_Section):
     callback_param: CallbackParam = CallbackParam()
     coae_param: CoAEConfuserParam = CoAEConfuserParam()
     dataset: DatasetParam = DatasetParam()
-
-    @field_validator("batch_size")
-    @classmethod
-    def _batch_size(cls, value: int) -> int:
-        if value != -1 and value < 10:
-            raise ValueError("must be -1 (the whole data set in one batch) or at least 10")
-        return value
 
     @property
     def validation_every(self) -> int | None:
