@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 from temporalio.common import SearchAttributeKey
 
-from accord.federation.commands import ResourceReply
-from accord.identity import Party, TaskReport
+from accord.federation.commands import ResourceReply, ReuseOffer
+from accord.identity import Party, ReuseCandidate, TaskReport
 from accord.status import JobStatus, TaskStatus
 
 # ---- error types the workflows tell apart -------------------------------------------------------
@@ -88,6 +88,16 @@ class TaskFanout(_Frozen):
     parties: tuple[Party, ...]
     # For stops: the status the stopped tasks end with.
     status: TaskStatus = TaskStatus.CANCELED
+    # For starts: the earlier run every party agreed to take the outputs of instead of running.
+    reuse_from: ReuseCandidate | None = None
+
+
+class ReuseProbe(_Frozen):
+    """Ask each party which earlier runs of ``component`` it could reuse for this job's task."""
+
+    job_id: str
+    component: str
+    parties: tuple[Party, ...]
 
 
 class JobStatusFanout(_Frozen):
@@ -133,6 +143,8 @@ class RunTask(_Frozen):
     task_version: int
     initiator: Party
     push: bool
+    # Take this earlier run's outputs instead of running the component (every party agreed to).
+    reuse_from: ReuseCandidate | None = None
 
 
 class ReportTask(_Frozen):
@@ -190,6 +202,11 @@ async def query_task_status(query: StatusQuery, source: Party) -> list[TaskRepor
     raise NotImplementedError
 
 
+@activity.defn(name="probe_reuse")
+async def probe_reuse(probe: ReuseProbe, source: Party) -> list[ReuseOffer]:
+    raise NotImplementedError
+
+
 @activity.defn(name="enqueue_job")
 async def enqueue_job(request: Enqueue) -> None:
     raise NotImplementedError
@@ -219,6 +236,7 @@ DECLARED = (
     update_job_status,
     deliver_job_end,
     query_task_status,
+    probe_reuse,
     enqueue_job,
     search_attributes_ready,
     run_task,

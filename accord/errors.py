@@ -337,6 +337,15 @@ class JobNotSuccessful(OperatingError):
     code = 10306
 
 
+class ReuseUnavailable(OperatingError):
+    """A task was to take an earlier run's outputs, and they are gone or no longer what was recorded.
+
+    The task fails with it; the job runs the task again without reuse.
+    """
+
+    code = 10307
+
+
 # ---- permission (108xx) ---------------------------------------------------------------------
 
 

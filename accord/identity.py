@@ -48,6 +48,23 @@ class TaskReport(BaseModel):
     lost: bool = False
 
 
+class ReuseCandidate(BaseModel):
+    """An earlier successful run of a task whose outputs a new task may take instead of running.
+
+    Named by the job and component it ran as there (the new job may name the component otherwise) and
+    the task version whose outputs are kept.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job_id: str
+    component: str
+    task_version: int = Field(ge=0)
+
+    def __str__(self) -> str:
+        return f"job {self.job_id}, component {self.component}, version {self.task_version}"
+
+
 def new_job_id(now: datetime | None = None) -> str:
     """A job id in FATE's form: the time to the microsecond, then a per-process counter."""
     moment = now or datetime.now(UTC)

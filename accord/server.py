@@ -17,6 +17,7 @@ from accord.federation.client import FederationClient
 from accord.federation.dataplane import DataPlaneServicer
 from accord.federation.server import FederationServer
 from accord.federation.tls import TlsMaterial
+from accord.metrics import ProcessMetrics, metrics_directory, site_registry
 from accord.model_store import ArchiveSigning, ModelService
 from accord.persistence import (
     Database,
@@ -59,6 +60,8 @@ class Site:
     models: ModelService
     serving: ServingService
     grants: TableGrantRepository
+    # This process's counters (federation calls of deploys), exported on /metrics with the workers'.
+    process_metrics: ProcessMetrics | None = None
 
     async def stop(self) -> None:
         await self.federation.stop(grace=1.0)
@@ -75,6 +78,7 @@ async def start_site(
     registry: ComponentRegistry | None = None,
     history_limit: int = 8000,
     tracer_provider: TracerProvider | None = None,
+    process_metrics: ProcessMetrics | None = None,
 ) -> Site:
     database = Database.from_settings(settings)
     database.migrate()
@@ -88,7 +92,7 @@ async def start_site(
     components = registry or ComponentRegistry.discover(settings.component_modules)
     jobs, tasks = stores.jobs, stores.tasks
     model_records, models = stores.model_records, stores.models
-    control = SiteControl(settings, client, jobs, tasks, resources, models)
+    control = SiteControl(settings, client, jobs, tasks, resources, models, reuse=stores.reuse)
     tls = TlsMaterial.from_settings(settings)
     data_plane = DataPlaneServicer(
         stores.mailbox,
@@ -125,7 +129,7 @@ async def start_site(
         models,
     )
     # The server's own client: deploy reaches every party of a model over the federation.
-    peers = federation_client(settings)
+    peers = federation_client(settings, meter=process_metrics)
     deployment = ModelDeployment(jobs, models, model_records, peers)
     service = JobService(
         settings,
@@ -154,6 +158,7 @@ async def start_site(
         ),
         serving,
         stores.grants,
+        process_metrics,
     )
 
 
@@ -204,8 +209,10 @@ async def run_server(settings: Settings) -> None:
     sessions = BoardSessions() if settings.http_auth else None
     edge = edge_policy(settings, sessions=sessions)
     tracing = configure_tracing(settings, "accord-server")
-    site = await start_site(settings)
+    process_metrics = ProcessMetrics.for_site(settings.home, "server")
+    site = await start_site(settings, process_metrics=process_metrics)
     board = site_board(site, sessions)
+    metrics = site_registry(site.database, directory=metrics_directory(settings.home), own=process_metrics)
     config = uvicorn.Config(
         create_app(
             site.jobs,
@@ -219,6 +226,7 @@ async def run_server(settings: Settings) -> None:
             upload_roots=settings.upload_roots,
             board=board,
             flow=FlowServices.of(site),
+            metrics=metrics,
         ),
         host=settings.http_host,
         port=settings.http_port,
@@ -250,7 +258,9 @@ async def run_server(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("HTTP API on %s, federation on %s", settings.http_address, site.federation.address)
+    beating = asyncio.create_task(process_metrics.run(stop))
     await stop.wait()
+    await beating
     await inference.stop(grace=1.0)
     board.close()  # open boards' event streams end, so the shutdown does not wait for them
     await http.shutdown()

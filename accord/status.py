@@ -1,6 +1,8 @@
 """Job and task statuses with FATE-Flow's names and explicit transition tables.
 
-A rerun moves an ended job or task back to ``waiting``; nothing else leaves an end status.
+A rerun moves an ended job or task back to ``waiting``; nothing else leaves an end status. ``paused``
+is Accord's own job status (FATE-Flow has none): a paused job holds no cores and no queue slot, and
+resuming it puts it back in the queue as ``waiting``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class JobStatus(_Status):
     WAITING = "waiting"
     READY = "ready"
     RUNNING = "running"
+    PAUSED = "paused"
     CANCELED = "canceled"
     TIMEOUT = "timeout"
     FAILED = "failed"
@@ -54,9 +57,11 @@ class TaskStatus(_Status):
 
 _J = JobStatus
 _JOB_RULES: Mapping[_Status, frozenset[_Status]] = {
-    _J.WAITING: frozenset({_J.READY, _J.RUNNING, _J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS}),
-    _J.READY: frozenset({_J.WAITING, _J.RUNNING, _J.CANCELED, _J.TIMEOUT, _J.FAILED}),
-    _J.RUNNING: frozenset({_J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS}),
+    _J.WAITING: frozenset({_J.READY, _J.RUNNING, _J.PAUSED, _J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS}),
+    _J.READY: frozenset({_J.WAITING, _J.RUNNING, _J.PAUSED, _J.CANCELED, _J.TIMEOUT, _J.FAILED}),
+    _J.RUNNING: frozenset({_J.PAUSED, _J.CANCELED, _J.TIMEOUT, _J.FAILED, _J.SUCCESS}),
+    # Resumed, it waits in the queue again; stopped or failed while paused, it ends.
+    _J.PAUSED: frozenset({_J.WAITING, _J.RUNNING, _J.CANCELED, _J.TIMEOUT, _J.FAILED}),
     _J.CANCELED: frozenset({_J.WAITING}),
     _J.TIMEOUT: frozenset({_J.FAILED, _J.SUCCESS, _J.WAITING}),
     _J.FAILED: frozenset({_J.WAITING}),

@@ -18,6 +18,7 @@ from accord.activities.tasks import ServiceParts, TaskActivities
 from accord.components import ComponentRegistry
 from accord.crypto.pool import set_parallelism
 from accord.federation.client import FederationClient
+from accord.metrics import ProcessMetrics
 from accord.persistence import (
     Database,
 )
@@ -81,6 +82,7 @@ def build_worker(deps: WorkerDeps) -> Worker:
         registry=deps.registry,
         client=deps.federation,
         services=service_parts(deps.settings, stores),
+        reuse=stores.reuse,
     )
     queue = QueueActivities(deps.temporal, deps.settings.task_queue)
     return Worker(
@@ -95,6 +97,7 @@ def build_worker(deps: WorkerDeps) -> Worker:
             federation.stop_tasks,
             federation.update_job_status,
             federation.query_task_status,
+            federation.probe_reuse,
             federation.deliver_job_end,
             tasks.run_task,
             tasks.report_task,
@@ -117,12 +120,14 @@ async def run_worker(settings: Settings) -> None:
     tracing = configure_tracing(settings, "accord-worker")
     database = Database.from_settings(settings)
     database.migrate()
+    # Federation calls and Paillier operations of this worker, for the server's /metrics.
+    metrics = ProcessMetrics.for_site(settings.home, "worker")
     deps = WorkerDeps(
         settings=settings,
         temporal=await connect(settings),
         database=database,
         registry=ComponentRegistry.discover(settings.component_modules),
-        federation=federation_client(settings),
+        federation=federation_client(settings, meter=metrics),
     )
     worker = build_worker(deps)
     stop = asyncio.Event()
@@ -135,11 +140,15 @@ async def run_worker(settings: Settings) -> None:
         ready.write_text("ready\n")
         log.info("worker polling task queue %s", settings.task_queue)
         reconciling = asyncio.create_task(build_reconciler(deps).run(stop))
-        await stop.wait()
+        # The snapshot it writes every few seconds is also this worker's heartbeat on /metrics.
+        beating = asyncio.create_task(metrics.run(stop))
+        with metrics.counting_paillier():
+            await stop.wait()
         # Every step of a pass is idempotent: one cut short here is completed by the next worker's.
         reconciling.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reconciling
+        await beating
     with contextlib.suppress(FileNotFoundError):
         ready.unlink()
     await deps.federation.close()

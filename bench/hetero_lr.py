@@ -17,12 +17,14 @@ Run: ``.venv/bin/python bench/hetero_lr.py [--credit-iters 3] [--json]``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +33,41 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from accord.settings import Settings  # noqa: E402
 from accord.standalone.stack import Stack  # noqa: E402
 from tests.support import local_credential, loopback_settings  # noqa: E402
 
 EXAMPLES = ROOT.parent / "shared" / "fate" / "examples"
 LR = EXAMPLES / "dsl" / "v2" / "hetero_logistic_regression"
 GUEST, HOST = 9999, 10000
+
+
+@contextlib.contextmanager
+def example_site(*tables: str) -> Iterator[tuple[httpx.Client, Settings]]:
+    """A real standalone site in a temporary home with FATE's example ``tables`` uploaded; its client.
+
+    The site reads FATE's example files itself: they lie under its upload_roots.
+    """
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
+        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
+        stack = Stack(settings)
+        stack.up()
+        try:
+            with httpx.Client(
+                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
+            ) as http:
+                for name in tables:
+                    upload(http, name)
+                yield http, settings
+        finally:
+            stack.down()
+
+
+def print_figures(figures: dict[str, float], targets: dict[str, str], width: int = 32) -> None:
+    print(f"{'metric':<{width}} {'value':>10}   target")
+    for key, value in figures.items():
+        print(f"{key:<{width}} {value:>10.3f}   {targets.get(key, '')}")
 
 
 def call(http: httpx.Client, path: str, body: dict[str, Any]) -> Any:
@@ -126,37 +157,21 @@ def main() -> None:
     parser.add_argument("--credit-iters", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        # The site reads FATE's example files itself: they lie under its upload_roots.
-        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
-        stack = Stack(settings)
-        stack.up()
-        try:
-            with httpx.Client(
-                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
-            ) as http:
-                for name in ("breast_hetero_guest", "breast_hetero_host"):
-                    upload(http, name)
-                job_id, wall = breast(http, 10)
-                quality = evaluation(http, job_id)
-                figures = {"breast_wall_s": wall, "breast_auc": quality["auc"], "breast_ks": quality["ks"]}
-                figures.update({f"breast_{name}_s": s for name, s in task_seconds(http, job_id).items()})
-                job_id, wall = breast(http, None)
-                quality = evaluation(http, job_id)
-                figures.update(example_wall_s=wall, example_auc=quality["auc"], example_ks=quality["ks"])
-                for name in ("default_credit_hetero_guest", "default_credit_hetero_host"):
-                    upload(http, name)
-                figures.update(credit(http, args.credit_iters))
-        finally:
-            stack.down()
+    with example_site("breast_hetero_guest", "breast_hetero_host") as (http, _):
+        job_id, wall = breast(http, 10)
+        quality = evaluation(http, job_id)
+        figures = {"breast_wall_s": wall, "breast_auc": quality["auc"], "breast_ks": quality["ks"]}
+        figures.update({f"breast_{name}_s": s for name, s in task_seconds(http, job_id).items()})
+        job_id, wall = breast(http, None)
+        quality = evaluation(http, job_id)
+        figures.update(example_wall_s=wall, example_auc=quality["auc"], example_ks=quality["ks"])
+        for name in ("default_credit_hetero_guest", "default_credit_hetero_host"):
+            upload(http, name)
+        figures.update(credit(http, args.credit_iters))
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    targets = {"breast_wall_s": "< 10", "example_auc": ">= sklearn - 0.01 (0.987)"}
-    print(f"{'metric':<32} {'value':>10}   target")
-    for key, value in figures.items():
-        print(f"{key:<32} {value:>10.3f}   {targets.get(key, '')}")
+    print_figures(figures, {"breast_wall_s": "< 10", "example_auc": ">= sklearn - 0.01 (0.987)"})
 
 
 if __name__ == "__main__":

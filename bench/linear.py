@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,9 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from accord.components.hetero_lr.params import HeteroLRParam  # noqa: E402
 from accord.crypto import generate_keypair, set_parallelism, start_pool  # noqa: E402
-from accord.standalone.stack import Stack  # noqa: E402
-from bench.hetero_lr import EXAMPLES, GUEST, HOST, submit, task_seconds, upload  # noqa: E402
-from tests.support import local_credential, loopback_settings  # noqa: E402
+from bench.hetero_lr import GUEST, HOST, example_site, submit, task_seconds  # noqa: E402
 
 ROWS, GUEST_FEATURES, HOST_FEATURES, KEY_LENGTH = 30000, 13, 10, 1024
 SPARK_RUN = {"num-executors": 1, "executor-cores": 2, "spark.ui.enabled": "false"}
@@ -159,26 +154,14 @@ def main() -> None:
     args = parser.parse_args()
     models = [name.strip() for name in args.models.split(",") if name.strip()]
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     floors = {model: crypto_floor(model, cores=2) for model in models}
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
-        stack = Stack(settings)
-        stack.up()
-        try:
-            with httpx.Client(
-                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
-            ) as http:
-                for name in ("default_credit_hetero_guest", "default_credit_hetero_host"):
-                    upload(http, name)
-                for model in models:
-                    for engine in engines:
-                        job_id, _ = submit(http, *job(model, engine, args.iterations))
-                        epoch = task_seconds(http, job_id)[COMPONENT] / args.iterations
-                        rows.append({"model": MODELS[model][0], "engine": engine, "epoch_s": epoch})
-        finally:
-            stack.down()
+    with example_site("default_credit_hetero_guest", "default_credit_hetero_host") as (http, _):
+        for model in models:
+            for engine in engines:
+                job_id, _ = submit(http, *job(model, engine, args.iterations))
+                epoch = task_seconds(http, job_id)[COMPONENT] / args.iterations
+                rows.append({"model": MODELS[model][0], "engine": engine, "epoch_s": epoch})
     floors = {model: min(floors[model], crypto_floor(model, cores=2)) for model in models}
     by_module = {MODELS[model][0]: floors[model] for model in models}
     for row in rows:

@@ -27,23 +27,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from accord.crypto import EncryptedVector, generate_keypair, set_parallelism, start_pool  # noqa: E402
-from accord.standalone.stack import Stack  # noqa: E402
-from bench.hetero_lr import EXAMPLES, GUEST, HOST, submit, task_seconds, upload  # noqa: E402
-from tests.support import local_credential, loopback_settings  # noqa: E402
+from bench.hetero_lr import GUEST, HOST, example_site, submit, task_seconds, upload  # noqa: E402
 
 ROWS, GUEST_FEATURES, HOST_FEATURES, HIDDEN, KEY_LENGTH = 30000, 13, 10, 4, 1024
 SECOND_HOST = HOST + 1
@@ -198,27 +193,17 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     models = [name.strip() for name in args.models.split(",") if name.strip()]
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     floor = crypto_floor(cores=2) if "hetero" in models else None
     rows: list[dict[str, Any]] = []
     jobs = {"homo": ("HomoNN", homo_job), "hetero": ("HeteroNN", hetero_job)}
-    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
-        stack = Stack(settings)
-        stack.up()
-        try:
-            with httpx.Client(
-                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
-            ) as http:
-                for model in models:
-                    for table in TABLES[model]:
-                        upload(http, table)
-                    module, make = jobs[model]
-                    job_id, _ = submit(http, *make(args.epochs))
-                    epoch = task_seconds(http, job_id)[COMPONENT] / args.epochs
-                    rows.append({"model": module, "epoch_s": epoch})
-        finally:
-            stack.down()
+    with example_site() as (http, _):
+        for model in models:
+            for table in TABLES[model]:
+                upload(http, table)
+            module, make = jobs[model]
+            job_id, _ = submit(http, *make(args.epochs))
+            epoch = task_seconds(http, job_id)[COMPONENT] / args.epochs
+            rows.append({"model": module, "epoch_s": epoch})
     if floor is not None:
         floor = min(floor, crypto_floor(cores=2))
     for row in rows:

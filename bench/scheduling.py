@@ -9,7 +9,11 @@ home, then measures
 
 Figures depend on what else the machine is doing; measure on a quiet machine.
 
-Run: ``.venv/bin/python bench/scheduling.py [--stages 30] [--jobs 50] [--json]``.
+With ``--no-reuse`` the jobs turn reuse off (``job_parameters.common.reuse: false``), so the job does not
+ask its parties for earlier runs of each component before starting it: the difference is that probe's
+cost per stage.
+
+Run: ``.venv/bin/python bench/scheduling.py [--stages 30] [--jobs 50] [--no-reuse] [--json]``.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def chain(stages: int) -> dict[str, Any]:
     return {"components": components}
 
 
-CONF = {
+CONF: dict[str, Any] = {
     "dsl_version": 2,
     "initiator": {"role": "guest", "party_id": 9999},
     "role": {"guest": [9999], "host": [10000]},
@@ -115,8 +119,11 @@ def main() -> None:
     parser.add_argument("--stages", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-reuse", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.no_reuse:
+        CONF["job_parameters"]["common"]["reuse"] = False
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
         settings = loopback_settings(

@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -41,9 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from accord.components.boosting.hetero.packing import Packing  # noqa: E402
 from accord.crypto import batch, histogram, paillier, set_parallelism, start_pool  # noqa: E402
-from accord.standalone.stack import Stack  # noqa: E402
-from bench.hetero_lr import EXAMPLES, GUEST, call, submit, task_seconds, upload  # noqa: E402
-from tests.support import local_credential, loopback_settings  # noqa: E402
+from bench.hetero_lr import EXAMPLES, GUEST, call, example_site, submit, task_seconds  # noqa: E402
 
 SBT = EXAMPLES / "dsl" / "v2" / "hetero_secureboost"
 COMPONENT = "hetero_secure_boost_0"
@@ -127,28 +123,17 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     figures: dict[str, dict[str, float]] = {}
     floor_before = crypto_floor(cores=2)
-    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
-        stack = Stack(settings)
-        stack.up()
-        try:
-            with httpx.Client(
-                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
-            ) as http:
-                for name in (
-                    "breast_hetero_guest",
-                    "breast_hetero_host",
-                    "default_credit_hetero_guest",
-                    "default_credit_hetero_host",
-                ):
-                    upload(http, name)
-                for engine in engines:
-                    figures[engine] = {**breast(http, engine), **credit(http, engine)}
-        finally:
-            stack.down()
+    tables = (
+        "breast_hetero_guest",
+        "breast_hetero_host",
+        "default_credit_hetero_guest",
+        "default_credit_hetero_host",
+    )
+    with example_site(*tables) as (http, _):
+        for engine in engines:
+            figures[engine] = {**breast(http, engine), **credit(http, engine)}
     floor = min(floor_before, crypto_floor(cores=2))
     for row in figures.values():
         row["credit_floor_s"] = floor

@@ -24,10 +24,8 @@ import argparse
 import asyncio
 import csv
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,11 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from accord.serving import InferenceClient  # noqa: E402
-from accord.standalone.stack import Stack  # noqa: E402
-from bench.hetero_lr import EXAMPLES, breast, call, submit, upload  # noqa: E402
+from bench.hetero_lr import EXAMPLES, breast, call, example_site, submit  # noqa: E402
 from bench.secureboost import COMPONENT as SBT_COMPONENT  # noqa: E402
 from bench.secureboost import SBT  # noqa: E402
-from tests.support import local_credential, loopback_settings  # noqa: E402
 
 SERVICE_ID = "breast"
 SBT_SERVICE_ID = "breast_sbt"
@@ -158,33 +154,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
-        # The site reads FATE's example files itself: they lie under its upload_roots.
-        settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
-        stack = Stack(settings)
-        stack.up()
-        try:
-            with httpx.Client(
-                base_url=settings.http_address, timeout=120, headers=local_credential(settings)
-            ) as http:
-                for name in ("breast_hetero_guest", "breast_hetero_host"):
-                    upload(http, name)
-                job_id, _ = breast(http, 10)
-                model_id = call(http, "/v1/job/query", {"job_id": job_id})["data"][0]["f_model_id"]
-                model = {"model_id": model_id, "model_version": job_id}
-                call(http, "/v1/model/load", model)
-                call(http, "/v1/model/bind", {"service_id": SERVICE_ID, **model})
-                sbt = {"model_id": "", "model_version": train_sbt(http)}
-                sbt["model_id"] = call(http, "/v1/job/query", {"job_id": sbt["model_version"]})["data"][0][
-                    "f_model_id"
-                ]
-                call(http, "/v1/model/load", sbt)
-                call(http, "/v1/model/bind", {"service_id": SBT_SERVICE_ID, **sbt})
-            address = f"{settings.serving_host}:{settings.serving_port}"
-            figures = asyncio.run(measure(address, args.requests, args.rate, args.concurrency))
-        finally:
-            stack.down()
+    with example_site("breast_hetero_guest", "breast_hetero_host") as (http, settings):
+        job_id, _ = breast(http, 10)
+        model_id = call(http, "/v1/job/query", {"job_id": job_id})["data"][0]["f_model_id"]
+        model = {"model_id": model_id, "model_version": job_id}
+        call(http, "/v1/model/load", model)
+        call(http, "/v1/model/bind", {"service_id": SERVICE_ID, **model})
+        sbt = {"model_id": "", "model_version": train_sbt(http)}
+        sbt["model_id"] = call(http, "/v1/job/query", {"job_id": sbt["model_version"]})["data"][0][
+            "f_model_id"
+        ]
+        call(http, "/v1/model/load", sbt)
+        call(http, "/v1/model/bind", {"service_id": SBT_SERVICE_ID, **sbt})
+        address = f"{settings.serving_host}:{settings.serving_port}"
+        figures = asyncio.run(measure(address, args.requests, args.rate, args.concurrency))
     if args.json:
         print(json.dumps(figures, indent=2))
         return

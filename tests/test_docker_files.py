@@ -7,6 +7,7 @@ compose file and docker/README.md run.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -35,8 +36,14 @@ def compose() -> dict[str, Any]:
 
 
 def services() -> dict[str, dict[str, Any]]:
+    """The sites' services; the optional ones of a profile (metrics) are checked on their own."""
     found: dict[str, dict[str, Any]] = compose()["services"]
-    return found
+    return {name: service for name, service in found.items() if not service.get("profiles")}
+
+
+def profile_services(profile: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = compose()["services"]
+    return {name: service for name, service in found.items() if profile in service.get("profiles", [])}
 
 
 def mounts(service: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -285,6 +292,7 @@ CLI_USES = [
     (("init",), ("--server", "--app-key", "--app-secret")),
     (("data", "upload"), ("-c", "--drop")),
     (("job", "submit"), ("-d", "-c", "--wait")),
+    (("metrics", "relay"), ("--listen", "--server")),
 ]
 
 
@@ -305,3 +313,52 @@ def test_compose_commands_are_cli_commands() -> None:
     for name, service in services().items():
         if name.startswith("accord-"):
             assert service["command"][0] in main.commands, name
+
+
+# ---- the optional metrics profile ---------------------------------------------------------------
+
+
+def test_metrics_profile_scrapes_each_site_through_its_relay() -> None:
+    found = profile_services("metrics")
+    assert set(found) == {"prometheus", "grafana", *(f"metrics-relay-{party}" for party in PARTIES)}
+    prometheus_yml = yaml.safe_load((DOCKER / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    targets = {
+        t for job in prometheus_yml["scrape_configs"] for c in job["static_configs"] for t in c["targets"]
+    }
+    assert all(job["metrics_path"] == "/metrics" for job in prometheus_yml["scrape_configs"])
+    for party in PARTIES:
+        relay = found[f"metrics-relay-{party}"]
+        assert relay["command"][:2] == ["metrics", "relay"]
+        listen = relay["command"][relay["command"].index("--listen") + 1]
+        assert f"metrics-relay-{party}:{listen.rsplit(':', 1)[1]}" in targets
+        # On its own site's network, to reach the server; never on the federation network.
+        assert set(relay["networks"]) == {f"site-{party}", "metrics"}
+        server = relay["environment"]["ACCORD_SERVER"]
+        assert server == f"http://accord-server-{party}:{HTTP_PORT}"
+        site = load_site(party)
+        key = relay["environment"]["ACCORD_APP_KEY"]
+        assert site.app_credentials[key] == relay["environment"]["ACCORD_APP_SECRET"]
+    # Prometheus and Grafana see the relays only, never a site's database or Temporal.
+    assert set(found["prometheus"]["networks"]) == {"metrics"}
+    assert set(found["grafana"]["networks"]) == {"metrics"}
+    source, read_only = mount_at(found["prometheus"], "/etc/prometheus/prometheus.yml")
+    assert (DOCKER / source).resolve() == DOCKER / "prometheus" / "prometheus.yml" and read_only
+
+
+def test_grafana_dashboard_queries_exported_metrics() -> None:
+    dashboard = json.loads((DOCKER / "grafana" / "accord-dashboard.json").read_text(encoding="utf-8"))
+    exprs = " ".join(t["expr"] for panel in dashboard["panels"] for t in panel["targets"])
+    for name in (
+        "accord_jobs",
+        "accord_queue_jobs",
+        "accord_queue_wait_seconds_bucket",
+        "accord_task_duration_seconds_bucket",
+        "accord_federation_calls_total",
+        "accord_federation_bytes_total",
+        "accord_paillier_operations_total",
+        "accord_process_up",
+    ):
+        assert name in exprs, name
+    grafana = profile_services("metrics")["grafana"]
+    source, _ = mount_at(grafana, "/var/lib/grafana/dashboards/accord-dashboard.json")
+    assert (DOCKER / source).resolve() == DOCKER / "grafana" / "accord-dashboard.json"

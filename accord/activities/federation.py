@@ -15,6 +15,7 @@ from accord.contracts import (
     JobParties,
     JobStatusFanout,
     ResourceClaims,
+    ReuseProbe,
     StatusQuery,
     TaskFanout,
 )
@@ -24,9 +25,11 @@ from accord.federation.client import FederationClient
 from accord.federation.commands import (
     ApplyResource,
     CreateJob,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StopTask,
     UpdateJobStatus,
@@ -177,6 +180,7 @@ class FederationActivities:
                     component=fanout.component,
                     task_id=task_id(fanout.job_id, fanout.component),
                     task_version=fanout.task_version,
+                    reuse_from=fanout.reuse_from,
                 ),
                 source=source,
                 request_id=command_request_id(p),
@@ -253,3 +257,28 @@ class FederationActivities:
             ),
         )
         return [report for reply in replies for report in reply.tasks]
+
+    @activity.defn(name="probe_reuse")
+    @coded_errors
+    async def probe_reuse(self, probe: ReuseProbe, source: Party) -> list[ReuseOffer]:
+        """Every party's offer, in the probe's order; a party that cannot answer offers nothing.
+
+        Reuse is an optimisation: a party away, or refusing, only means the task runs.
+        """
+        budget = _party_budget_s()
+
+        async def offer(party: Party) -> ReuseOffer:
+            try:
+                return await asyncio.wait_for(
+                    self._client.probe_reuse(
+                        ProbeReuse(job_id=probe.job_id, party=party, component=probe.component),
+                        source=source,
+                        request_id=command_request_id(party),
+                    ),
+                    timeout=budget,
+                )
+            except (AccordError, TimeoutError) as error:
+                log.warning("reuse probe of %s for %s failed: %s", party, probe.component, error)
+                return ReuseOffer(party=party)
+
+        return list(await asyncio.gather(*(offer(p) for p in probe.parties)))

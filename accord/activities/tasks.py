@@ -15,13 +15,14 @@ from collections.abc import Awaitable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from accord.activities.edge import coded_errors
 from accord.activities.federation import command_request_id
+from accord.activities.reuse import TaskReuse
 from accord.activities.services import (
     FederatedExchange,
     ProgressRecorder,
@@ -30,7 +31,7 @@ from accord.activities.services import (
     StoredModels,
 )
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
-from accord.components.sdk import ComponentBase, layout
+from accord.components.sdk import layout
 from accord.components.sdk.services import EngineSource, TaskServices
 from accord.contracts import COMPONENT_FAILURE, RUN_LOST, ReportTask, RunTask
 from accord.dsl_compiler.plan import JobPlan
@@ -48,6 +49,7 @@ from accord.persistence import (
     TaskRepository,
 )
 from accord.site.joblog import TASK_ERRORS, JobLog, TaskLogRouter
+from accord.site.reuse import ReuseService
 from accord.status import TaskStatus
 from accord.storage import TableStore
 
@@ -86,6 +88,12 @@ async def _heartbeating(work: Awaitable[None]) -> None:
         if done:
             return future.result()
         activity.heartbeat()
+
+
+class Runnable(Protocol):
+    """A component, or an adoption of an earlier run's outputs in its place."""
+
+    def run(self, ctx: TaskContext) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -149,8 +157,10 @@ class TaskActivities:
         client: FederationClient,
         services: ServiceParts | None = None,
         max_components: int = 64,
+        reuse: ReuseService | None = None,
     ) -> None:
         self._home = home
+        self._reuse = TaskReuse(reuse)
         self._logs = JobLog(home)
         self._router = TaskLogRouter.install()
         self._parts = services
@@ -234,7 +244,16 @@ class TaskActivities:
         key = TaskKey(task.job_id, task.component, task.task_version, task.party.role, task.party.party_id)
         recorder = ProgressRecorder(self._tasks, key)
         ctx.on_progress = recorder
-        component = self._registry.create(module)
+        component: Runnable
+        if task.reuse_from is None:
+            component = self._registry.create(module)
+            fingerprint = (
+                await self._reuse.fingerprint(plan, key) if getattr(component, "reusable", True) else None
+            )
+        else:
+            component = self._reuse.adoption(plan, key, task.reuse_from)
+            # The adoption marks the task's row, which the "running" record may be creating.
+            await started
         # A thread of our own per component: components of one job wait on each other over the data
         # plane, so queueing them behind each other in a small shared pool could deadlock a job.
         running = asyncio.get_running_loop().run_in_executor(
@@ -268,13 +287,13 @@ class TaskActivities:
             message = capped_error(f"{module} failed: {type(exc).__name__}{code}: {exc}", where)
             await _heartbeating(self._report(task, TaskStatus.FAILED, message, after=started))
             raise ApplicationError(message, type=COMPONENT_FAILURE, non_retryable=True) from exc
+        if task.reuse_from is None:
+            await _heartbeating(self._reuse.record(plan, key, fingerprint))
         # A slow report (the initiator's site briefly away) must not look like a dead worker, or
         # Temporal would run the finished component again.
         await _heartbeating(self._report(task, TaskStatus.SUCCESS, after=started))
 
-    def _run(
-        self, component: ComponentBase[Any], ctx: TaskContext, task: RunTask, recorder: ProgressRecorder
-    ) -> None:
+    def _run(self, component: Runnable, ctx: TaskContext, task: RunTask, recorder: ProgressRecorder) -> None:
         folder = self._logs.task_dir(task.job_id, task.party.role, task.party.party_id, task.component)
         # Everything this thread logs while the component runs goes to the task's own log too.
         with self._router.capture(folder):

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CollectorRegistry
 from starlette.exceptions import HTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -50,6 +51,7 @@ from accord.api.tracking import tracking_router
 from accord.board.docs import install_docs
 from accord.board.router import Board
 from accord.errors import AccordError, JsonSyntaxError, RecordNotFound, RetCode, http_status
+from accord.metrics import metrics_router
 from accord.model_store import ModelService
 from accord.persistence import TableGrantRepository
 from accord.serving import ServingService
@@ -176,6 +178,7 @@ def create_app(
     upload_roots: Sequence[Path] = (),
     board: Board | None = None,
     flow: FlowServices | None = None,
+    metrics: CollectorRegistry | None = None,
 ) -> FastAPI:
     """The API behind :mod:`accord.api.edge`'s checks (``edge``; by default only its size limits).
 
@@ -235,6 +238,18 @@ def create_app(
         """Stop a waiting or running job; it ends as canceled on every party."""
         await jobs.stop(body.job_id)
         return Envelope(retmsg="stopping the job", jobId=body.job_id)
+
+    @app.post("/v1/job/pause", responses=_errors(400, 404, 409))
+    async def pause(body: JobIdBody) -> Envelope[None]:
+        """Pause a job: running tasks finish, none starts; then its cores and queue slot are given back."""
+        await jobs.pause(body.job_id)
+        return Envelope(retmsg="pausing the job", jobId=body.job_id)
+
+    @app.post("/v1/job/resume", responses=_errors(400, 404, 409))
+    async def resume(body: JobIdBody) -> Envelope[None]:
+        """Resume a paused job: it waits in the queue again, then carries on where it stopped."""
+        await jobs.resume(body.job_id)
+        return Envelope(retmsg="resuming the job", jobId=body.job_id)
 
     @app.post("/v1/job/rerun", responses=_errors(400, 404, 409))
     async def rerun(body: RerunBody) -> Envelope[None]:
@@ -306,4 +321,7 @@ def create_app(
         )
     if board is not None:
         app.include_router(board.router())
+    if metrics is not None:
+        # Behind the edge like the rest: the local credential standalone, a signature in cluster mode.
+        app.include_router(metrics_router(metrics))
     return app

@@ -245,6 +245,11 @@ class TaskRow(BaseModel):
     f_progress_note: str = Field(
         default="", description="what the task last said with its progress, e.g. the loss"
     )
+    f_reused_from: str | None = Field(
+        default=None,
+        description="the earlier run whose outputs the task took instead of running "
+        "(job X, component Y, version V)",
+    )
 
     @classmethod
     def of(cls, record: TaskRecord) -> TaskRow:
@@ -268,6 +273,7 @@ class TaskRow(BaseModel):
             f_progress_done=record.progress_done,
             f_progress_total=record.progress_total,
             f_progress_note=record.progress_note,
+            f_reused_from=record.reused_from,
         )
 
 

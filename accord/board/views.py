@@ -115,7 +115,7 @@ class BoardViews:
         return view
 
     def component_states(self, tasks: list[TaskRecord], view: JobView | None) -> dict[str, dict[str, Any]]:
-        """Each component's latest version: combined status, status per party, error."""
+        """Each component's latest version: combined status, status per party, error, earlier run reused."""
         latest: dict[str, int] = {}
         for task in tasks:
             name = task.key.component_name
@@ -128,6 +128,7 @@ class BoardViews:
                 "status": combined_status([t.party_status for t in mine]).value,
                 "party_status": {party_key(t.key.role, t.key.party_id): t.party_status.value for t in mine},
                 "error": "",
+                "reused_from": next((t.reused_from for t in mine if t.reused_from), ""),
             }
         if view is not None:
             for name, seen in view.components.items():
@@ -135,6 +136,7 @@ class BoardViews:
                     name, {"version": 0, "status": seen.get("status"), "party_status": {}, "error": ""}
                 )
                 state["error"] = seen.get("error") or ""
+                state["reused_from"] = state.get("reused_from") or seen.get("reused_from") or ""
                 if seen.get("status") in (TaskStatus.FAILED.value, TaskStatus.TIMEOUT.value):
                     state["status"] = seen["status"]
         return states
@@ -155,6 +157,8 @@ class BoardViews:
             # As `job query` counts it: finished components, plus the running ones' own progress.
             "progress": max(initiator.progress, job_progress(tasks, total, initiator.status)),
             "ended": all(r.status.is_end for r in rows),
+            # Asked to pause (pausing or paused): the board offers Resume instead of Pause.
+            "pause_requested": view is not None and view.pause_requested,
             "parties": [_party_row(r) for r in rows],
             "components": components,
         }

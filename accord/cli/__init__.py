@@ -11,6 +11,7 @@ from accord.cli.deploy import DEPLOY_COMMANDS
 from accord.cli.dsl import dsl
 from accord.cli.flow import FLOW_COMMANDS, task_list, versions
 from accord.cli.job import JOB_COMMANDS, task
+from accord.cli.metrics import METRICS_COMMANDS
 from accord.cli.model import MODEL_COMMANDS, model
 from accord.cli.root import main
 from accord.cli.services import SERVICE_COMMANDS, server
@@ -31,6 +32,7 @@ for command in [
     *SUITE_COMMANDS,
     *FLOW_COMMANDS,
     *CHECKPOINT_COMMANDS,
+    *METRICS_COMMANDS,
 ]:
     main.add_command(command)
 for command in [*DEPLOY_COMMANDS, *PUBLISH_COMMANDS]:

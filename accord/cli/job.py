@@ -229,6 +229,26 @@ def stop(job_id: str, server: str | None) -> None:
         emit(api.call("/v1/job/stop", {"job_id": job_id}))
 
 
+@job.command("pause")
+@job_id_option
+@server_option
+@remote
+def pause(job_id: str, server: str | None) -> None:
+    """Pause a job: running tasks finish, no new one starts, its cores and queue slot are returned."""
+    with _api(server) as api:
+        emit(api.call("/v1/job/pause", {"job_id": job_id}))
+
+
+@job.command("resume")
+@job_id_option
+@server_option
+@remote
+def resume(job_id: str, server: str | None) -> None:
+    """Resume a paused job: it queues again and carries on where it stopped."""
+    with _api(server) as api:
+        emit(api.call("/v1/job/resume", {"job_id": job_id}))
+
+
 @job.command("rerun")
 @job_id_option
 @click.option("-cpn", "--component-name", help="rerun from this component (and what depends on it)")

@@ -121,6 +121,7 @@ def job_view(job: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]
                 "progress_total": t.get("f_progress_total", 0),
                 "note": t.get("f_progress_note", ""),
                 "error": t.get("f_error", ""),
+                "reused_from": t.get("f_reused_from"),
             }
             for t in mine
         ]
@@ -163,10 +164,14 @@ def print_view(view: dict[str, Any]) -> None:
                 ("STATUS", lambda r: r["status"]),
                 ("ELAPSED", lambda r: duration(r.get("elapsed"))),
                 ("ITERATION", lambda r: _iteration(r)),
-                ("NOTE / ERROR", lambda r: short(r.get("error") or r.get("note"))),
+                ("NOTE / ERROR", lambda r: short(r.get("error") or _reused(r) or r.get("note"))),
             ],
         )
     )
+
+
+def _reused(row: dict[str, Any]) -> str:
+    return f"reused from {row['reused_from']}" if row.get("reused_from") else ""
 
 
 def _iteration(row: dict[str, Any]) -> str:

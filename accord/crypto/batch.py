@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from accord.crypto import pool, tasks
+from accord.crypto import counting, pool, tasks
 from accord.crypto._gmp import ONE, powmod_base_list, powmod_pairs
 from accord.crypto.codec import pack_ciphertexts, unpack_ciphertexts
 from accord.crypto.keys import PrivateKey, PublicKey, encrypt_integers, rerandomize
@@ -29,6 +29,8 @@ def _encryption_work(public_key: PublicKey) -> int:
 def encrypt(public_key: PublicKey, plaintexts: list[int]) -> list[int]:
     if not pool.worth_parallel(len(plaintexts) * _encryption_work(public_key)):
         return encrypt_integers(public_key, plaintexts)
+    # Counted here: the pool's processes count nothing (see accord.crypto.counting).
+    counting.count(counting.ENCRYPT, len(plaintexts))
     n = int(public_key.n)
     bounds = pool.chunk_bounds(len(plaintexts), pool.parallelism())
     packed = pool.run_parallel(tasks.encrypt_task, [(n, plaintexts[a:b]) for a, b in bounds])
@@ -38,6 +40,7 @@ def encrypt(public_key: PublicKey, plaintexts: list[int]) -> list[int]:
 def refresh(public_key: PublicKey, ciphertexts: list[int]) -> list[int]:
     if not pool.worth_parallel(len(ciphertexts) * _encryption_work(public_key)):
         return rerandomize(public_key, ciphertexts)
+    counting.count(counting.RERANDOMIZE, len(ciphertexts))
     return _unpack_all(
         pool.run_parallel(tasks.rerandomize_task, _chunks(public_key, ciphertexts)),
         public_key.ciphertext_bytes,
@@ -48,6 +51,7 @@ def powers(public_key: PublicKey, ciphertexts: list[int], exponent: int) -> list
     """Every ciphertext to the power ``exponent``; a negative exponent inverts."""
     if exponent == 1:
         return list(ciphertexts)
+    counting.count(counting.MULTIPLY, len(ciphertexts))
     # An inversion costs about as much as ten multiplications.
     work = len(ciphertexts) * (1.5 * abs(exponent).bit_length() + (10 if exponent < 0 else 0))
     if not pool.worth_parallel(work):
@@ -58,6 +62,7 @@ def powers(public_key: PublicKey, ciphertexts: list[int], exponent: int) -> list
 
 def pairwise_powers(public_key: PublicKey, ciphertexts: list[int], exponents: list[int]) -> list[int]:
     """Each ciphertext to its own exponent (an elementwise product with plaintexts); negative inverts."""
+    counting.count(counting.MULTIPLY, len(ciphertexts))
     largest = max((abs(e) for e in exponents), default=0)
     inverting = any(e < 0 for e in exponents)
     work = len(ciphertexts) * (1.5 * largest.bit_length() + (10 if inverting else 0))
@@ -75,6 +80,7 @@ def decrypt(private_key: PrivateKey, ciphertexts: list[int]) -> list[int]:
     # Two exponentiations with half-length exponents modulo half-length squares.
     if not pool.worth_parallel(len(ciphertexts) * public_key.key_length / 4):
         return private_key.decrypt_residues(ciphertexts)
+    counting.count(counting.DECRYPT, len(ciphertexts))
     p, q = int(private_key.p), int(private_key.q)
     chunks = [(n, p, q, packed) for n, packed in _chunks(public_key, ciphertexts)]
     return [m for part in pool.run_parallel(tasks.decrypt_task, chunks) for m in part]
@@ -83,6 +89,7 @@ def decrypt(private_key: PrivateKey, ciphertexts: list[int]) -> list[int]:
 def products(public_key: PublicKey, ciphertexts: list[int], exponents: NDArray[np.int64]) -> list[int]:
     """``Π_i c_i^(exponents[i, j])`` for every column ``j``."""
     rows, columns = exponents.shape
+    counting.count(counting.EXPONENTIATION, rows * columns)
     nsquare = public_key.nsquare
     bits = [int(v).bit_length() + 1 for v in np.abs(exponents).max(axis=0, initial=0).tolist()]
     if not pool.worth_parallel(estimated_multiplications(rows, bits)):

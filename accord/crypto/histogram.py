@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from accord.crypto import pool
+from accord.crypto import counting, pool
 from accord.crypto._gmp import ONE, mpz, powmod_base_list
 from accord.crypto.codec import pack_ciphertexts, unpack_ciphertexts
 from accord.crypto.keys import PublicKey
@@ -52,6 +52,7 @@ def grouped_sums(
     ciphertexts, feature-major.
     """
     rows, features = groups.shape
+    counting.count(counting.ADD, rows * features * width)
     n = int(public_key.n)
     size = public_key.ciphertext_bytes
     parts = (
@@ -75,6 +76,7 @@ def grouped_sums(
 def subtract(public_key: PublicKey, minuend: Sequence[int], subtrahend: Sequence[int]) -> list[int]:
     """Ciphertexts of the plaintext differences (the parent's histogram less one child's)."""
     nsquare = public_key.nsquare
+    counting.count(counting.ADD, len(minuend))
     inverses = powmod_base_list(list(subtrahend), -1, nsquare)
     return [x * y % nsquare for x, y in zip(minuend, inverses, strict=True)]
 
@@ -106,6 +108,9 @@ def compress(public_key: PublicKey, ciphertexts: Sequence[int], shift_bits: int,
     """
     if per <= 1:
         return list(ciphertexts)
+    # Horner's rule: a multiplication by 2^shift_bits and an addition per packed ciphertext.
+    counting.count(counting.MULTIPLY, len(ciphertexts) - -(-len(ciphertexts) // per))
+    counting.count(counting.ADD, len(ciphertexts) - -(-len(ciphertexts) // per))
     if not pool.worth_parallel(len(ciphertexts) * shift_bits):
         return _compress(public_key, ciphertexts, shift_bits, per)
     size = public_key.ciphertext_bytes

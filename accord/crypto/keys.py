@@ -25,6 +25,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from accord.crypto import counting
 from accord.crypto._gmp import gcd, invert, is_prime, mpz, next_prime, powmod
 from accord.crypto.obfuscator import obfuscator_for
 from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError
@@ -142,6 +143,7 @@ class PrivateKey:
         p, q, psquare, qsquare = self.p, self.q, self.psquare, self.qsquare
         hp, hq, q_inverse = self.hp, self.hq, self.q_inverse
         p_minus_1, q_minus_1 = p - 1, q - 1
+        counting.count(counting.DECRYPT, len(ciphertexts))
         residues: list[int] = []
         for c in ciphertexts:
             mp = (powmod(c, p_minus_1, psquare) - 1) // p * hp % p
@@ -192,6 +194,7 @@ def encrypt_integers(public_key: PublicKey, plaintexts: Sequence[int]) -> list[i
     n, nsquare = public_key.n, public_key.nsquare
     obfuscator = obfuscator_for(n, nsquare)
     draw = obfuscator.draw
+    counting.count(counting.ENCRYPT, len(plaintexts))
     # g^m = 1 + m·n mod n²; Python's % maps a negative m to its residue.
     return [(1 + m * n) % nsquare * draw() % nsquare for m in plaintexts]
 
@@ -200,4 +203,5 @@ def rerandomize(public_key: PublicKey, ciphertexts: Sequence[int]) -> list[int]:
     """The same plaintexts under fresh random factors."""
     nsquare = public_key.nsquare
     draw = obfuscator_for(public_key.n, nsquare).draw
+    counting.count(counting.RERANDOMIZE, len(ciphertexts))
     return [c * draw() % nsquare for c in ciphertexts]

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from accord.crypto import batch
+from accord.crypto import batch, counting
 from accord.crypto._gmp import ONE, powmod
 from accord.crypto.codec import HEADER_BYTES, VectorHeader, pack_ciphertexts, read_header, unpack_ciphertexts
 from accord.crypto.fixedpoint import (
@@ -122,6 +122,7 @@ class EncryptedVector:
         left, right = self._rescaled(exponent), other._rescaled(exponent)
         nsquare = self.public_key.nsquare
         summed = [a * b % nsquare for a, b in zip(left.ciphertexts, right.ciphertexts, strict=True)]
+        counting.count(counting.ADD, len(summed))
         bound = _checked(self.public_key, left.bound + right.bound, "addition")
         return EncryptedVector(self.public_key, summed, exponent, bound)
 
@@ -142,6 +143,7 @@ class EncryptedVector:
             (c + n * (c * m % n)) % nsquare if m else c
             for c, m in zip(base.ciphertexts, plaintexts, strict=True)
         ]
+        counting.count(counting.ADD, len(summed))
         largest = max((abs(m) for m in plaintexts), default=0)
         bound = _checked(self.public_key, base.bound + largest, "addition")
         return EncryptedVector(self.public_key, summed, exponent, bound)
@@ -210,6 +212,7 @@ class EncryptedVector:
         total = ONE
         for c in self.ciphertexts:
             total = total * c % nsquare
+        counting.count(counting.ADD, len(self) - 1)
         bound = _checked(self.public_key, self.bound * len(self), "sum")
         return EncryptedVector(self.public_key, [total], self.exponent, bound)
 
@@ -225,6 +228,7 @@ class EncryptedVector:
                 total = total * self.ciphertexts[position] % nsquare
             sums.append(total)
             largest = max(largest, len(group))
+        counting.count(counting.ADD, sum(max(len(group) - 1, 0) for group in groups))
         bound = _checked(self.public_key, self.bound * largest, "group sums")
         return EncryptedVector(self.public_key, sums, self.exponent, bound)
 

@@ -12,6 +12,7 @@ from accord.dsl_compiler import graph
 from accord.dsl_compiler.catalog import ROLES, ModuleSpec
 from accord.dsl_compiler.jobparams import (
     JobDefaults,
+    check_reuse_components,
     party_resources,
     resolve_job_parameters,
     unknown_key_warnings,
@@ -141,6 +142,7 @@ def compile_job(
                 raw_job["job_type"] = "predict"
             where = f"job_parameters (role {role}, party {party_id})"
             params = resolve_job_parameters(raw_job, opts.defaults, where)
+            check_reuse_components(params, order, where)
             mine = tuple(name for name in order if role in runs_on[name])
             component_params = {
                 name: merge_all(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -55,7 +55,7 @@ _NO_RESOURCE_ROLES = frozenset({"arbiter"})
 _NO_RESOURCE_ENGINES = frozenset({"EGGROLL", "STANDALONE"})
 
 MAX_TIMEOUT = 30 * 24 * 3600
-_TYPED_KEYS = frozenset(JobParameters.model_fields) - {"extra"}
+_TYPED_KEYS = frozenset(JobParameters.model_fields) - {"extra", "no_reuse"}
 # Parameters FATE-Flow knows that the plan carries unchanged.
 _PASSTHROUGH_KEYS = frozenset(
     {
@@ -174,8 +174,33 @@ def resolve_job_parameters(raw: Mapping[str, Any], defaults: JobDefaults, where:
         spark_run=_mapping(raw, "spark_run", where),
         rabbitmq_run=_mapping(raw, "rabbitmq_run", where),
         pulsar_run=_mapping(raw, "pulsar_run", where),
+        **_reuse(raw, where),
         extra={k: v for k, v in raw.items() if k in _PASSTHROUGH_KEYS},
     )
+
+
+def _reuse(raw: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """``reuse``: true (the default) or false for the whole job, or {component: bool} per component."""
+    value = raw.get("reuse")
+    if value is None or isinstance(value, bool):
+        return {"reuse": value is not False}
+    expected = 'true, false, or an object of component names to true/false (e.g. {"hetero_lr_0": false})'
+    if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+        raise _fail(where, "reuse", value, expected)
+    return {"reuse": True, "no_reuse": tuple(sorted(str(name) for name, on in value.items() if not on))}
+
+
+def check_reuse_components(params: JobParameters, components: Sequence[str], where: str) -> None:
+    """Every component a conf turns reuse off for must be one of the DSL's."""
+    for name in params.no_reuse:
+        if name not in components:
+            close = difflib.get_close_matches(name, list(components), n=1)
+            guess = f"did you mean '{close[0]}'? " if close else ""
+            raise JobParameterError(
+                f"conf: {where}.reuse names {name!r}, which is not a component of the DSL",
+                hint=f"{guess}components: {', '.join(components)}",
+                field="reuse",
+            )
 
 
 def _positive_setting(settings: Mapping[str, Any], key: str, where: str) -> int:

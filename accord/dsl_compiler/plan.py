@@ -75,6 +75,9 @@ class JobParameters(_Frozen):
     spark_run: dict[str, Any] = {}
     rabbitmq_run: dict[str, Any] = {}
     pulsar_run: dict[str, Any] = {}
+    # Accord's own: reuse finished components of earlier jobs (all, or all but ``no_reuse``).
+    reuse: bool = True
+    no_reuse: tuple[str, ...] = ()
     # Parameters FATE accepts that the plan carries along untouched (engines_address, ...).
     extra: dict[str, Any] = {}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 
@@ -19,9 +19,11 @@ from accord.federation.commands import (
     DeployModel,
     Ping,
     Pong,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StatusReply,
     StopTask,
@@ -44,6 +46,16 @@ _MAX_BACKOFF_S = 5.0
 _NO_ROLE = ""
 _SITE_SOURCE = Party(role=_NO_ROLE, party_id=0)
 
+# What a call came to, for the site's metrics (accord.metrics): answered; refused by the peer with a
+# coded error; failed at the gRPC level; unreachable after every attempt; answered with a bad reply.
+OK, REFUSED, FAILED, UNREACHABLE, BAD_REPLY = "ok", "refused", "failed", "unreachable", "bad_reply"
+
+
+class CallMeter(Protocol):
+    """Counts federation calls; the client reports each call once, with its bytes over all attempts."""
+
+    def federation_call(self, peer: int, method: str, outcome: str, sent: int, received: int) -> None: ...
+
 
 class FederationClient:
     """One client per process; channels are opened per peer address on first use and then reused.
@@ -61,6 +73,7 @@ class FederationClient:
         attempts: int = 5,
         backoff_s: float = 0.05,
         tls: TlsMaterial | None = None,
+        meter: CallMeter | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -69,6 +82,7 @@ class FederationClient:
         self.timeout_s = timeout_s
         self.attempts = attempts
         self.backoff_s = backoff_s
+        self.meter = meter
         self._channels = Channels(tls)
         self._stubs: dict[str, pb_grpc.FederationControlStub] = {}
         self._data_stubs: dict[str, pb_grpc.FederationDataStub] = {}
@@ -127,6 +141,11 @@ class FederationClient:
     ) -> Ack:
         return await self._call(wire.DEPLOY_MODEL, command, source, command.party, request_id)
 
+    async def probe_reuse(
+        self, command: ProbeReuse, *, source: Party, request_id: str | None = None
+    ) -> ReuseOffer:
+        return await self._call(wire.PROBE_REUSE, command, source, command.party, request_id)
+
     async def ping(self, party_id: int) -> Pong:
         destination = Party(role=_NO_ROLE, party_id=party_id)
         return await self._call(wire.PING, Ping(party_id=party_id), _SITE_SOURCE, destination, None)
@@ -141,12 +160,14 @@ class FederationClient:
         timeout = self.timeout_s + len(data) / (8 << 20)
         metadata = tracing.outgoing_metadata()
         failure = ""
+        peer = key.destination.party_id
         for attempt in range(self.attempts):
             if attempt:
                 await asyncio.sleep(
                     min(self.backoff_s * 2 ** (attempt - 1), max(self.backoff_s, _MAX_BACKOFF_S))
                 )
             stub = self._data_stub(address)
+            sent = len(data) * (attempt + 1)
             try:
                 await stub.Push(
                     iter(chunks_of(key, data, request_id)),
@@ -154,20 +175,24 @@ class FederationClient:
                     metadata=metadata,
                     wait_for_ready=True,
                 )
+                self._meter(peer, "Push", OK, sent, 0)
                 return
             except grpc.aio.AioRpcError as rpc_error:
                 coded = wire.error_from_metadata(rpc_error.trailing_metadata(), rpc_error.details() or "")
                 if coded is not None:
                     if not coded.retryable or attempt == self.attempts - 1:
+                        self._meter(peer, "Push", REFUSED, sent, 0)
                         raise coded from None
                     continue
                 failure = f"{rpc_error.code().name}: {rpc_error.details()}"
                 if rpc_error.code() not in _TRANSIENT:
+                    self._meter(peer, "Push", FAILED, sent, 0)
                     raise FederatedError(
                         f"sending {key.describe()} to {address} failed with {failure}",
                         party=key.destination.party_id,
                         address=address,
                     ) from None
+        self._meter(peer, "Push", UNREACHABLE, len(data) * self.attempts, 0)
         raise ConnectionFailure(
             f"cannot send {key.describe()}: {self.attempts} attempts to {address} failed, the last with "
             f"{failure}",
@@ -213,11 +238,13 @@ class FederationClient:
         if self.source_site:
             metadata.append((wire.SOURCE_SITE_KEY, self.source_site))
         failure = ""
+        peer, size = destination.party_id, envelope.ByteSize()
         for attempt in range(self.attempts):
             if attempt:
                 await asyncio.sleep(
                     min(self.backoff_s * 2 ** (attempt - 1), max(self.backoff_s, _MAX_BACKOFF_S))
                 )
+            sent = size * (attempt + 1)
             rpc = getattr(self._stub(address), method.name)
             try:
                 # wait_for_ready: a peer that is restarting is waited for up to the deadline instead of
@@ -229,10 +256,12 @@ class FederationClient:
                 coded = wire.error_from_metadata(rpc_error.trailing_metadata(), rpc_error.details() or "")
                 if coded is not None:
                     if not coded.retryable or attempt == self.attempts - 1:
+                        self._meter(peer, method.name, REFUSED, sent, 0)
                         raise coded from None
                     continue
                 failure = f"{rpc_error.code().name}: {rpc_error.details()}"
                 if rpc_error.code() not in _TRANSIENT:
+                    self._meter(peer, method.name, FAILED, sent, 0)
                     raise FederatedError(
                         f"{method.name} to {_party_name(destination)} at {address} failed with {failure}",
                         hint="the peer may not be an Accord site of a compatible version",
@@ -241,10 +270,14 @@ class FederationClient:
                     ) from None
                 continue
             try:
-                return wire.decode(method.reply, reply.body, what=f"the {method.name} reply of {address}")
+                decoded = wire.decode(method.reply, reply.body, what=f"the {method.name} reply of {address}")
             except ArgumentError as error:
+                self._meter(peer, method.name, BAD_REPLY, sent, reply.ByteSize())
                 # Not the caller's argument that is wrong but the peer's answer.
                 raise FederatedError(error.message, hint=error.hint, address=address) from None
+            self._meter(peer, method.name, OK, sent, reply.ByteSize())
+            return decoded
+        self._meter(peer, method.name, UNREACHABLE, size * self.attempts, 0)
         raise ConnectionFailure(
             f"cannot reach {_party_name(destination)} at {address}: "
             f"{self.attempts} attempts of {method.name} failed, the last with {failure}",
@@ -252,6 +285,10 @@ class FederationClient:
             party=destination.party_id,
             address=address,
         )
+
+    def _meter(self, peer: int, method: str, outcome: str, sent: int, received: int) -> None:
+        if self.meter is not None:
+            self.meter.federation_call(peer, method, outcome, sent, received)
 
 
 def _party_name(party: Party) -> str:

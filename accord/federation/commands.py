@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from accord.dsl_compiler.plan import JobPlan
-from accord.identity import Party, TaskReport
+from accord.identity import Party, ReuseCandidate, TaskReport
 from accord.status import JobStatus, TaskStatus
 
 __all__ = ["Party", "TaskReport"]  # re-exported for the commands' users; defined in accord.identity
@@ -71,6 +71,23 @@ class StartTask(_Message):
     component: str
     task_id: str
     task_version: int = Field(ge=0)
+    # Take this earlier run's outputs instead of running (every party of the task agreed to).
+    reuse_from: ReuseCandidate | None = None
+
+
+class ProbeReuse(_Message):
+    """Which earlier runs of the task could the destination party reuse for this job's task?"""
+
+    job_id: str
+    party: Party
+    component: str
+
+
+class ReuseOffer(_Message):
+    """A party's answer to :class:`ProbeReuse`: the runs it could reuse, newest first (maybe none)."""
+
+    party: Party
+    candidates: tuple[ReuseCandidate, ...] = ()
 
 
 class StopTask(_Message):

@@ -21,9 +21,11 @@ from accord.federation.commands import (
     DeployModel,
     Ping,
     Pong,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StatusReply,
     StopTask,
@@ -57,6 +59,7 @@ class ControlHandler(Protocol):
     async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack: ...
     async def ping(self, command: Ping, source: Party) -> Pong: ...
     async def deploy_model(self, command: DeployModel, source: Party) -> Ack: ...
+    async def probe_reuse(self, command: ProbeReuse, source: Party) -> ReuseOffer: ...
 
 
 class _ReplyCache:
@@ -133,6 +136,9 @@ class _Servicer(pb_grpc.FederationControlServicer):
         self, request: pb.Envelope, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.Reply:
         return await self._server._serve(wire.DEPLOY_MODEL, request, context)
+
+    async def ProbeReuse(self, request: pb.Envelope, context: grpc.aio.ServicerContext[Any, Any]) -> pb.Reply:
+        return await self._server._serve(wire.PROBE_REUSE, request, context)
 
 
 class FederationServer:

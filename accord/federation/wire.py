@@ -23,9 +23,11 @@ from accord.federation.commands import (
     DeployModel,
     Ping,
     Pong,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StatusReply,
     StopTask,
@@ -75,6 +77,7 @@ QUERY_STATUS = Method("QueryStatus", "query_status", QueryStatus, StatusReply)
 UPDATE_JOB_STATUS = Method("UpdateJobStatus", "update_job_status", UpdateJobStatus, Ack)
 PING = Method("Ping", "ping", Ping, Pong)
 DEPLOY_MODEL = Method("DeployModel", "deploy_model", DeployModel, Ack)
+PROBE_REUSE = Method("ProbeReuse", "probe_reuse", ProbeReuse, ReuseOffer)
 
 METHODS: tuple[Method[Any, Any], ...] = (
     CREATE_JOB,
@@ -87,6 +90,7 @@ METHODS: tuple[Method[Any, Any], ...] = (
     UPDATE_JOB_STATUS,
     PING,
     DEPLOY_MODEL,
+    PROBE_REUSE,
 )
 
 

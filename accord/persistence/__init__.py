@@ -32,6 +32,8 @@ from accord.persistence.repositories import (
     TableMetaRepository,
     Tag,
     TagRepository,
+    TaskOutputRepository,
+    TaskOutputs,
     TaskRepository,
     utc_now,
 )
@@ -60,6 +62,8 @@ __all__ = [
     "Tag",
     "TagRepository",
     "TaskKey",
+    "TaskOutputRepository",
+    "TaskOutputs",
     "TaskRecord",
     "TaskRepository",
     "alembic_config",

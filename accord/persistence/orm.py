@@ -143,6 +143,38 @@ class TaskRow(Base):
     progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     progress_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     progress_note: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The earlier run whose outputs this task took instead of running ("job X, component Y, version V").
+    reused_from: Mapped[str | None] = mapped_column(String(400))
+
+
+class TaskOutputRow(Base):
+    """What a party's successful task was run on and what it made: for reusing it in a later job.
+
+    ``fingerprint`` hashes the module, its implementation's version, the party's parameters and the
+    contents of its inputs (NULL: not reusable); ``outputs`` maps each output (``data:NAME``,
+    ``cache:NAME``, ``model``) to its content digest and, for files, a stat signature that shows cheaply
+    whether the file is still the one digested. Deleted with its task (and so with its job).
+    """
+
+    __tablename__ = "task_outputs"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["job_id", "component_name", "task_version", "role", "party_id"],
+            ["tasks.job_id", "tasks.component_name", "tasks.task_version", "tasks.role", "tasks.party_id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_task_outputs_fingerprint_role_party_id", "fingerprint", "role", "party_id"),
+    )
+
+    job_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    component_name: Mapped[str] = mapped_column(NAME, primary_key=True)
+    task_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    role: Mapped[str] = mapped_column(ROLE, primary_key=True)
+    party_id: Mapped[int] = mapped_column(PARTY, primary_key=True)
+    module: Mapped[str] = mapped_column(NAME)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    outputs: Mapped[dict[str, Any]]
+    create_time: Mapped[datetime]
 
 
 class EngineResourceRow(Base):

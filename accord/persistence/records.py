@@ -101,6 +101,8 @@ class TaskRecord:
     progress_done: int = 0
     progress_total: int = 0
     progress_note: str = ""
+    # The earlier run whose outputs the task took instead of running, as "job X, component Y, version V".
+    reused_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

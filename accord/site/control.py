@@ -29,9 +29,11 @@ from accord.federation.commands import (
     DeployModel,
     Ping,
     Pong,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StatusReply,
     StopTask,
@@ -45,6 +47,7 @@ from accord.settings import Settings
 from accord.site.access import JobAccess, refuse
 from accord.site.deploy import deploy_party_models
 from accord.site.joblog import JobLog
+from accord.site.reuse import ReuseService
 from accord.site.transfers import TransferJanitor
 from accord.status import JobStatus, TaskStatus
 from accord.workflows.job import JobWorkflow
@@ -76,8 +79,11 @@ class SiteControl:
         resources: ResourceRepository,
         models: ModelStore | None = None,
         transfers: TransferJanitor | None = None,
+        reuse: ReuseService | None = None,
     ) -> None:
         self._settings = settings
+        # None: this site offers no earlier runs for reuse (every probe answers with none).
+        self._reuse = reuse
         self.transfers = transfers or TransferJanitor(settings, jobs)
         self._models = models
         self._temporal = temporal
@@ -221,7 +227,10 @@ class SiteControl:
             asyncio.to_thread(self._tasks.create, NewTask(key=key, task_id=command.task_id)),
             self._party_workflow(command.job_id, command.party).signal(PartyWorkflow.start_task, command),
         )
-        self._note(command.job_id, command.party, f"start task {command.component} v{command.task_version}")
+        reusing = f", reusing {command.reuse_from}" if command.reuse_from else ""
+        self._note(
+            command.job_id, command.party, f"start task {command.component} v{command.task_version}{reusing}"
+        )
         return Ack()
 
     async def stop_task(self, command: StopTask, source: Party) -> Ack:
@@ -282,6 +291,22 @@ class SiteControl:
                     elapsed_ms=record.elapsed_ms,
                 )
         return StatusReply(tasks=tuple(latest.values()))
+
+    async def probe_reuse(self, command: ProbeReuse, source: Party) -> ReuseOffer:
+        self._check_hosted(command.party)
+        await self._access.authorize(
+            "ProbeReuse", command.job_id, source, command.party, initiator_only=False
+        )
+        if self._reuse is None:
+            return ReuseOffer(party=command.party)
+        found = await asyncio.to_thread(
+            self._reuse.candidates, command.job_id, command.party, command.component
+        )
+        if found:
+            self._note(
+                command.job_id, command.party, f"{command.component} may reuse {found[0]} (of {len(found)})"
+            )
+        return ReuseOffer(party=command.party, candidates=tuple(found))
 
     async def update_job_status(self, command: UpdateJobStatus, source: Party) -> Ack:
         self._check_hosted(command.party)

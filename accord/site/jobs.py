@@ -342,6 +342,42 @@ class JobService:
         # A cancel request, which the workflow turns into a stop: it then closes as Canceled in the UI.
         await self._handle(job_id).cancel()
 
+    async def pause(self, job_id: str) -> None:
+        """Ask a waiting or running job to pause: its running tasks finish and no new one starts."""
+        view = await self._open_on_initiator(job_id, "paused")
+        if view.pause_requested:
+            raise JobStateError(
+                f"job {job_id} is already {'paused' if view.status == JobStatus.PAUSED else 'pausing'}",
+                hint=f"resume it with `accord job resume -j {job_id}`",
+            )
+        await self._handle(job_id).signal(JobWorkflow.pause)
+
+    async def resume(self, job_id: str) -> None:
+        """Carry a paused (or pausing) job on: it queues again, reserves its cores and goes on."""
+        view = await self._open_on_initiator(job_id, "resumed")
+        if not view.pause_requested:
+            raise JobStateError(
+                f"job {job_id} is not paused ({view.status.value})",
+                hint=f"pause it first with `accord job pause -j {job_id}`",
+            )
+        await self._handle(job_id).signal(JobWorkflow.resume)
+
+    async def _open_on_initiator(self, job_id: str, doing: str) -> JobView:
+        """The live view of a job this site initiated and that has not ended."""
+        records = await self.query(job_id)
+        if not any(r.is_initiator for r in records):
+            # The job's workflow runs on the initiator's site; a party speaks only for itself.
+            raise JobStateError(
+                f"job {job_id} was not initiated on this site",
+                hint=f"it can be {doing} on its initiator's site",
+            )
+        view = await self.live_view(job_id)
+        if view is None:
+            raise JobStateError(
+                f"job {job_id} has ended", hint=f"only a waiting, running or paused job can be {doing}"
+            )
+        return view
+
     async def rerun(self, job_id: str, component: str | None = None, force: bool = False) -> None:
         records = await self.query(job_id)
         initiator = next((r for r in records if r.is_initiator), None)

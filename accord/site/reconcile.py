@@ -31,7 +31,7 @@ from accord.workflows.visibility import ENDING_MEMO, JobEnding
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = (JobStatus.WAITING, JobStatus.READY, JobStatus.RUNNING)
+OPEN_STATUSES = (JobStatus.WAITING, JobStatus.READY, JobStatus.RUNNING, JobStatus.PAUSED)
 # Enough for any site: jobs waiting or running at once are bounded by the queue long before this.
 SCAN_LIMIT = 10_000
 

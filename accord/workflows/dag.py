@@ -35,6 +35,10 @@ class ComponentRun(BaseModel):
     # The current version was cut off by a lost worker (see MAX_LOST_RUNS); how often that happened.
     lost: bool = False
     lost_runs: int = 0
+    # Started to take the outputs of an earlier run ("job X, component Y, version V") instead of running;
+    # once that fails (its outputs went away meanwhile) the component runs for real.
+    reused_from: str = ""
+    reuse_failed: bool = False
 
 
 class DagState(BaseModel):
@@ -115,16 +119,28 @@ class Dag:
             run.status = after
         return Outcome(report.component, TaskStatus(run.status), run.status != before)
 
+    def note_reuse(self, name: str, source: str) -> None:
+        """The component's current version takes ``source``'s outputs instead of running."""
+        self.run(name).reused_from = source
+
+    def may_reuse(self, name: str) -> bool:
+        return not self.run(name).reuse_failed
+
     def can_retry(self, name: str) -> bool:
         run = self.run(name)
         if run.lost and run.lost_runs < MAX_LOST_RUNS:
+            return True
+        if run.reused_from:
+            # The earlier outputs could not be taken over: the site's doing, not the component's.
             return True
         return run.retries_used < self.spec.auto_retries
 
     def retry(self, name: str) -> ComponentRun:
         run = self.run(name)
         run.version += 1
-        if run.lost and run.lost_runs < MAX_LOST_RUNS:
+        if run.reused_from:
+            run.reused_from, run.reuse_failed = "", True
+        elif run.lost and run.lost_runs < MAX_LOST_RUNS:
             run.lost_runs += 1
         else:
             run.retries_used += 1

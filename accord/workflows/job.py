@@ -3,6 +3,10 @@
 It creates the job on every party, waits its turn in the site's queue, reserves resources on every
 party as a saga, walks the DAG with :class:`~accord.workflows.dag.Dag`, and on every way out stops
 what still runs, returns the resources and tells every party how the job ended.
+
+A pause lets the running tasks finish and starts no new ones; then the job returns every party's
+cores and its queue slot and waits, as ``paused``, for a resume (or a stop), which puts it back in the
+queue. Time spent paused does not count against the job's timeout.
 """
 
 from __future__ import annotations
@@ -10,30 +14,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
-from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from accord import contracts
     from accord.contracts import (
         Enqueue,
-        JobEndDelivery,
         JobParties,
-        JobStatusFanout,
         ResourceClaim,
         ResourceClaims,
+        ReuseProbe,
         StatusQuery,
         TaskFanout,
     )
-    from accord.identity import Party, TaskReport
+    from accord.identity import ReuseCandidate, TaskReport
     from accord.status import JobStatus, TaskStatus
     from accord.workflows.dag import Dag
-    from accord.workflows.delivery import JobEndDeliveryWorkflow, JobEndInput, delivery_workflow_id
+    from accord.workflows.job_commands import (
+        COMMAND_RETRY,
+        COMMAND_RETRY_PATCH,
+        End,
+        JobCommands,
+    )
     from accord.workflows.job_io import JobInput, JobResult, JobView, Resume
     from accord.workflows.party import party_workflow_id
     from accord.workflows.visibility import (
@@ -46,44 +51,28 @@ with workflow.unsafe.imports_passed_through():
         parties_label,
     )
 
-COMMAND_TIMEOUT = timedelta(seconds=30)
-# Asked again while a party is unreachable, at least every 30 s: below the SDK's local retry threshold
-# (60 s), so waiting out an outage adds no timers to the history. A party's refusal is not asked again
-# (the activity fails with a non-retryable coded error, see accord.activities.edge).
-COMMAND_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(seconds=30)
-)
-# Runs before it used the SDK's default policy, whose backoff grows into workflow timers.
-COMMAND_RETRY_PATCH = "accord-command-retry-policy"
+# Runs before it started every component afresh, without asking the parties for earlier runs.
+REUSE_PATCH = "accord-component-reuse"
 RESOURCE_RETRY_MAX_S = 30.0
-
-
-class _End(Exception):
-    def __init__(self, status: JobStatus, reason: str = "") -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+PAUSED_REASON = "paused by request: `accord job resume` carries on"
+PAUSING_REASON = "pausing: the running tasks finish, no new task starts"
 
 
 @workflow.defn(name="Job")
-class JobWorkflow:
+class JobWorkflow(JobCommands):
     def __init__(self) -> None:
-        self._status = JobStatus.WAITING
-        self._reason = ""
+        super().__init__()
         self._reports: list[TaskReport] = []
         self._admitted = False
         self._stop = False
-        self._held: list[Party] = []
         self._dag: Dag | None = None
         self._expired = False
         self._announce_running = False
-        self._unreachable: list[Party] = []
         # What the web UI shows (see accord.workflows.visibility): off when replaying older runs.
         self._ui = False
-        self._attributes = False
-        self._published: JobStatus | None = None
         self._cancel_requested = False
-        self._command_retry: RetryPolicy | None = None
+        self._pause = False
+        self._reuse = False
 
     # ---- the run ----------------------------------------------------------------------------
 
@@ -118,6 +107,9 @@ class JobWorkflow:
         self._ui = workflow.patched(UI_PATCH)
         if workflow.patched(COMMAND_RETRY_PATCH):
             self._command_retry = COMMAND_RETRY
+        # A forced rerun runs everything it reruns for real.
+        forced = bool(job.rerun and job.rerun.force) or bool(job.resume and job.resume.reuse_off)
+        self._reuse = workflow.patched(REUSE_PATCH) and not forced
         self._source = spec.initiator
         previous = job.resume.dag if job.resume else job.rerun.previous if job.rerun else None
         dag = self._dag = Dag(spec, previous)
@@ -134,13 +126,14 @@ class JobWorkflow:
                 self._reports = [*job.resume.reports, *self._reports]
                 self._started_at = job.resume.started_at
                 self._stop = self._stop or job.resume.stop_requested
+                self._pause = self._pause or job.resume.pause_requested
                 self._status = JobStatus.RUNNING
                 self._publish()
             else:
                 await self._prepare()
             await self._walk(dag)
-            raise _End(JobStatus.SUCCESS)
-        except _End as end:
+            raise End(JobStatus.SUCCESS)
+        except End as end:
             self._status, self._reason = end.status, end.reason
         except _ContinueAsNew:
             continuing = True
@@ -164,6 +157,8 @@ class JobWorkflow:
                         held=self._held,
                         reports=self._reports,
                         stop_requested=self._stop,
+                        pause_requested=self._pause,
+                        reuse_off=not self._reuse,
                         search_attributes=self._attributes,
                     ),
                     history_limit=job.history_limit,
@@ -195,12 +190,6 @@ class JobWorkflow:
             workflow.upsert_search_attributes(job_attributes(spec))
             self._publish()
 
-    def _publish(self) -> None:
-        """Keep AccordJobStatus as the job's status, so the UI filters on it."""
-        if self._attributes and self._published != self._status:
-            self._published = self._status
-            workflow.upsert_search_attributes([contracts.JOB_STATUS.value_set(self._status.value)])
-
     async def _prepare(self) -> None:
         spec = self._job.spec
         parties = tuple(p.party for p in spec.parties)
@@ -217,12 +206,16 @@ class JobWorkflow:
             JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=parties),
             summary=f"create the job on {parties_label(parties)}",
         )
+        await self._admit_and_reserve(waiting_since)
+        self._started_at = workflow.now()
+
+    async def _admit_and_reserve(self, waiting_since: datetime) -> None:
+        """Wait for the queue's admission, then reserve every party's cores; the job is then running."""
         self._reason = "waiting in the site's job queue"
         await self._wait_queued(lambda: self._admitted, waiting_since, "in the job queue")
         await self._acquire_resources(waiting_since)
         self._status, self._reason = JobStatus.RUNNING, ""
         self._publish()
-        self._started_at = workflow.now()
         # Sent together with the first tasks (see _walk_until_done) rather than before them.
         self._announce_running = True
 
@@ -235,7 +228,7 @@ class JobWorkflow:
         """
         limit = self._job.spec.queue_timeout_s
         remaining = limit - (workflow.now() - since).total_seconds()
-        expired = _End(JobStatus.TIMEOUT, f"waited {where} longer than the {limit} s queue limit")
+        expired = End(JobStatus.TIMEOUT, f"waited {where} longer than the {limit} s queue limit")
         if remaining <= 0:
             raise expired
         timeout = remaining if at_most is None else min(at_most, remaining)
@@ -245,7 +238,7 @@ class JobWorkflow:
             if at_most is None:
                 raise expired from None
         if self._stop:
-            raise _End(JobStatus.CANCELED, f"stopped while waiting {where}")
+            raise End(JobStatus.CANCELED, f"stopped while waiting {where}")
 
     async def _acquire_resources(self, since: datetime) -> None:
         """Reserve cores on every party, all or none; retry with backoff while a party refuses."""
@@ -279,35 +272,44 @@ class JobWorkflow:
 
     async def _walk(self, dag: Dag) -> None:
         spec = self._job.spec
-        remaining = spec.timeout_s - (workflow.now() - self._started_at).total_seconds()
-        # One timer for the whole run rather than one per wake-up keeps the history short.
-        deadline = asyncio.create_task(self._expire_after(remaining))
-        try:
-            await self._walk_until_done(dag)
-        finally:
-            deadline.cancel()
+        while True:
+            remaining = spec.timeout_s - (workflow.now() - self._started_at).total_seconds()
+            # One timer per stretch of running rather than one per wake-up keeps the history short.
+            deadline = asyncio.create_task(self._expire_after(remaining))
+            try:
+                done = await self._walk_until_done(dag)
+            finally:
+                deadline.cancel()
+            if done:
+                return
+            await self._stay_paused()
 
     async def _expire_after(self, seconds: float) -> None:
         await asyncio.sleep(max(seconds, 0))
         self._expired = True
 
-    async def _walk_until_done(self, dag: Dag) -> None:
+    async def _walk_until_done(self, dag: Dag) -> bool:
+        """Walk until every component has ended (True) or, paused, none runs any more (False)."""
         spec, job = self._job.spec, self._job
         pull = spec.status_collect == "PULL"
         while True:
             if self._stop:
-                raise _End(JobStatus.CANCELED, "stopped by request")
+                raise End(JobStatus.CANCELED, "stopped by request")
             if self._expired:
-                raise _End(JobStatus.TIMEOUT, f"the job ran longer than its timeout of {spec.timeout_s} s")
-            starting = dag.next_to_start()
+                raise End(JobStatus.TIMEOUT, f"the job ran longer than its timeout of {spec.timeout_s} s")
+            if self._pause and not dag.running() and not dag.all_done():
+                return False
+            starting = [] if self._pause else dag.next_to_start()
             for name in starting:
                 dag.start(name)
             announce = [self._fanout_status(JobStatus.RUNNING)] if self._announce_running else []
             self._announce_running = False
             await asyncio.gather(*announce, *(self._start(dag, name) for name in starting))
             if dag.all_done():
-                return
-            woken = lambda: bool(self._reports) or self._stop or self._expired  # noqa: E731
+                return True
+            woken = lambda: (  # noqa: E731
+                bool(self._reports) or self._stop or self._expired or (self._pause and not dag.running())
+            )
             if pull:
                 with contextlib.suppress(TimeoutError):
                     await workflow.wait_condition(woken, timeout=job.pull_interval_ms / 1000)
@@ -330,6 +332,33 @@ class JobWorkflow:
             if info.get_current_history_length() > job.history_limit or info.is_continue_as_new_suggested():
                 raise _ContinueAsNew()
 
+    async def _stay_paused(self) -> None:
+        """Paused with nothing running: give back the cores and the queue slot, wait, then queue again."""
+        paused_at = workflow.now()
+        self._status, self._reason = JobStatus.PAUSED, PAUSED_REASON
+        self._publish()
+        workflow.set_current_details(f"paused since {paused_at:%Y-%m-%d %H:%M:%S} UTC: {PAUSED_REASON}")
+        await self._return_resources()
+        await self._release_queue_slot()
+        await self._fanout_status(JobStatus.PAUSED, PAUSED_REASON)
+        await workflow.wait_condition(lambda: not self._pause or self._stop)
+        if self._stop:
+            raise End(JobStatus.CANCELED, "stopped while paused")
+        workflow.set_current_details("")
+        # The job's time limit counts running time only.
+        self._started_at += workflow.now() - paused_at
+        waiting_since = workflow.now()
+        self._admitted = False
+        self._status, self._reason = JobStatus.WAITING, "resumed: waiting in the site's job queue"
+        self._publish()
+        await self._fanout_status(JobStatus.WAITING, self._reason)
+        await self._local(
+            contracts.enqueue_job,
+            Enqueue(job_id=self._job.spec.job_id, max_concurrent_jobs=self._job.max_concurrent_jobs),
+            summary="join the site's job queue again",
+        )
+        await self._admit_and_reserve(waiting_since)
+
     async def _handle_reports(self, dag: Dag) -> None:
         reports, self._reports = self._reports, []
         for report in reports:
@@ -344,7 +373,7 @@ class JobWorkflow:
                     await asyncio.sleep(self._job.spec.auto_retry_delay_s)
                     dag.retry(outcome.component)
                     continue
-                raise _End(
+                raise End(
                     JobStatus.FAILED,
                     f"component {outcome.component} (task version {version}) {outcome.status.value}: {error}",
                 )
@@ -352,184 +381,49 @@ class JobWorkflow:
     async def _start(self, dag: Dag, name: str) -> None:
         spec = self._job.spec
         run = dag.run(name)
+        parties = spec.component(name).parties
+        source = await self._reusable(dag, name) if self._reuse else None
         await self._local(
             contracts.start_tasks,
             TaskFanout(
                 job_id=spec.job_id,
                 component=name,
                 task_version=run.version,
-                parties=spec.component(name).parties,
+                parties=parties,
+                reuse_from=source,
             ),
             self._source,
-            summary=f"start {name} v{run.version} on {parties_label(spec.component(name).parties)}",
+            summary=f"start {name} v{run.version} on {parties_label(parties)}"
+            + (f", reusing job {source.job_id}'s {source.component}" if source else ""),
         )
 
-    async def _stop_component(self, dag: Dag, name: str, status: TaskStatus) -> None:
-        run = dag.run(name)
-        # A party missed here is reached by the next command, or its absence ends the job.
-        parties = dag.mark_ended(name, status)
-        if parties:
-            await self._local(
-                contracts.stop_tasks,
-                TaskFanout(
-                    job_id=self._job.spec.job_id,
-                    component=name,
-                    task_version=run.version,
-                    parties=tuple(parties),
-                    status=status,
-                ),
-                self._source,
-                summary=f"stop {name} v{run.version} ({status.value}) on {parties_label(parties)}",
-            )
+    async def _reusable(self, dag: Dag, name: str) -> ReuseCandidate | None:
+        """An earlier run of the component that every party offers to reuse, the newest; else None.
 
-    # ---- every way out --------------------------------------------------------------------------
-
-    async def _finish(self, dag: Dag) -> None:
-        if not self._status.is_end:
-            # Left by an unexpected error in this code: the job must still end everywhere.
-            self._status, self._reason = JobStatus.FAILED, self._reason or "the scheduler failed"
-        self._publish()
-        task_end = {
-            JobStatus.CANCELED: TaskStatus.CANCELED,
-            JobStatus.TIMEOUT: TaskStatus.TIMEOUT,
-        }.get(self._status, TaskStatus.FAILED)
-        spec = self._job.spec
-        stopping = [(name, dag.run(name).version, dag.mark_ended(name, task_end)) for name in dag.running()]
-        held, self._held = list(self._held), []
-        end = JobEndDelivery(
-            job_id=spec.job_id,
-            initiator=spec.initiator,
-            parties=(),
-            held=(),
-            status=self._status,
-            reason=self._reason,
-        )
-        # Each party is ended on its own: one whose site is down must not hold the others' ending
-        # back, nor the job's. It is told by retried delivery once its site is back.
-        parties = [p.party for p in spec.parties]
-        reached = await asyncio.gather(
-            *(
-                self._end_on(
-                    party, [(n, v) for n, v, on in stopping if party in on], task_end, party in held, end
-                )
-                for party in parties
-            )
-        )
-        self._unreachable = [party for party, ok in zip(parties, reached, strict=True) if not ok]
-        if self._unreachable:
-            names = ", ".join(str(party) for party in self._unreachable)
-            note = f"could not reach {names} to end the job there; its site is told once it is back"
-            self._reason = f"{self._reason}; {note}" if self._reason else note
-            late = end.model_copy(
-                update={
-                    "parties": tuple(self._unreachable),
-                    "held": tuple(p for p in self._unreachable if p in held),
-                }
-            )
-            await workflow.start_child_workflow(
-                JobEndDeliveryWorkflow.run,
-                JobEndInput(end=late, within_s=spec.timeout_s),
-                id=delivery_workflow_id(spec.job_id, workflow.info().run_id),
-                task_queue=workflow.info().task_queue,
-                parent_close_policy=ParentClosePolicy.ABANDON,
-            )
-        queue = contracts.queue_workflow_id(workflow.info().task_queue)
-        await workflow.get_external_workflow_handle(queue).signal(contracts.RELEASE, self._job.spec.job_id)
-
-    async def _end_on(
-        self,
-        party: Party,
-        stops: list[tuple[str, int]],
-        task_end: TaskStatus,
-        held: bool,
-        end: JobEndDelivery,
-    ) -> bool:
-        """Stop the party's tasks, return its cores, tell it how the job ended; False if not reached."""
-        job_id = end.job_id
-        try:
-            missed = await asyncio.gather(
-                *(
-                    self._local(
-                        contracts.stop_tasks,
-                        TaskFanout(
-                            job_id=job_id,
-                            component=name,
-                            task_version=version,
-                            parties=(party,),
-                            status=task_end,
-                        ),
-                        self._source,
-                        summary=f"stop {name} v{version} ({task_end.value}) on {party}",
-                    )
-                    for name, version in stops
-                )
-            )
-            if any(missed):
-                return False
-            if held and await self._local(
-                contracts.return_resources,
-                JobParties(job_id=job_id, initiator=end.initiator, parties=(party,)),
-                summary=f"return the cores of {party}",
-            ):
-                return False
-            return not await self._local(
-                contracts.update_job_status,
-                JobStatusFanout(job_id=job_id, parties=(party,), status=end.status, reason=end.reason),
-                self._source,
-                summary=f"tell {party} the job {end.status.value}",
-            )
-        except _End:
-            # The command activity itself gave up (the job's limit passed): treat as not reached.
-            return False
-
-    async def _return_resources(self) -> None:
-        if self._held:
-            spec = self._job.spec
-            held, self._held = tuple(self._held), []
-            await self._local(
-                contracts.return_resources,
-                JobParties(job_id=spec.job_id, initiator=spec.initiator, parties=held),
-                summary=f"return the cores of {parties_label(held)}",
-            )
-
-    async def _fanout_status(self, status: JobStatus, reason: str = "") -> None:
-        spec = self._job.spec
-        parties = tuple(p.party for p in spec.parties)
-        await self._local(
-            contracts.update_job_status,
-            JobStatusFanout(job_id=spec.job_id, parties=parties, status=status, reason=reason),
-            self._source,
-            summary=f"tell {parties_label(parties)} the job is {status.value}",
-        )
-
-    async def _local(self, method: Any, *args: Any, summary: str | None = None) -> Any:
-        """Run a command activity, retried while its parties are unreachable, within the job's limit.
-
-        A party's site that stays away longer than the job's timeout ends the job as failed, with the
-        activity's last error (which names the party) as the reason; a party's refusal (a permanent
-        coded error) ends it so at once.
+        Each party offers only runs whose module, version, its own parameters and the contents of its
+        inputs equal this task's, and whose outputs it still holds; a run all parties offer is one they
+        all agree on.
         """
-        limit = timedelta(seconds=max(self._job.spec.timeout_s, COMMAND_TIMEOUT.total_seconds()))
-        try:
-            return await workflow.execute_local_activity(
-                method,
-                args=list(args),
-                start_to_close_timeout=COMMAND_TIMEOUT,
-                schedule_to_close_timeout=limit,
-                retry_policy=self._command_retry,
-                # Shown by the web UI next to the activity's name.
-                summary=summary,
-            )
-        except ActivityError as failure:
-            cause = failure.cause
-            raise _End(
-                JobStatus.FAILED, str(cause.message if isinstance(cause, FailureError) else failure)
-            ) from None
-        except ApplicationError as refusal:
-            # A local activity's non-retryable failure comes back as itself, not as an ActivityError.
-            if self._command_retry is None:
-                raise
-            raise _End(JobStatus.FAILED, refusal.message) from None
+        spec = self._job.spec
+        if not (spec.may_reuse(name) and dag.may_reuse(name)):
+            return None
+        parties = spec.component(name).parties
+        offers = await self._local(
+            contracts.probe_reuse,
+            ReuseProbe(job_id=spec.job_id, component=name, parties=parties),
+            self._source,
+            summary=f"ask {parties_label(parties)} for earlier runs of {name}",
+        )
+        common: set[ReuseCandidate] | None = None
+        for offer in offers:
+            mine = set(offer.candidates)
+            common = mine if common is None else common & mine
+        if not common:
+            return None
+        # Job ids begin with their submit time: the largest is the newest run.
+        chosen = max(common, key=lambda c: (c.job_id, c.task_version))
+        dag.note_reuse(name, f"job {chosen.job_id}, component {chosen.component}")
+        return chosen
 
     # ---- signals and queries ----------------------------------------------------------------
 
@@ -545,6 +439,20 @@ class JobWorkflow:
     def stop(self) -> None:
         self._stop = True
 
+    @workflow.signal
+    def pause(self) -> None:
+        """Start no new task; once the running ones end, give back cores and queue slot and wait."""
+        self._pause = True
+        if self._status == JobStatus.RUNNING:
+            self._reason = PAUSING_REASON
+
+    @workflow.signal
+    def resume(self) -> None:
+        """Carry on: a paused job queues again; one still pausing simply goes on running."""
+        self._pause = False
+        if self._reason == PAUSING_REASON:
+            self._reason = ""
+
     @workflow.query
     def view(self) -> JobView:
         components: dict[str, dict[str, Any]] = {}
@@ -555,8 +463,11 @@ class JobWorkflow:
                     "status": run.status.value,
                     "party_status": {k: v.value for k, v in run.party_status.items()},
                     "error": run.error,
+                    "reused_from": run.reused_from,
                 }
-        return JobView(status=self._status, reason=self._reason, components=components)
+        return JobView(
+            status=self._status, reason=self._reason, components=components, pause_requested=self._pause
+        )
 
 
 class _ContinueAsNew(Exception):

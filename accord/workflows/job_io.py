@@ -32,6 +32,9 @@ class Resume(BaseModel):
     held: list[Party]
     reports: list[TaskReport] = Field(default_factory=list)
     stop_requested: bool = False
+    pause_requested: bool = False
+    # A forced rerun reuses nothing, in its continued runs too.
+    reuse_off: bool = False
     search_attributes: bool = False
 
 
@@ -55,3 +58,5 @@ class JobView(BaseModel):
     status: JobStatus
     reason: str
     components: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # Asked to pause: it is pausing (tasks still running) or paused.
+    pause_requested: bool = False

@@ -102,6 +102,7 @@ class PartyWorkflow:
                     task_version=command.task_version,
                     initiator=self._job.initiator,
                     push=self._job.push,
+                    reuse_from=command.reuse_from,
                 ),
                 start_to_close_timeout=timedelta(seconds=self._job.task_timeout_s),
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,

@@ -43,6 +43,13 @@ class JobSpec(_Frozen):
     status_collect: Literal["PUSH", "PULL"]
     auto_retries: int
     auto_retry_delay_s: int
+    # Finished components of earlier jobs are reused unless the conf turns that off (job_parameters
+    # .common.reuse: false, or per component {"<name>": false}).
+    reuse: bool = True
+    no_reuse: tuple[str, ...] = ()
+
+    def may_reuse(self, name: str) -> bool:
+        return self.reuse and name not in self.no_reuse
 
     def component(self, name: str) -> ComponentSpec:
         for cpn in self.components:
@@ -90,4 +97,6 @@ def job_spec(job_id: str, plan: JobPlan, *, queue_timeout_s: int) -> JobSpec:
         status_collect=job.federated_status_collect_type,
         auto_retries=job.auto_retries,
         auto_retry_delay_s=job.auto_retry_delay,
+        reuse=job.reuse,
+        no_reuse=job.no_reuse,
     )

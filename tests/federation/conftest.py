@@ -20,9 +20,11 @@ from accord.federation.commands import (
     DeployModel,
     Ping,
     Pong,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StatusReply,
     StopTask,
@@ -101,6 +103,9 @@ class RecordingHandler:
 
     async def deploy_model(self, command: DeployModel, source: Party) -> Ack:
         return await self._handle("deploy_model", command, source, Ack())
+
+    async def probe_reuse(self, command: ProbeReuse, source: Party) -> ReuseOffer:
+        return await self._handle("probe_reuse", command, source, ReuseOffer(party=command.party))
 
     async def ping(self, command: Ping, source: Party) -> Pong:
         return await self._handle("ping", command, source, Pong(site_party_ids=(9999, 10000), version="t"))

@@ -16,9 +16,11 @@ from accord.federation.commands import (
     DeployModel,
     Ping,
     Pong,
+    ProbeReuse,
     QueryStatus,
     ResourceReply,
     ReturnResource,
+    ReuseOffer,
     StartTask,
     StatusReply,
     StopTask,
@@ -27,7 +29,7 @@ from accord.federation.commands import (
 from accord.federation.routes import RouteTable
 from accord.federation.server import ControlHandler
 from accord.federation.wire import METHODS
-from accord.identity import TaskReport
+from accord.identity import ReuseCandidate, TaskReport
 from accord.settings import Settings
 from accord.status import JobStatus, TaskStatus
 
@@ -82,6 +84,30 @@ CASES: list[tuple[str, BaseModel, BaseModel, Send]] = [
         StartTask(job_id=JOB, party=HOST, component="reader_0", task_id=f"{JOB}_reader_0", task_version=0),
         Ack(detail="started"),
         lambda c, cmd: c.start_task(cmd, source=GUEST),
+    ),
+    (
+        "start_task",
+        StartTask(
+            job_id=JOB,
+            party=HOST,
+            component="reader_0",
+            task_id=f"{JOB}_reader_0",
+            task_version=1,
+            reuse_from=ReuseCandidate(job_id="202301010000000000001", component="reader_1", task_version=2),
+        ),
+        Ack(),
+        lambda c, cmd: c.start_task(cmd, source=GUEST),
+    ),
+    (
+        "probe_reuse",
+        ProbeReuse(job_id=JOB, party=HOST, component="reader_0"),
+        ReuseOffer(
+            party=HOST,
+            candidates=(
+                ReuseCandidate(job_id="202301010000000000001", component="reader_1", task_version=2),
+            ),
+        ),
+        lambda c, cmd: c.probe_reuse(cmd, source=GUEST),
     ),
     (
         "stop_task",
@@ -161,4 +187,4 @@ def test_route_table_resolves_like_settings() -> None:
 
 def test_every_rpc_has_a_handler_method() -> None:
     assert {method.handler for method in METHODS} <= set(dir(ControlHandler))
-    assert len({method.name for method in METHODS}) == len(METHODS) == 10
+    assert len({method.name for method in METHODS}) == len(METHODS) == 11

@@ -49,6 +49,8 @@ class Sleep(ComponentBase[SleepParam]):
     """Sleeps ``seconds`` (default 0), waking up at once when stopped."""
 
     params = SleepParam
+    # Runs are counted and timed by the tests: each must really run.
+    reusable = False
 
     def fit(self, ctx: ComponentContext[SleepParam]) -> None:
         _count(ctx.task)
@@ -61,6 +63,8 @@ class Fail(ComponentBase[FailParam]):
     """Fails on the roles in ``fail_roles`` (default all) for its first ``times`` runs (default always)."""
 
     params = FailParam
+    # Runs are counted and timed by the tests: each must really run.
+    reusable = False
 
     def fit(self, ctx: ComponentContext[FailParam]) -> None:
         earlier = _count(ctx.task)
@@ -86,6 +90,8 @@ class Iterate(ComponentBase[IterateParam]):
     """
 
     params = IterateParam
+    # Runs are counted and timed by the tests: each must really run.
+    reusable = False
 
     def fit(self, ctx: ComponentContext[IterateParam]) -> None:
         total = ctx.params.max_iter

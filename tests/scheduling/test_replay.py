@@ -17,6 +17,7 @@ from accord.workflows.queue import queue_workflow_id
 from tests.conftest import SiteFactory
 from tests.scheduling.harness import RunningSite
 from tests.scheduling.jobs import chain_dsl, conf, dag_dsl
+from tests.scheduling.test_pause import pause_while_first_runs
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -82,5 +83,21 @@ async def test_replay_of_successful_failed_retried_and_stopped_jobs(make_site: S
     continued = await site.site.temporal.get_workflow_handle(long_job).describe()
     assert continued.typed_search_attributes.get(JOB_STATUS) == "success"
     assert continued.typed_search_attributes.get(MODULES) == ["TestSleep"]
+    found += await histories(site, queue_workflow_id(site.settings.task_queue))
+    await replay_all(found)
+
+
+async def test_replay_of_a_paused_resumed_and_a_paused_stopped_job(make_site: SiteFactory) -> None:
+    site = await make_site()
+    resumed = await pause_while_first_runs(site, seconds=0.3)
+    stopped = await pause_while_first_runs(site, seconds=0.3)
+    await site.site.jobs.resume(resumed)
+    assert (await site.site.jobs.wait(resumed)).status == JobStatus.SUCCESS
+    await site.site.jobs.stop(stopped)
+    assert (await site.site.jobs.wait(stopped)).status == JobStatus.CANCELED
+    found: list[WorkflowHistory] = []
+    for job_id in (resumed, stopped):
+        found += await histories(site, job_id)
+        found += await histories(site, party_workflow_id(job_id, Party(role="guest", party_id=9999)))
     found += await histories(site, queue_workflow_id(site.settings.task_queue))
     await replay_all(found)

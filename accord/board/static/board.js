@@ -116,7 +116,7 @@
     const input = (name, attrs) => el("input", { name, value: filters[name], ...attrs });
     const select = (name, options) => el("select", { name }, options.map((o) => el("option", { value: o, ...(o === filters[name] ? { selected: "" } : {}) }, o || "any")));
     const form = el("form", { class: "filters", id: "job-filters" },
-      el("label", {}, "status", select("status", ["", "waiting", "running", "success", "failed", "canceled", "timeout"])),
+      el("label", {}, "status", select("status", ["", "waiting", "running", "paused", "success", "failed", "canceled", "timeout"])),
       el("label", {}, "role", select("role", ["", "guest", "host", "arbiter", "local"])),
       el("label", {}, "party", input("party_id", { size: 8, inputmode: "numeric" })),
       el("label", {}, "from", input("since", { type: "date" })),
@@ -194,7 +194,7 @@
       if (!p) continue;
       const state = states[cpn.name] || { status: "waiting" };
       const title = svg("title", {});
-      title.textContent = `${cpn.name} (${cpn.module}): ${state.status}${state.error ? "\n" + state.error : ""}`;
+      title.textContent = `${cpn.name} (${cpn.module}): ${state.status}${state.reused_from ? "\nreused from " + state.reused_from : ""}${state.error ? "\n" + state.error : ""}`;
       const label = svg("text", { x: p.x + W / 2, y: p.y + H / 2 + 4, "text-anchor": "middle" });
       label.textContent = cpn.name.length > 22 ? cpn.name.slice(0, 21) + "…" : cpn.name;
       const node = svg("g", { class: `node${cpn.name === selected ? " selected" : ""}`, "data-component": cpn.name, "data-status": state.status },
@@ -212,11 +212,12 @@
     const parties = el("div", { id: "parties" });
     const panel = el("div", { id: "component" });
     const stopButton = el("button", { class: "danger", id: "stop" }, "Stop");
+    const pauseButton = el("button", { class: "secondary", id: "pause" }, "Pause");
     const rerunSelect = el("select", { id: "rerun-component" }, el("option", { value: "" }, "failed components"), job.dag.components.map((c) => el("option", { value: c.name }, c.name)));
     const rerunButton = el("button", { class: "secondary", id: "rerun" }, "Rerun from");
     const logButton = el("button", { class: "secondary", id: "download-log" }, "Download logs");
     const notice = el("span", { class: "muted", id: "notice" });
-    const toolbar = el("div", { class: "toolbar" }, stopButton, rerunButton, rerunSelect, logButton,
+    const toolbar = el("div", { class: "toolbar" }, stopButton, pauseButton, rerunButton, rerunSelect, logButton,
       el("a", { href: job.temporal_url, target: "_blank", rel: "noopener", id: "temporal-link" }, "workflow in the Temporal web UI"), notice);
     const detailTabs = tabs({
       "job parameters": () => json(job.job_parameters),
@@ -232,6 +233,13 @@
     stopButton.addEventListener("click", async () => {
       if (!confirm(`Stop job ${jobId}? It ends as canceled on every party.`)) return;
       try { await api("/v1/job/stop", { job_id: jobId }); notice.textContent = "stopping…"; } catch (e) { notice.textContent = e.message; }
+    });
+    pauseButton.addEventListener("click", async () => {
+      const resuming = Boolean(job.pause_requested);
+      try {
+        await api(resuming ? "/v1/job/resume" : "/v1/job/pause", { job_id: jobId });
+        notice.textContent = resuming ? "resuming…" : "pausing: running tasks finish, no new one starts…";
+      } catch (e) { notice.textContent = e.message; }
     });
     rerunButton.addEventListener("click", async () => {
       const from = rerunSelect.value;
@@ -261,6 +269,8 @@
       parties.replaceChildren(table(["role", "party", "status", "start", "duration"],
         live.parties.map((p) => [p.role, p.party_id, p.status, when(p.start_time), duration(p.elapsed_ms)])));
       stopButton.disabled = live.ended;
+      pauseButton.disabled = live.ended;
+      pauseButton.textContent = live.pause_requested ? "Resume" : "Pause";
       rerunButton.disabled = !live.ended;
       if (componentView) componentView.refresh(live);
     }
@@ -331,6 +341,7 @@
           el("div", {}, el("span", { class: "label" }, "status"), badge(state.status)),
           el("div", {}, el("span", { class: "label" }, "version"), String(state.version ?? 0)),
           el("div", {}, el("span", { class: "label" }, "upstream"), info.upstream.join(", ") || "—")),
+        state.reused_from ? el("div", { class: "muted", id: "component-reused" }, `reused from ${state.reused_from}: its outputs were taken instead of running`) : null,
         state.error ? el("div", { class: "error", id: "component-error" }, state.error) : null);
     }
     showStatus(info.state);

@@ -35,6 +35,10 @@ class ComponentBase(Generic[P]):
     params: ClassVar[type[BaseModel]]
     # Only a module FATE does not know sets this: its roles, inputs and outputs for the compiler.
     spec: ClassVar[ModuleSpec | None] = None
+    # A later job may take this component's outputs instead of running it when its module, version,
+    # parameters and inputs are the same. False for one whose run matters beyond its outputs (it writes
+    # or counts elsewhere) or draws at random without a seed.
+    reusable: ClassVar[bool] = True
 
     def run(self, task: TaskContext) -> None:
         if task.plan is None:

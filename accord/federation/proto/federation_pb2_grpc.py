@@ -85,6 +85,11 @@ class FederationControlStub:
                 request_serializer=accord_dot_federation_dot_proto_dot_federation__pb2.Envelope.SerializeToString,
                 response_deserializer=accord_dot_federation_dot_proto_dot_federation__pb2.Reply.FromString,
                 _registered_method=True)
+        self.ProbeReuse = channel.unary_unary(
+                '/accord.federation.v1.FederationControl/ProbeReuse',
+                request_serializer=accord_dot_federation_dot_proto_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=accord_dot_federation_dot_proto_dot_federation__pb2.Reply.FromString,
+                _registered_method=True)
 
 
 class FederationControlServicer:
@@ -151,6 +156,12 @@ class FederationControlServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ProbeReuse(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationControlServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -201,6 +212,11 @@ def add_FederationControlServicer_to_server(servicer, server):
             ),
             'DeployModel': grpc.unary_unary_rpc_method_handler(
                     servicer.DeployModel,
+                    request_deserializer=accord_dot_federation_dot_proto_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=accord_dot_federation_dot_proto_dot_federation__pb2.Reply.SerializeToString,
+            ),
+            'ProbeReuse': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProbeReuse,
                     request_deserializer=accord_dot_federation_dot_proto_dot_federation__pb2.Envelope.FromString,
                     response_serializer=accord_dot_federation_dot_proto_dot_federation__pb2.Reply.SerializeToString,
             ),
@@ -474,6 +490,33 @@ class FederationControl:
             request,
             target,
             '/accord.federation.v1.FederationControl/DeployModel',
+            accord_dot_federation_dot_proto_dot_federation__pb2.Envelope.SerializeToString,
+            accord_dot_federation_dot_proto_dot_federation__pb2.Reply.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProbeReuse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/accord.federation.v1.FederationControl/ProbeReuse',
             accord_dot_federation_dot_proto_dot_federation__pb2.Envelope.SerializeToString,
             accord_dot_federation_dot_proto_dot_federation__pb2.Reply.FromString,
             options,

@@ -6,6 +6,7 @@ from accord.persistence.repositories.jobs import JobRepository
 from accord.persistence.repositories.metrics import MetricRepository
 from accord.persistence.repositories.models import ModelRepository
 from accord.persistence.repositories.resources import COMPUTING, ResourceRepository
+from accord.persistence.repositories.reuse import TaskOutputRepository, TaskOutputs
 from accord.persistence.repositories.tables import TableMetaRepository
 from accord.persistence.repositories.tags import Tag, TagRepository
 from accord.persistence.repositories.tasks import TaskRepository
@@ -22,6 +23,8 @@ __all__ = [
     "TableMetaRepository",
     "Tag",
     "TagRepository",
+    "TaskOutputRepository",
+    "TaskOutputs",
     "TaskRepository",
     "utc_now",
 ]

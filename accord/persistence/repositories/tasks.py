@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from accord.errors import ArgumentError, RecordNotFound
-from accord.persistence.orm import TaskRow
+from accord.persistence.orm import TaskOutputRow, TaskRow
 from accord.persistence.records import NewTask, TaskKey, TaskRecord
 from accord.persistence.repositories._base import (
     Repository,
@@ -21,13 +21,14 @@ from accord.persistence.repositories._base import (
 from accord.status import TaskStatus
 
 
-def task_key(key: TaskKey) -> list[ColumnElement[bool]]:
+def task_key(key: TaskKey, table: type[TaskRow] | type[TaskOutputRow] = TaskRow) -> list[ColumnElement[bool]]:
+    """The row of ``table`` (tasks, or another table keyed by task) for ``key``."""
     return [
-        TaskRow.job_id == key.job_id,
-        TaskRow.component_name == key.component_name,
-        TaskRow.task_version == key.task_version,
-        TaskRow.role == key.role,
-        TaskRow.party_id == key.party_id,
+        table.job_id == key.job_id,
+        table.component_name == key.component_name,
+        table.task_version == key.task_version,
+        table.role == key.role,
+        table.party_id == key.party_id,
     ]
 
 
@@ -210,6 +211,10 @@ class TaskRepository(Repository):
         """Keep the task's failure (what its report said) on its row."""
         self._update(key, error=error)
 
+    def set_reused_from(self, key: TaskKey, source: str) -> None:
+        """Say on the task's row which earlier run's outputs it took instead of running."""
+        self._update(key, reused_from=source[:400])
+
     def set_progress(self, key: TaskKey, done: int, total: int, note: str = "") -> None:
         """The running task's own progress: ``done`` of ``total`` steps, and a short note (last loss)."""
         if total < 0 or done < 0 or (total and done > total):
@@ -273,4 +278,5 @@ def to_record(row: TaskRow) -> TaskRecord:
         progress_done=row.progress_done,
         progress_total=row.progress_total,
         progress_note=row.progress_note,
+        reused_from=row.reused_from,
     )
