@@ -221,7 +221,11 @@ def create_app(
             log.warning("no live view of job %s: %s", body.job_id, error.message)
             live = None
         progress = await jobs.progress(records)
-        rows = [JobRow.of(r, live, progress.get((r.job_id, r.role, r.party_id))) for r in records]
+        reused = await jobs.reused(body.job_id)
+        rows = [
+            JobRow.of(r, live, progress.get((r.job_id, r.role, r.party_id)), reused.get((r.role, r.party_id)))
+            for r in records
+        ]
         return Envelope(data=rows, jobId=body.job_id)
 
     @app.post("/v1/job/list/job", responses=_errors(400))

@@ -186,9 +186,20 @@ class JobRow(BaseModel):
         description="accord's addition: the scheduler's own view (status, reason, each component's "
         "status) while the job workflow runs; null once it has ended",
     )
+    f_reused: dict[str, str] = Field(
+        default_factory=dict,
+        description="accord's addition: the components this party took from an earlier run instead of "
+        "running them, component name → 'job X, component Y, version V'",
+    )
 
     @classmethod
-    def of(cls, record: JobRecord, live: JobView | None = None, progress: int | None = None) -> JobRow:
+    def of(
+        cls,
+        record: JobRecord,
+        live: JobView | None = None,
+        progress: int | None = None,
+        reused: dict[str, str] | None = None,
+    ) -> JobRow:
         """The row; ``progress`` is the job's as :func:`accord.site.progress.party_progress` counts it."""
         return cls(
             f_job_id=record.job_id,
@@ -213,6 +224,7 @@ class JobRow(BaseModel):
             f_end_time=_ms(record.end_time),
             f_elapsed=record.elapsed_ms,
             f_live=live,
+            f_reused=reused or {},
         )
 
 

@@ -78,6 +78,9 @@ def print_jobs(envelope: dict[str, Any], rows: list[dict[str, Any]]) -> None:
 def print_query(envelope: dict[str, Any]) -> None:
     rows: list[dict[str, Any]] = envelope.get("data") or []
     print_jobs(envelope, rows)
+    for row in rows:
+        for component, source in (row.get("f_reused") or {}).items():
+            click.echo(f"{row.get('f_role')} {row.get('f_party_id')}: {component} reused from {source}")
     live = next((r.get("f_live") for r in rows if r.get("f_live")), None)
     if live and live.get("components"):
         click.echo("")

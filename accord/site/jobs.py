@@ -293,6 +293,20 @@ class JobService:
             )
         return records
 
+    async def reused(self, job_id: str) -> dict[tuple[str, int], dict[str, str]]:
+        """Per party of the job on this site: component → the earlier run its newest task reused."""
+        tasks = await asyncio.to_thread(self._tasks.list_tasks, job_id)
+        newest: dict[tuple[str, int, str], TaskRecord] = {}
+        for task in tasks:
+            key = (task.key.role, task.key.party_id, task.key.component_name)
+            if key not in newest or task.key.task_version > newest[key].key.task_version:
+                newest[key] = task
+        found: dict[tuple[str, int], dict[str, str]] = {}
+        for (role, party_id, component), task in newest.items():
+            if task.reused_from:
+                found.setdefault((role, party_id), {})[component] = task.reused_from
+        return found
+
     async def progress(self, records: list[JobRecord]) -> dict[tuple[str, str, int], int]:
         """Each party row's progress, (job id, role, party id) → percent, from the jobs' task rows."""
         return await asyncio.to_thread(self._progress, records)

@@ -1,12 +1,13 @@
 """Reuse of finished components on a party: fingerprints, output digests, candidates and adoption.
 
 A task's fingerprint hashes what decides its outputs: its module and the version of the package
-implementing it, the job's parties, this party's parameters for it and the content digests of its
-inputs (each upstream output as recorded when that task succeeded on this party; a Reader's table by
-its stored bytes, not its name). An input without a digest leaves the task without a fingerprint, and
-such a task is never reused. When a task succeeds the worker records its fingerprint with a digest of
-each output; a later task with the same fingerprint on the same party may take those outputs instead
-of running (every party of the job must offer the same earlier job: the initiator decides).
+implementing it, the job's parties and computing engine, this party's parameters for it and the
+content digests of its inputs (each upstream output as recorded when that task succeeded on this
+party; a Reader's table by its stored bytes, not its name). An input without a digest leaves the
+task without a fingerprint, and such a task is never reused. When a task succeeds the worker records
+its fingerprint with a digest of each output; a later task with the same fingerprint on the same
+party may take those outputs instead of running (every party of the job must offer the same earlier
+job: the initiator decides).
 
 Adopted outputs are hard links to the earlier run's files where the file system allows (copies where
 not), so deleting the earlier job leaves them intact; models and metrics are copied.
@@ -151,6 +152,8 @@ class ReuseService:
             "implementation": implementation_version(component.module),
             "mode": component.mode.value,
             "job_type": plan.job_type,
+            # Never across engines: a job sent to Spark runs there (and its outputs are Spark's).
+            "engine": party.job_parameters.computing_engine,
             "roles": {role: list(ids) for role, ids in plan.roles.items()},
             "party": [key.role, key.party_id],
             "parameters": parameters,

@@ -119,6 +119,8 @@ def submit_lr(site: ChaosSite) -> str:
     dsl = json.loads((LR_EXAMPLES / "hetero_lr_normal_dsl.json").read_text())
     conf = json.loads((LR_EXAMPLES / "hetero_lr_normal_conf.json").read_text())
     conf["component_parameters"]["common"][LR]["max_iter"] = MAX_ITER
+    # Each run must really run: the disturbed ones would otherwise reuse the undisturbed run's outputs.
+    conf.setdefault("job_parameters", {}).setdefault("common", {})["reuse"] = False
     return site.submit(dsl, conf)
 
 

@@ -334,3 +334,35 @@ async def test_a_site_gone_for_good_fails_the_job_naming_it(
             assert all(row.status.is_end for row in site.jobs.parties(job_id))
     finally:
         await federation.stop_all()
+
+
+async def test_a_job_paused_on_three_sites_gives_back_every_core_and_resumes(federation: Federation) -> None:
+    guest = federation.site(GUEST)
+    job_id = await guest.submit(*three_party_example())
+    deadline = asyncio.get_running_loop().time() + 120
+    while not guest.tasks.list_tasks(job_id, component_name="reader_0"):
+        assert asyncio.get_running_loop().time() < deadline, "the job did not start"
+        await asyncio.sleep(0.05)
+    await guest.site.jobs.pause(job_id)
+
+    def paused_everywhere() -> bool:
+        return all(
+            {r.status for r in federation.site(party_id).jobs.parties(job_id)} == {JobStatus.PAUSED}
+            for party_id in PARTIES
+        )
+
+    while not paused_everywhere():
+        assert asyncio.get_running_loop().time() < deadline, "not paused on every site"
+        await asyncio.sleep(0.1)
+    # Each site returned its party's cores and started nothing after the pause.
+    for party_id in PARTIES:
+        assert_no_cores_held(federation.site(party_id))
+    assert not guest.tasks.list_tasks(job_id, component_name="hetero_lr_0")
+
+    await guest.site.jobs.resume(job_id)
+    result = await guest.site.jobs.wait(job_id)
+    assert result.status == JobStatus.SUCCESS, result
+    for party_id in PARTIES:
+        site = federation.site(party_id)
+        assert {r.status for r in site.jobs.parties(job_id)} == {JobStatus.SUCCESS}
+        assert_no_cores_held(site)

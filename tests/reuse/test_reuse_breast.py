@@ -63,6 +63,10 @@ async def test_a_changed_evaluation_reuses_everything_upstream_on_both_parties(s
         for role in ("guest", "host"):
             assert again[(name, role)] is not None and first in str(again[(name, role)]), (name, role)
     assert again[("evaluation_0", "guest")] is None, "the changed component ran"
+    # `job query` says so per party.
+    shown = await site.site.jobs.reused(second)
+    assert set(shown[("guest", 9999)]) == set(shown[("host", 10000)]) == set(UPSTREAM)
+    assert shown[("guest", 9999)]["hetero_lr_0"].startswith(f"job {first}, component hetero_lr_0")
 
     plain = await run(site, *breast(changed, reuse=False))
     assert not any(reused(site, plain).values()), "reuse: false runs everything"

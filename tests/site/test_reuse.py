@@ -30,7 +30,13 @@ HOST = Party(role="host", party_id=10000)
 ROWS = "id,y,x0,x1\n1,0,0.5,1.5\n2,1,0.25,2.5\n3,0,0.75,3.5\n"
 
 
-def _plan(job_id: str, *, table: str = "breast", dt_params: dict[str, Any] | None = None) -> JobPlan:
+def _plan(
+    job_id: str,
+    *,
+    table: str = "breast",
+    dt_params: dict[str, Any] | None = None,
+    job: dict[str, Any] | None = None,
+) -> JobPlan:
     dsl = {
         "components": {
             "reader_0": {"module": "Reader", "output": {"data": ["data"]}},
@@ -47,7 +53,7 @@ def _plan(job_id: str, *, table: str = "breast", dt_params: dict[str, Any] | Non
         "dsl_version": 2,
         "initiator": {"role": "guest", "party_id": 9999},
         "role": {"guest": [9999], "host": [10000]},
-        "job_parameters": {"common": {}},
+        "job_parameters": {"common": job or {}},
         "component_parameters": {"role": {"guest": {"0": guest}, "host": {"0": reader}}},
     }
     return compile_job(dsl, conf, CompileOptions(job_id=job_id))
@@ -170,6 +176,10 @@ def test_a_changed_parameter_input_or_party_changes_the_fingerprint(site: Site) 
     assert site.fingerprint(plan3, J3, GUEST, "data_transform_0") != site.fingerprint(
         first, J1, GUEST, "data_transform_0"
     )
+    # The same job sent to Spark: never reused across computing engines.
+    on_spark = _plan(J3, job={"backend": 1, "work_mode": 1})
+    site.create(on_spark, "spark-job")
+    assert site.fingerprint(on_spark, "spark-job", GUEST, "reader_0") != reader
     # The table's content changed under the same name.
     site.upload("breast", ROWS.replace("0.5", "0.6"))
     assert site.fingerprint(first, J1, GUEST, "reader_0") != reader
