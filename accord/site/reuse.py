@@ -1,13 +1,13 @@
 """Reuse of finished components on a party: fingerprints, output digests, candidates and adoption.
 
 A task's fingerprint hashes what decides its outputs: its module and the version of the package
-implementing it, the job's parties and computing engine, this party's parameters for it and the
-content digests of its inputs (each upstream output as recorded when that task succeeded on this
-party; a Reader's table by its stored bytes, not its name). An input without a digest leaves the
-task without a fingerprint, and such a task is never reused. When a task succeeds the worker records
-its fingerprint with a digest of each output; a later task with the same fingerprint on the same
-party may take those outputs instead of running (every party of the job must offer the same earlier
-job: the initiator decides).
+implementing it, its own name and its inputs' names, the job's parties and computing engine, this
+party's parameters for it and the content digests of its inputs (each upstream output as recorded
+when that task succeeded on this party; a Reader's table by its stored bytes, not its name). An input
+without a digest leaves the task without a fingerprint, and such a task is never reused. When a task
+succeeds the worker records its fingerprint with a digest of each output; a later task with the same
+fingerprint on the same party may take those outputs instead of running (every party of the job must
+offer the same earlier job: the initiator decides).
 
 Adopted outputs are hard links to the earlier run's files where the file system allows (copies where
 not), so deleting the earlier job leaves them intact; models and metrics are copied.
@@ -46,7 +46,7 @@ from accord.storage.model import DATA_FILE
 
 log = logging.getLogger(__name__)
 
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 MAX_CANDIDATES = 20
 # Modules whose run does more than make its outputs (writes outside the job, reads a live source):
 # taking an earlier run's outputs would skip that. None of them is installed today; a plugin may be.
@@ -145,10 +145,12 @@ class ReuseService:
             found = self._input_digest(plan, key, ref)
             if found is None:
                 return None
-            inputs.append([ref.kind, ref.slot, ref.output, found])
+            # Names too: outputs may carry them (Evaluation's summary is keyed by its upstream's name).
+            inputs.append([ref.kind, ref.slot, ref.component, ref.output, found])
         body = {
             "version": FINGERPRINT_VERSION,
             "module": component.module,
+            "component": key.component_name,
             "implementation": implementation_version(component.module),
             "mode": component.mode.value,
             "job_type": plan.job_type,
