@@ -52,8 +52,9 @@ def example_site(*tables: str) -> Iterator[tuple[httpx.Client, Settings]]:
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as home:
         settings = loopback_settings(Path(home), upload_roots=(EXAMPLES / "data",))
         stack = Stack(settings)
-        stack.up()
         try:
+            # Inside: a start that fails half way still stops what did start.
+            stack.up()
             with httpx.Client(
                 base_url=settings.http_address, timeout=120, headers=local_credential(settings)
             ) as http:

@@ -133,8 +133,9 @@ def main() -> None:
             computing_cores_per_node=4 * args.jobs,
         )
         stack = Stack(settings)
-        stack.up()
         try:
+            # Inside: a start that fails half way still stops what did start.
+            stack.up()
             figures = asyncio.run(measure(settings, args.stages, args.jobs, args.rounds))
         finally:
             stack.down()
