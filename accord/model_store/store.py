@@ -129,9 +129,13 @@ class ModelStore:
         self.records.save(*_row_key(key), storage=location, checksum=checksum, replace=True)
         return checksum
 
+    def record(self, key: ModelKey) -> ModelRecord:
+        """The stored model's row (where it lies, its checksum); RecordNotFound when there is none."""
+        return self.records.get(*_row_key(key))
+
     def read(self, key: ModelKey) -> bytes:
         """The stored canonical bytes of a model, checked against the checksum recorded with it."""
-        return self.read_record(self.records.get(*_row_key(key)))
+        return self.read_record(self.record(key))
 
     def read_record(self, record: ModelRecord) -> bytes:
         body = self.storage.get(self._location(record.storage))

@@ -267,7 +267,7 @@ class ReuseService:
 
     def _model_checksum(self, model: ModelKey) -> str | None:
         try:
-            return self._models.records.get(*_fields(model)).checksum
+            return self._models.record(model).checksum
         except RecordNotFound:
             return None
 
@@ -327,7 +327,7 @@ class ReuseService:
         self, plan: JobPlan, key: TaskKey, source: TaskKey, entry: Mapping[str, Any], what: str
     ) -> dict[str, Any]:
         try:
-            record = self._models.records.get(*_fields(_stored_model(source, entry)))
+            record = self._models.record(_stored_model(source, entry))
             if record.checksum != entry["digest"]:
                 raise ReuseUnavailable(f"{what}: its model changed since it was recorded")
             body = self._models.read_record(record)  # checked against its checksum
@@ -357,6 +357,13 @@ class ReuseService:
             task_dir = layout.task_dir(self._party_dir(key.job_id, key), key.component_name, key.task_version)
             link_tree(checkpoints, task_dir / CHECKPOINTS)
         new_task_id = task_id(key.job_id, key.component_name)
+        # Copied by an earlier attempt of this task: appending again would double their points.
+        copied = {
+            (m.key.metric_namespace, m.key.metric_name)
+            for m in self._metrics.query(
+                key.job_id, key.component_name, key.role, key.party_id, task_version=key.task_version
+            )
+        }
         for metric in self._metrics.query(
             source.job_id,
             source.component_name,
@@ -373,22 +380,10 @@ class ReuseService:
                 metric.key.metric_namespace,
                 metric.key.metric_name,
             )
-            if self._metrics.query(
-                key.job_id,
-                key.component_name,
-                key.role,
-                key.party_id,
-                task_version=key.task_version,
-                metric_namespace=target.metric_namespace,
-                metric_name=target.metric_name,
-            ):
-                continue  # copied by an earlier attempt: appending again would double its points
+            if (target.metric_namespace, target.metric_name) in copied:
+                continue
             self._metrics.log(target, metric.data, metric_type=metric.metric_type, task_id=new_task_id)
             self._metrics.set_meta(target, metric.meta, metric_type=metric.metric_type, task_id=new_task_id)
-
-
-def _fields(key: ModelKey) -> tuple[str, str, str, int, str]:
-    return key.model_id, key.model_version, key.role, key.party_id, key.component
 
 
 def _stored_model(key: TaskKey, entry: Mapping[str, Any]) -> ModelKey:
