@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from accord.activities.earlier import SiteEarlierJobs
 from accord.activities.federation import FederationActivities
 from accord.activities.queue import QueueActivities
 from accord.activities.services import SiteEngines
@@ -56,6 +57,7 @@ def service_parts(settings: Settings, stores: SiteStores) -> ServiceParts:
         local_party_ids=settings.local_party_ids,
         grants=stores.grants,
         engines=SiteEngines(settings, work_dir=settings.home / "computing"),
+        earlier=SiteEarlierJobs(settings, stores.jobs, stores.models),
     )
 
 

@@ -32,7 +32,7 @@ from accord.activities.services import (
 )
 from accord.components import ComponentRegistry, TaskCancelled, TaskContext
 from accord.components.sdk import layout
-from accord.components.sdk.services import EngineSource, TaskServices
+from accord.components.sdk.services import EarlierJobs, EngineSource, TaskServices
 from accord.contracts import COMPONENT_FAILURE, RUN_LOST, ReportTask, RunTask
 from accord.dsl_compiler.plan import JobPlan
 from accord.errors import AccordError, RecordNotFound, StatusTransitionError, TableNotGranted
@@ -110,6 +110,8 @@ class ServiceParts:
     grants: TableGrantRepository | None = None
     # Block-table engines for components that compute on them (accord.activities.services.SiteEngines).
     engines: EngineSource | None = None
+    # The site's earlier jobs for ModelLoader / CacheLoader (accord.activities.earlier.SiteEarlierJobs).
+    earlier: EarlierJobs | None = None
 
 
 def check_table_grant(parts: ServiceParts, task: RunTask, parameters: Mapping[str, Any]) -> None:
@@ -202,6 +204,7 @@ class TaskActivities:
             models=StoredModels(parts.models),
             transfer_timeout_s=parts.transfer_timeout_s,
             engines=parts.engines,
+            earlier=parts.earlier,
         )
 
     @activity.defn(name="run_task")

@@ -94,8 +94,8 @@ class CheckpointReader:
                 "parties' checkpoints",
                 hint="ask the site that hosts that party, with its own role and party_id",
             )
-        job = self._training_job(query)
-        names = _components(job)
+        job = self.training_job(query)
+        names = party_components(job)
         if query.component_name not in names:
             raise RecordNotFound(
                 f"model {query.model_id} version {query.model_version} has no component "
@@ -105,7 +105,8 @@ class CheckpointReader:
         party = layout.party_dir(self._settings.home, job.job_id, query.role, query.party_id)
         return _newest_with_checkpoints(party, query.component_name)
 
-    def _training_job(self, query: CheckpointQuery) -> JobRecord:
+    def training_job(self, query: CheckpointQuery) -> JobRecord:
+        """The job that trained the version (a deployed version's parent); RecordNotFound if not here."""
         job = self._job(query.model_id, query.model_version, query.role, query.party_id)
         if job is None and self._models is not None:
             # A deployed version: its checkpoints are those of the training job it was made from.
@@ -137,7 +138,8 @@ class CheckpointReader:
         return parent if isinstance(parent, str) else None
 
 
-def _components(job: JobRecord) -> list[str]:
+def party_components(job: JobRecord) -> list[str]:
+    """The components the job's plan runs on the party of this row."""
     for party in (job.plan or {}).get("parties", []):
         if party.get("role") == job.role and party.get("party_id") == job.party_id:
             return [str(name) for name in party.get("components", [])]

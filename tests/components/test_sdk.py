@@ -36,6 +36,7 @@ def test_the_sdk_imports_none_of_the_site_stack() -> None:
         "import accord.components.reader, accord.components.data_transform\n"
         "import accord.components.feature_scale, accord.components.evaluation.component\n"
         "import accord.components.intersection, accord.components.hetero_lr, accord.components.homo_lr\n"
+        "import accord.components.loaders.model_loader, accord.components.loaders.cache_loader\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

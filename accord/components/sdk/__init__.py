@@ -10,8 +10,10 @@ from accord.components.sdk.context import ComponentContext, validate_parameters
 from accord.components.sdk.dataset import Dataset
 from accord.components.sdk.scoring import PartyScorer
 from accord.components.sdk.services import (
+    EarlierJobs,
     EngineSource,
     ExchangeKey,
+    LoadedModel,
     MetricRef,
     MetricSink,
     ModelRef,
@@ -30,8 +32,10 @@ __all__ = [
     "ComponentContext",
     "DataTable",
     "Dataset",
+    "EarlierJobs",
     "EngineSource",
     "ExchangeKey",
+    "LoadedModel",
     "MetricRef",
     "MetricSink",
     "ModelRef",

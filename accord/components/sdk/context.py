@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -76,6 +77,8 @@ class ComponentContext(Generic[P]):
         self.params = params
         self.log = logging.getLogger(f"accord.component.{task.module}")
         self._engine: Engine | None = None
+        # Cross validation runs folds in threads that may each be first to ask for the engine.
+        self._engine_lock = threading.Lock()
 
     @property
     def services(self) -> TaskServices:
@@ -95,22 +98,26 @@ class ComponentContext(Generic[P]):
         Started on first use (a component on datasets alone never starts one) and closed when the
         task ends.
         """
-        if self._engine is None:
-            source = self.services.engines
-            if source is None:
-                raise OperatingError(
-                    f"{self.component} computes on block tables and this worker offers no engine",
-                    hint="run the component on a worker (accord worker), which opens the job's engine",
-                )
-            params = self.plan.party(self.role, self.party_id).job_parameters
-            self._engine = source.open(
-                params.computing_engine,
-                cores=params.task_cores,
-                partitions=params.computing_partitions,
-                spark_run=params.spark_run,
-                app_name=f"{self.job_id}_{self.component}_{self.role}_{self.party_id}",
-            )
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = self._open_engine()
         return self._engine
+
+    def _open_engine(self) -> Engine:
+        source = self.services.engines
+        if source is None:
+            raise OperatingError(
+                f"{self.component} computes on block tables and this worker offers no engine",
+                hint="run the component on a worker (accord worker), which opens the job's engine",
+            )
+        params = self.plan.party(self.role, self.party_id).job_parameters
+        return source.open(
+            params.computing_engine,
+            cores=params.task_cores,
+            partitions=params.computing_partitions,
+            spark_run=params.spark_run,
+            app_name=f"{self.job_id}_{self.component}_{self.role}_{self.party_id}",
+        )
 
     def close(self) -> None:
         """Release what the task opened (its engine); the SDK calls this when fit / predict returns."""
@@ -303,10 +310,15 @@ class ComponentContext(Generic[P]):
         """Save a block table as the component's output (what every downstream component reads)."""
         return save_table(data, self._data_path(self.component, self._output_name(output)))
 
+    @property
+    def cache_output_dir(self) -> Path:
+        """Where the component's (first) cache output lies, as a downstream cache input reads it."""
+        output = self.spec.cache_outputs[0] if self.spec.cache_outputs else "cache"
+        return layout.cache_dir(self.task.work_dir.parent, self.component, output)
+
     def save_cache(self, values: dict[str, Any], tables: dict[str, BlockTable]) -> None:
         """The component's cache output (sdk/cache.py): values (secrets allowed: kept 0600) and tables."""
-        output = self.spec.cache_outputs[0] if self.spec.cache_outputs else "cache"
-        save_cache(layout.cache_dir(self.task.work_dir.parent, self.component, output), values, tables)
+        save_cache(self.cache_output_dir, values, tables)
 
     def input_cache(self) -> Cache | None:
         """The cache wired into the component's cache input, or None; more than one is refused."""

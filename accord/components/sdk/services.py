@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from accord.identity import Party
@@ -58,6 +59,41 @@ class ModelSink(Protocol):
         ...
 
     def load(self, key: ModelRef) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A model an earlier job left, and where it came from as FATE's ModelLoader records it
+    (``model_alias``, or the checkpoint's ``step_index``, ``step_name`` and ``create_time``)."""
+
+    model: dict[str, Any]
+    origin: dict[str, Any]
+
+
+class EarlierJobs(Protocol):
+    """What the site's earlier jobs left for the asking party (ModelLoader, CacheLoader).
+
+    Every lookup is for one party (the task's own role and party id) and by ids the site checks against
+    its records before it reads a file: a component names a model, a job, a component, never a path.
+    Unknown ids are refused with a coded error naming the FATE field (model_id, job_id, ...).
+    """
+
+    def model(self, key: ModelRef, *, alias: str | None) -> LoadedModel:
+        """The model ``key.component`` saved under that model id and version (``alias``: one of its model
+        output names), or its latest checkpoint when it saved none."""
+        ...
+
+    def checkpoint(self, key: ModelRef, *, step_index: int | None, step_name: str | None) -> LoadedModel:
+        """A checkpoint of ``key.component``: by step index, by step name (the last saved under it), or
+        the latest when both are None."""
+        ...
+
+    def link_cache(
+        self, job_id: str, party: Party, component: str, cache_name: str | None, target: Path
+    ) -> str:
+        """Make ``target`` the cache output ``cache_name`` (None: the component's only one) that
+        ``component`` of ``job_id`` left on ``party``; returns the cache output's name."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -135,3 +171,5 @@ class TaskServices:
     transfer_timeout_s: float
     # Block-table engines; None where the worker offers none (components then use datasets only).
     engines: EngineSource | None = None
+    # The site's earlier jobs, as ModelLoader and CacheLoader read them; None where the worker has none.
+    earlier: EarlierJobs | None = None
