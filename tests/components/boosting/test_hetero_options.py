@@ -125,7 +125,7 @@ def test_multi_output_and_two_hosts(tmp_path: Path, local_engine: Engine) -> Non
 
 def test_refusals_name_the_option() -> None:
     component = HeteroSecureBoost()
-    for params in ({"sparse_optimization": True}, {"encrypt_param": {"method": "IterativeAffine"}}):
+    for params in ({"encrypt_param": {"method": "IterativeAffine"}},):
         with pytest.raises(ComponentFeatureUnsupported, match=next(iter(params))):
             component.check_supported(HeteroSecureBoostParam.model_validate(params), "sbt_0")
 

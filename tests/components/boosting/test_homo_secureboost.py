@@ -19,11 +19,13 @@ import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from accord.components.boosting.homo import HomoSecureBoost
+from accord.components.boosting.homo.params import HomoSecureBoostParam
 from accord.components.hetero_lr import tables
-from accord.components.sdk import Dataset, layout
+from accord.components.sdk import Dataset, layout, validate_parameters
 from accord.components.sdk.dataset import with_meta
 from accord.components.sdk.scoring import CombiningScorer
 from accord.computing.table import Engine
+from accord.errors import ComponentFeatureUnsupported, ComponentParameterError
 from accord.federation import codec
 from accord.federation.mailbox import TransferKey
 from accord.identity import Party
@@ -222,3 +224,26 @@ def test_missing_values_and_multi_output_run(tmp_path: Path, harnesses: list[Com
     assert accuracy_score(labels, predicted) > 0.6
     model = harness.model(GUEST.role, GUEST.party_id, COMPONENT)["param"]
     assert len(model["trees"]) == 2 and isinstance(model["trees"][0]["nodes"][-1]["weight"], list)
+
+
+def test_early_stopping_is_refused_as_fate_refuses_it() -> None:
+    """FATE 1.11's HomoSecureBoostParam has no top-level early_stopping_rounds, and its validation
+    strategy refuses callback_param.early_stopping_rounds for homo modules: both are refused here."""
+    callbacks = {
+        "callbacks": ["EarlyStopping", "PerformanceEvaluate"],
+        "validation_freqs": 1,
+        "early_stopping_rounds": 2,
+        "metrics": ["auc"],
+        "use_first_metric_only": True,
+    }
+    params = HomoSecureBoostParam.model_validate({"callback_param": callbacks})
+    with pytest.raises(
+        ComponentFeatureUnsupported, match=r"callback_param\.early_stopping_rounds"
+    ) as refused:
+        HomoSecureBoost().check_supported(params, COMPONENT)
+    assert refused.value.code == 10127
+    with pytest.raises(ComponentParameterError, match="early_stopping_rounds") as bad:
+        validate_parameters(
+            HomoSecureBoostParam, {"early_stopping_rounds": 2}, component=COMPONENT, module="HomoSecureBoost"
+        )
+    assert bad.value.code == 10126

@@ -240,21 +240,8 @@ class TreeBuilder:
                 derive.append((large, parent, small))
         return {"positions": positions.astype(np.int32).tobytes(), "build": build}, derive
 
-    def _decrypt(
-        self, sent: dict[str, Any], packing: Packing, outputs: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        counts = np.asarray(sent["counts"])
-        features, width = counts.shape
-        cts = unpack_ciphertexts(sent["cts"], self.key.public_key.ciphertext_bytes)
-        plains = batch.decrypt(self.key, cts)
-        filled = np.flatnonzero(counts.reshape(-1) > 0)
-        width_ = packing.width
-        values = histogram.split_packed(plains, packing.cell_bits, packing.bins_per_ct, len(filled) * width_)
-        cells = [0] * (features * width * width_)
-        for index, cell in enumerate(filled.tolist()):
-            cells[cell * width_ : (cell + 1) * width_] = values[index * width_ : (index + 1) * width_]
-        sums = packing.decode(cells, counts.reshape(-1)).reshape(features, width, 2 * outputs)
-        return sums[..., :outputs], sums[..., outputs:], counts
+    def _decrypt(self, sent: dict[str, Any], packing: Packing, outputs: int) -> Hist:
+        return decrypted_histogram(self.key, sent, packing, outputs)
 
     def _best(self, hist: Hist, o: _Open) -> BestSplit | None:
         gh, hh, ch = hist
@@ -263,6 +250,25 @@ class TreeBuilder:
         return split.best_split(
             gh[:, :last], hh[:, :last], ch[:, :last], o.g, o.h, o.count, self.rule, missing=missing
         )
+
+
+def decrypted_histogram(
+    private_key: PrivateKey, sent: dict[str, Any], packing: Packing, outputs: int
+) -> Hist:
+    """A host's node histogram (its packed filled cells and counts) as g and h sums per (feature, bin)
+    of each output, with the counts."""
+    counts = np.asarray(sent["counts"])
+    features, width = counts.shape
+    cts = unpack_ciphertexts(sent["cts"], private_key.public_key.ciphertext_bytes)
+    plains = batch.decrypt(private_key, cts)
+    filled = np.flatnonzero(counts.reshape(-1) > 0)
+    width_ = packing.width
+    values = histogram.split_packed(plains, packing.cell_bits, packing.bins_per_ct, len(filled) * width_)
+    cells = [0] * (features * width * width_)
+    for index, cell in enumerate(filled.tolist()):
+        cells[cell * width_ : (cell + 1) * width_] = values[index * width_ : (index + 1) * width_]
+    sums = packing.decode(cells, counts.reshape(-1)).reshape(features, width, 2 * outputs)
+    return sums[..., :outputs], sums[..., outputs:], counts
 
 
 def _minus(parent: Hist, child: Hist) -> Hist:

@@ -50,6 +50,13 @@ class Binned:
     def width(self) -> int:
         return self.missing_bin + 1
 
+    def zero_bins(self, zero_as_missing: bool) -> np.ndarray:
+        """Each feature's bin of the value 0 (FATE's sparse point); the missing bin when zeros are
+        missing values."""
+        if zero_as_missing:
+            return np.full(len(self.points), self.missing_bin, dtype=np.int64)
+        return np.array([int(splits.assign_bins(np.zeros(1), p)[0]) for p in self.points], dtype=np.int64)
+
     def threshold(self, feature: int, bin_: int) -> float | None:
         """The split value of ``bin_``; None for the last bin, which also holds values above the last
         training split point (every present value goes left)."""

@@ -2,8 +2,10 @@
 
 It receives each tree's encrypted gradients and hessians, sums them per bin of each of its features
 by ciphertext multiplication (the larger child of a split as parent minus the smaller one), packs
-several bins into one ciphertext and sends them. It learns which of its (feature, bin) splits won and
-which rows sit in which node, never a label, a gradient or a guest split; its thresholds stay here.
+several bins into one ciphertext and sends them (with sparse_optimization, a feature's bin of 0 is
+the node's total less its other bins, so only rows away from 0 are added). It learns which of its
+(feature, bin) splits won and which rows sit in which node, never a label, a gradient or a guest
+split; its thresholds stay here.
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ class HostBooster:
         zero_missing = bool(setup["zero_as_missing"])
         values = data.features_of(train, zero_missing)
         binned = data.quantile_bins(values, param.bin_num, param.binning_error)
+        # sparse_optimization: each feature's bin of 0 is derived from a node's total, not summed.
+        zero_bins = binned.zero_bins(zero_missing) if param.sparse_optimization else None
         valid_values = (
             data.features_of(validate, zero_missing)
             if validate is not None and setup["valid_ids"] is not None
@@ -74,7 +78,7 @@ class HostBooster:
             start = self._get(f"tree.{t}")
             if start.get("stop"):
                 break
-            own = self._tree(t, start, key, binned)
+            own = self._tree(t, start, key, binned, zero_bins)
             trees.append({str(node_id): split for node_id, split in own.items()})
             if valid_values is not None:
                 self._send(_decisions(own, valid_values), f"valid.{t}")
@@ -86,7 +90,12 @@ class HostBooster:
         }
 
     def _tree(
-        self, t: int, start: dict[str, Any], key: PublicKey, binned: data.Binned
+        self,
+        t: int,
+        start: dict[str, Any],
+        key: PublicKey,
+        binned: data.Binned,
+        zero_bins: np.ndarray | None,
     ) -> dict[int, dict[str, Any]]:
         """One tree: histograms per level as the guest asks, and the routes of the splits it picks here."""
         packing = Packing.from_json(start["packing"]) if start.get("packing") else None
@@ -97,6 +106,7 @@ class HostBooster:
         sampled = np.arange(count) if rows is None else rows
         own: dict[int, dict[str, Any]] = {}
         bins = binned.bins[:, features]
+        tree_zero_bins = None if zero_bins is None else zero_bins[features]
         depth = 0
         while True:
             request = self._get(f"level.{t}.{depth}")
@@ -111,16 +121,9 @@ class HostBooster:
                 node_cts = [
                     c for r in chosen.tolist() for c in cts[r * packing.width : (r + 1) * packing.width]
                 ]
-                node_bins = bins[sampled[chosen]]
-                cells = histogram.grouped_sums(key, node_cts, packing.width, node_bins, binned.width)
-                counts = np.zeros((len(features), binned.width), dtype=np.int64)
-                for column in range(len(features)):
-                    counts[column] = np.bincount(node_bins[:, column], minlength=binned.width)
-                # Empty cells hold zero: the guest knows them from the counts, so they are not sent.
-                filled = np.flatnonzero(np.repeat(counts.reshape(-1) > 0, packing.width)).tolist()
-                cells = [cells[i] for i in filled]
-                packed = histogram.compress(key, cells, packing.cell_bits, packing.bins_per_ct)
-                sent[node] = {"cts": pack_ciphertexts(packed, key.ciphertext_bytes), "counts": counts}
+                sent[node] = node_histogram(
+                    key, packing, node_cts, bins[sampled[chosen]], binned.width, tree_zero_bins
+                )
             self._send(sent, f"hist.{t}.{depth}")
             splits = self._get(f"splits.{t}.{depth}")
             routes: dict[int, bytes] = {}
@@ -139,6 +142,30 @@ class HostBooster:
             self._send(routes, f"routes.{t}.{depth}")
             depth += 1
         return own
+
+
+def node_histogram(
+    key: PublicKey,
+    packing: Packing,
+    node_cts: list[int],
+    node_bins: np.ndarray,
+    bin_width: int,
+    zero_bins: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """One node's encrypted histogram as sent to the guest: its filled cells packed, and the rows per
+    (feature, bin). With ``zero_bins`` (sparse_optimization) a feature's rows in its bin of 0 are not
+    added; that bin is the node's total less the feature's other bins (the same plaintexts)."""
+    if zero_bins is None:
+        cells = histogram.grouped_sums(key, node_cts, packing.width, node_bins, bin_width)
+    else:
+        cells = histogram.grouped_sums_sparse(key, node_cts, packing.width, node_bins, bin_width, zero_bins)
+    counts = np.zeros((node_bins.shape[1], bin_width), dtype=np.int64)
+    for column in range(node_bins.shape[1]):
+        counts[column] = np.bincount(node_bins[:, column], minlength=bin_width)
+    # Empty cells hold zero: the guest knows them from the counts, so they are not sent.
+    filled = np.flatnonzero(np.repeat(counts.reshape(-1) > 0, packing.width)).tolist()
+    packed = histogram.compress(key, [cells[i] for i in filled], packing.cell_bits, packing.bins_per_ct)
+    return {"cts": pack_ciphertexts(packed, key.ciphertext_bytes), "counts": counts}
 
 
 def _decisions(own: dict[int, dict[str, Any]], values: np.ndarray) -> dict[int, bytes]:

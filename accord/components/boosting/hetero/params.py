@@ -31,6 +31,8 @@ class HeteroSecureBoostParam(BoostingParam):
     complete_secure: bool = False
     use_first_metric_only: bool = False
     random_seed: int = Field(default=100, ge=0)
+    # FATE 1.11 keeps it but no longer reads it ("abandoned in FATE-1.7.1"); here it runs the host's
+    # sparse-point histograms (same splits, fewer ciphertext additions on mostly-zero tables).
     sparse_optimization: bool = False
     run_goss: bool = False
     top_rate: float = Field(default=0.2, gt=0, lt=1)
@@ -94,10 +96,6 @@ def check_supported(param: HeteroSecureBoostParam, component: str, hosts: int | 
         "encrypt_param.method": (
             param.encrypt_param.method not in ("Paillier", "paillier"),
             "HeteroSecureBoost encrypts with Paillier; set method to Paillier",
-        ),
-        "sparse_optimization": (
-            param.sparse_optimization,
-            "sparse optimization is not supported; set it false",
         ),
         "callback_param.callbacks": (
             bool(unrun),

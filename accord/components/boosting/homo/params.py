@@ -56,8 +56,9 @@ def check_supported(param: HomoSecureBoostParam, component: str) -> None:
     refusals = {
         "callback_param.early_stopping_rounds": (
             param.callback_param.early_stopping_rounds is not None,
-            "early stopping on validation metrics is not run for HomoSecureBoost (each client validates "
-            "its own data, so the clients could disagree); use n_iter_no_change and tol",
+            "early stopping on validation metrics is not run for HomoSecureBoost, as in FATE 1.11, whose "
+            "validation strategy refuses early stopping for every homo module (each client validates "
+            "only its own rows); use n_iter_no_change and tol",
         ),
         "callback_param.callbacks": (
             bool(unrun),
