@@ -34,7 +34,7 @@ from accord.computing import block as blocks_
 from accord.computing import layout
 from accord.computing.block import Block
 from accord.computing.spooled import SpooledEngine
-from accord.computing.table import BlockTable, PartitionFn, ZipFn, check_partitions
+from accord.computing.table import BlockTable, PartitionFn, Sender, ZipFn, check_partitions
 from accord.errors import AccordError, ArgumentError, EngineUnavailable, error_from_code
 
 if TYPE_CHECKING:
@@ -381,6 +381,16 @@ class SparkTable(BlockTable):
         with _surfaced():
             for index, data in self.rdd.toLocalIterator(prefetchPartitions=False):
                 yield index, blocks_.decode(data)
+
+    def send(self, sender: Sender) -> int:
+        # The items are encoded blocks already: they go as they are, not decoded and encoded again.
+        # Spark computes the next partition while this one is sent (two at most on the driver).
+        sent = 0
+        with _surfaced():
+            for index, data in self.rdd.toLocalIterator(prefetchPartitions=True):
+                sender(index, data)
+                sent += 1
+        return sent
 
     def persist(self) -> BlockTable:
         from pyspark import StorageLevel

@@ -34,7 +34,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +53,7 @@ from accord.errors import ComponentFeatureUnsupported, ComponentParameterError, 
 FoldFit = Callable[[ComponentContext[Any]], None]
 Evaluate = Callable[[Dataset], dict[str, float]]
 TRAIN, VALIDATE = "train", "validate"
+R = TypeVar("R")
 
 
 class CvSettings(Protocol):
@@ -153,12 +157,16 @@ def run(
     data = ctx.input_table("train_data") or ctx.input_table("data")
     scratch = ctx.task.work_dir / "cv"
     summary: dict[str, Any] = {}
+    width = fold_parallelism(ctx, cv.n_splits)
     if data is None:
         # A party without rows (the arbiter) takes part in every fold's protocol.
-        for fold in range(cv.n_splits):
+        def arbitrate(fold: int) -> dict[str, Any]:
             scoped = _scoped(ctx, fold, cv.n_splits, scratch, inputs=None)
             fit(scoped)
-            summary[f"fold_{fold}"] = scoped.summary
+            return scoped.summary
+
+        for fold, fold_summary in enumerate(_each_fold(cv.n_splits, width, arbitrate)):
+            summary[f"fold_{fold}"] = fold_summary
         summary["fold_num"] = cv.n_splits
         return summary
 
@@ -166,30 +174,21 @@ def run(
     labelled = mode == "homo" or ctx.role == label_role
     # FATE's history_value_type: the folds' predictions ("score") or their input rows ("instance").
     instances = getattr(cv, "history_value_type", "score") == "instance"
+    keep_rows = instances and cv.output_fold_history
+    if width > 1:
+        ctx.log.info("cross validation: %d folds, %d at a time (task_parallelism)", cv.n_splits, width)
+    runs = _each_fold(
+        cv.n_splits,
+        width,
+        functools.partial(_fit_fold, ctx, fit, data, folds, cv.n_splits, scratch, keep_rows),
+    )
     history: list[Dataset] = []
     scores: dict[str, list[dict[str, float]]] = {TRAIN: [], VALIDATE: []}
-    for fold in range(cv.n_splits):
-        ctx.check_cancelled()
-        root = scratch / f"fold_{fold}"
-        inputs = []
-        for slot, name, held_out in (
-            ("train_data", "fold_train", False),
-            ("validate_data", "fold_test", True),
-        ):
-            part = data.table.map_partitions_with_index(
-                functools.partial(_select, folds, fold, held_out), preserves_sids=True
-            )
-            ref = data_ref(slot, name)
-            path = layout.data_path(root / "in", ref.component, ref.output)
-            save_table(data.with_table(part), path)
-            inputs.append(ref)
-            if instances and cv.output_fold_history:
-                history.append(_tagged(Dataset.load(path), fold, VALIDATE if held_out else TRAIN))
-        scoped = _scoped(ctx, fold, cv.n_splits, root, inputs=(root / "in", inputs))
-        fit(scoped)
-        summary[f"fold_{fold}"] = scoped.summary
-        path = scoped.output_path()
-        output = Dataset.load(path) if path.exists() else None
+    # Recorded in fold order whatever order the folds finished in.
+    for fold, done in enumerate(runs):
+        summary[f"fold_{fold}"] = done.summary
+        history.extend(done.rows)
+        output = done.output
         if labelled and output is not None and output.kind == "predict":
             for split in (TRAIN, VALIDATE):
                 found = evaluate(_rows_of(output, split))
@@ -205,7 +204,6 @@ def run(
                 history.append(_renamed(output, fold))
         elif cv.output_fold_history and not instances:
             history.append(_fold_numbers(data, folds, fold))
-        ctx.log.info("cross validation: fold %d/%d done", fold + 1, cv.n_splits)
     summary["fold_num"] = cv.n_splits
     if labelled:
         summary.update(_record_spread(ctx, scores))
@@ -222,6 +220,74 @@ def run(
     else:
         ctx.save_table(data)
     return summary
+
+
+def fold_parallelism(ctx: ComponentContext[Any], n_splits: int) -> int:
+    """How many folds run at once: the job's ``task_parallelism``, at most ``n_splits``.
+
+    The job holds ``task_cores`` x ``task_parallelism`` cores, so as many folds as FATE would run
+    tasks at once fit in them; with the default of 1 the folds run one after another.
+    """
+    params = ctx.plan.party(ctx.role, ctx.party_id).job_parameters
+    return max(1, min(n_splits, params.task_parallelism))
+
+
+@dataclass(frozen=True)
+class _FoldRun:
+    summary: dict[str, Any]
+    output: Dataset | None
+    rows: list[Dataset]  # the fold's train and held-out input rows (history_value_type "instance")
+
+
+def _each_fold(n_splits: int, width: int, work: Callable[[int], R]) -> list[R]:
+    """``work(fold)`` for every fold, ``width`` at a time, results in fold order.
+
+    Each fold's exchanges carry their own ``cv.<fold>.`` tags, so folds in flight at once never read
+    each other's values, and a peer running them in another order only makes this party wait.
+    """
+    if width <= 1:
+        return [work(fold) for fold in range(n_splits)]
+    pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="cv-fold")
+    try:
+        return list(pool.map(work, range(n_splits)))
+    except BaseException:
+        # A failed fold fails the task now; folds not started yet never start.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _fit_fold(
+    ctx: ComponentContext[Any],
+    fit: FoldFit,
+    data: DataTable,
+    folds: tuple[np.ndarray, ...],
+    n_splits: int,
+    scratch: Path,
+    keep_rows: bool,
+    fold: int,
+) -> _FoldRun:
+    ctx.check_cancelled()
+    root = scratch / f"fold_{fold}"
+    inputs = []
+    rows: list[Dataset] = []
+    for slot, name, held_out in (("train_data", "fold_train", False), ("validate_data", "fold_test", True)):
+        part = data.table.map_partitions_with_index(
+            functools.partial(_select, folds, fold, held_out), preserves_sids=True
+        )
+        ref = data_ref(slot, name)
+        path = layout.data_path(root / "in", ref.component, ref.output)
+        save_table(data.with_table(part), path)
+        inputs.append(ref)
+        if keep_rows:
+            rows.append(_tagged(Dataset.load(path), fold, VALIDATE if held_out else TRAIN))
+    scoped = _scoped(ctx, fold, n_splits, root, inputs=(root / "in", inputs))
+    fit(scoped)
+    output_path = scoped.output_path()
+    output = Dataset.load(output_path) if output_path.exists() else None
+    ctx.log.info("cross validation: fold %d/%d done", fold + 1, n_splits)
+    return _FoldRun(scoped.summary, output, rows)
 
 
 def _scoped(

@@ -9,6 +9,8 @@ Taylor-approximated loss and few iterations being why it is not closer).
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import KFold
 
-from accord.components.sdk.cross_validation import kfold
+from accord.components.sdk.cross_validation import _each_fold, kfold
 from accord.computing import LocalEngine
 from accord.computing.table import Engine
 
@@ -246,3 +248,52 @@ def test_hetero_lr_cv_matches_sklearn_per_fold(
     assert len(host_history) == SPLITS * len(host) and host_history.header == ("fold_num",)
     loss_names = {r.key.metric_name for r in harness.metrics.query(JOB_ID, "hetero_lr_0", "arbiter", 10000)}
     assert {f"loss.{k}" for k in range(SPLITS)} <= loss_names
+
+
+def test_folds_run_at_once_within_task_parallelism(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
+    # task_parallelism 3: the three folds of every party run at once, each checked against two plain
+    # gradient steps on its training rows, as the Spark case above.
+    params = {
+        "penalty": "L2",
+        "alpha": 0.01,
+        "optimizer": "sgd",
+        "batch_size": -1,
+        "learning_rate": 1.0,
+        "decay": 0,
+        "encrypt_param": {"key_length": 512},
+        "init_param": {"init_method": "zeros"},
+        "max_iter": 2,
+        "cv_param": {"n_splits": SPLITS, "shuffle": True, "random_seed": SEED, "need_cv": True},
+    }
+    dsl, conf = job("hetero_lr_0", params)
+    conf["job_parameters"] = {"common": {"task_parallelism": SPLITS}}
+    harness = ComponentHarness(tmp_path, dsl, conf)
+    harnesses.append(harness)
+    guest, host = breast_parties()
+    vehicle.plant(harness.party_dir("guest", 9999), "intersection_0", guest)
+    vehicle.plant(harness.party_dir("host", 10000), "intersection_0", host)
+    harness.run_ok("hetero_lr_0")
+
+    ids = [str(s) for s in guest.ids()]
+    at = np.array([sorted_folds(ids)[s] for s in ids])
+    joined, labels = np.hstack([guest.features(), host.features()]), guest.column("label")
+    metrics = fold_metrics(harness, "hetero_lr_0", "guest", 9999)
+    for fold in range(SPLITS):
+        weights, intercept = taylor_descent(
+            joined[at != fold], labels[at != fold], iterations=2, rate=1.0, alpha=0.01
+        )
+        expected = roc_auc_score(labels[at == fold], joined[at == fold] @ weights + intercept)
+        assert metrics[f"validate_fold_{fold}"]["auc"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_folds_in_flight_at_once_meet_and_come_back_in_fold_order() -> None:
+    # Three folds that each wait for the other two: they finish only if they run at the same time.
+    meeting = threading.Barrier(SPLITS, timeout=10)
+
+    def fold_work(fold: int) -> int:
+        meeting.wait()
+        time.sleep(0.01 * (SPLITS - fold))  # the last fold finishes first
+        return fold
+
+    assert _each_fold(SPLITS, SPLITS, fold_work) == list(range(SPLITS))
+    assert _each_fold(SPLITS, 1, lambda fold: fold * 10) == [0, 10, 20]
