@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the module itself imports httpx only when the command runs
     from accord.cli.transfer import TransferApi
 
 
-class _CheckedApi:
+class CheckedApi:
     """The CLI's Api, with a site's refusal raised as the coded error it carries."""
 
     def __init__(self, api: TransferApi) -> None:
@@ -149,12 +149,12 @@ def suite(
     default = resolve_server(server)
     urls = _role_servers(role_servers)
     with contextlib.ExitStack() as stack:
-        apis: dict[str, _CheckedApi] = {}
+        apis: dict[str, CheckedApi] = {}
 
-        def site(role: str) -> _CheckedApi:
+        def site(role: str) -> CheckedApi:
             url = urls.get(role, default)
             if url not in apis:
-                apis[url] = _CheckedApi(stack.enter_context(TransferApi(url, timeout_s=300)))
+                apis[url] = CheckedApi(stack.enter_context(TransferApi(url, timeout_s=300)))
             return apis[url]
 
         def progress(line: str) -> None:
