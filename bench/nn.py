@@ -118,8 +118,14 @@ def homo_job(epochs: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return _dsl("HomoNN", intersect=False), conf
 
 
-def hetero_job(epochs: int) -> tuple[dict[str, Any], dict[str, Any]]:
-    guest, host = TABLES["hetero"]
+def hetero_job(
+    epochs: int,
+    tables: tuple[str, ...] = TABLES["hetero"],
+    features: tuple[int, int] = (GUEST_FEATURES, HOST_FEATURES),
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The HeteroNN job on ``tables`` (guest, host) of ``features`` (guest's, host's) columns."""
+    guest, host = tables
+    guest_features, host_features = features
     interactive = {
         "0-0": {
             "layer": "InteractiveLayer",
@@ -140,10 +146,10 @@ def hetero_job(epochs: int) -> tuple[dict[str, Any], dict[str, Any]]:
         "interactive_layer_define": interactive,
     }
     guest_nn = {
-        "bottom_nn_define": {**_linear(0, GUEST_FEATURES, HIDDEN), **_layer(1, "ReLU")},
+        "bottom_nn_define": {**_linear(0, guest_features, HIDDEN), **_layer(1, "ReLU")},
         "top_nn_define": {**_linear(0, HIDDEN, 1), **_layer(1, "Sigmoid")},
     }
-    host_nn = {"bottom_nn_define": {**_linear(0, HOST_FEATURES, HIDDEN), **_layer(1, "ReLU")}}
+    host_nn = {"bottom_nn_define": {**_linear(0, host_features, HIDDEN), **_layer(1, "ReLU")}}
     conf = {
         "dsl_version": 2,
         "initiator": {"role": "guest", "party_id": GUEST},

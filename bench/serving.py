@@ -12,6 +12,10 @@ its partial score over the federation:
 - ``sbt_*``: the same sequential and batch figures for a HeteroSecureBoost model of breast (FATE's
   ``test_secureboost_train_binary`` job with 20 trees of depth 5), the guest walking the trees with the
   host's decisions at its own nodes: the target is p99 under 20 ms for one row.
+- ``nn_*``: the same for a HeteroNN model of breast (bench/nn.py's network: bottom models of 4 outputs,
+  an interactive layer of 4 under 1024-bit Paillier, a sigmoid top; 3 epochs): the host answers
+  ``[[z_h]]`` it sealed at load, the guest decrypts 4 values per row; ``nn_load_s`` is ``/v1/model/load``
+  (the guest's key, the host's bottom model and 569 x 4 homomorphic products and re-randomizations).
 
 Figures depend on what else the machine is doing; measure on a quiet machine.
 
@@ -36,12 +40,14 @@ sys.path.insert(0, str(ROOT))
 
 from accord.serving import InferenceClient  # noqa: E402
 from bench.hetero_lr import EXAMPLES, breast, call, example_site, submit  # noqa: E402
+from bench.nn import hetero_job  # noqa: E402
 from bench.secureboost import COMPONENT as SBT_COMPONENT  # noqa: E402
 from bench.secureboost import SBT  # noqa: E402
 
 SERVICE_ID = "breast"
 SBT_SERVICE_ID = "breast_sbt"
 SBT_TREES, SBT_DEPTH = 20, 5
+NN_SERVICE_ID, NN_EPOCHS = "breast_nn", 3
 Row = tuple[str, dict[str, float]]
 
 
@@ -123,15 +129,23 @@ async def measure(address: str, requests: int, rate: float, width: int) -> dict[
         started = time.perf_counter()
         await client.batch_predict(rows, service_id=SERVICE_ID)
         figures["batch_rows_per_s"] = len(rows) / (time.perf_counter() - started)
-        await sequential(client, rows, min(200, requests), SBT_SERVICE_ID)
-        trees = await sequential(client, rows, requests, SBT_SERVICE_ID)
-        figures.update({f"sbt_{key}": value for key, value in trees.items()})
-        started = time.perf_counter()
-        await client.batch_predict(rows, service_id=SBT_SERVICE_ID)
-        figures["sbt_batch_rows_per_s"] = len(rows) / (time.perf_counter() - started)
+        figures.update(await one_row_and_batch(client, rows, requests, SBT_SERVICE_ID, "sbt"))
+        figures.update(await one_row_and_batch(client, rows, requests, NN_SERVICE_ID, "nn"))
     finally:
         await client.close()
     return figures
+
+
+async def one_row_and_batch(
+    client: InferenceClient, rows: list[Row], requests: int, service_id: str, prefix: str
+) -> dict[str, float]:
+    """Sequential one-row figures (after a warm-up) and one batch of every row, for another model."""
+    await sequential(client, rows, min(200, requests), service_id)
+    figures = await sequential(client, rows, requests, service_id)
+    started = time.perf_counter()
+    await client.batch_predict(rows, service_id=service_id)
+    figures["batch_rows_per_s"] = len(rows) / (time.perf_counter() - started)
+    return {f"{prefix}_{key}": value for key, value in figures.items()}
 
 
 def train_sbt(http: httpx.Client) -> str:
@@ -143,6 +157,14 @@ def train_sbt(http: httpx.Client) -> str:
     params.pop("validation_freqs", None)
     job_id, _ = submit(http, dsl, conf)
     return job_id
+
+
+def train_nn(http: httpx.Client) -> dict[str, str]:
+    """bench/nn.py's HeteroNN network on breast; the model's id and version."""
+    dsl, conf = hetero_job(NN_EPOCHS, ("breast_hetero_guest", "breast_hetero_host"), (10, 20))
+    job_id, _ = submit(http, dsl, conf)
+    model_id = call(http, "/v1/job/query", {"job_id": job_id})["data"][0]["f_model_id"]
+    return {"model_id": model_id, "model_version": job_id}
 
 
 def main() -> None:
@@ -166,8 +188,14 @@ def main() -> None:
         ]
         call(http, "/v1/model/load", sbt)
         call(http, "/v1/model/bind", {"service_id": SBT_SERVICE_ID, **sbt})
+        network = train_nn(http)
+        started = time.perf_counter()
+        call(http, "/v1/model/load", network)
+        nn_load_s = time.perf_counter() - started
+        call(http, "/v1/model/bind", {"service_id": NN_SERVICE_ID, **network})
         address = f"{settings.serving_host}:{settings.serving_port}"
         figures = asyncio.run(measure(address, args.requests, args.rate, args.concurrency))
+        figures["nn_load_s"] = nn_load_s
     if args.json:
         print(json.dumps(figures, indent=2))
         return
@@ -176,6 +204,7 @@ def main() -> None:
         "paced_rps": f"(offered {args.rate:g})",
         "concurrent_rps": ">= 300",
         "sbt_sequential_p99_ms": "< 20",
+        "nn_sequential_p99_ms": "< 20",
     }
     print(f"{'metric':<24} {'value':>10}   target")
     for key, value in figures.items():

@@ -3,10 +3,12 @@
 The guest's part of a row comes from the features the request carries; a host's from its lookup
 table. The component's scorer does the arithmetic (for HeteroLR ``x_g · w_g + b`` on the guest,
 ``x_h · w_h`` on a host, then ``sigmoid(Σ)`` against the threshold; for HeteroSecureBoost the host's
-decisions at its nodes, then the guest's walk of the trees), exactly as its offline predict.
+decisions at its nodes, then the guest's walk of the trees; for HeteroNN the host's ``[[z_h]]`` under
+the guest's key, then the guest's bottom, interactive and top models), exactly as its offline predict.
 
 A host's answers never change while its model is published, so they are computed once per lookup
-table row at load time: a request then costs a dictionary look-up, not a parse and a dot product.
+table row at load time: a request then costs a dictionary look-up, not a parse and a dot product (nor,
+for a sealed model, a homomorphic product).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from accord.components.data_transform.component import predict_passes, read
 from accord.components.data_transform.model import TransformModel
 from accord.components.sdk import Dataset, PartyScorer
 from accord.components.sdk.dataset import SID
-from accord.components.sdk.scoring import AnsweringScorer, HostAnswers
-from accord.errors import ArgumentError, DataMismatchError
-from accord.serving.messages import Partials, TableName
-from accord.serving.registry import LookupAnswers
+from accord.components.sdk.scoring import AnsweringScorer, HostAnswers, SealedAnsweringScorer
+from accord.crypto import PublicKey
+from accord.errors import ArgumentError, ConflictError, DataMismatchError, RecordNotFound
+from accord.serving.messages import Partials, PartialScore, SealedShare, TableName
+from accord.serving.registry import LookupAnswers, PublishedPart, SealedAnswers
 from accord.storage import TableStore
 
 
@@ -54,9 +57,9 @@ def summed(guest: np.ndarray, replies: Mapping[int, Partials]) -> np.ndarray:
     """The guest's partials plus each host's (by party id), for a summed model."""
     totals = guest.copy()
     for host, reply in replies.items():
-        if reply.columns or reply.vectors:
+        if reply.columns or reply.vectors or reply.sealed:
             raise DataMismatchError(
-                f"host {host} answered vectors of decisions, but the guest's model sums partial scores",
+                f"host {host} answered vectors, but the guest's model sums partial scores",
                 hint="publish the same model version on the guest and its hosts (`accord model load`)",
             )
         totals = totals + np.asarray(reply.partials, dtype=np.float64)
@@ -65,6 +68,13 @@ def summed(guest: np.ndarray, replies: Mapping[int, Partials]) -> np.ndarray:
 
 def host_answers(replies: Mapping[int, Partials], rows: int) -> dict[int, HostAnswers]:
     """Each host's vectors (by party id) as the guest's combining scorer takes them."""
+    for host, reply in replies.items():
+        if reply.sealed:
+            raise DataMismatchError(
+                f"host {host} answered sealed ciphertexts, but the guest's model takes its answers in "
+                "the clear",
+                hint="publish the same model version on the guest and its hosts (`accord model load`)",
+            )
     return {
         host: HostAnswers(
             tuple(reply.columns),
@@ -95,6 +105,55 @@ def lookup_answers(
             hint="this is a bug of the model's scorer; report it with the model",
         )
     return LookupAnswers(part.columns, {sid: row for row, sid in enumerate(ids)}, values)
+
+
+def lookup_sealed(
+    tables: TableStore,
+    table: TableName,
+    transform: Mapping[str, Any],
+    part: SealedAnsweringScorer,
+    share: SealedShare,
+) -> SealedAnswers:
+    """The host's sealed answer (ciphertexts under the guest's key) for every row of its table."""
+    ids, features = _lookup_features(tables, table, transform, part)
+    # from_dict checks the key; the vector-aware class is what the scorer is promised.
+    key = PublicKey(PublicKey.from_dict(share.public_key).n)
+    sealed = part.sealed_answers(features, share.share, key)
+    if len(sealed) != len(ids):
+        raise DataMismatchError(
+            f"{part.component} sealed {len(sealed)} answers for {len(ids)} rows",
+            hint="this is a bug of the model's scorer; report it with the model",
+        )
+    return SealedAnswers(part.columns, {sid: row for row, sid in enumerate(ids)}, sealed)
+
+
+def host_reply(part: PublishedPart, command: PartialScore) -> Partials:
+    """A host's answers about the sample ids asked, all of which its lookup table must hold."""
+    missing = [sample_id for sample_id in command.sample_ids if not part.knows(sample_id)]
+    if missing:
+        raise RecordNotFound(
+            f"{command.party} has no row for sample id {', '.join(map(repr, missing[:10]))}"
+            f"{' and others' if len(missing) > 10 else ''} in its lookup table {part.entry.table}",
+            hint="score only sample ids the host's table holds, or load the model with another host table",
+            missing=missing[:100],
+        )
+    if part.sealed is not None:
+        if command.seal != part.entry.seal:
+            raise ConflictError(
+                f"{part.entry.key} answers under the key of another load than the guest asks with "
+                "(the model was loaded again meanwhile)",
+                hint="retry; if it persists, load the model again (`accord model load` on the guest's site)",
+            )
+        rows = [part.sealed.rows[sample_id] for sample_id in command.sample_ids]
+        return Partials(
+            sealed=[part.sealed.ciphertexts[row] for row in rows], columns=list(part.sealed.columns)
+        )
+    if part.answers is None:
+        return Partials(partials=[part.partials[sample_id] for sample_id in command.sample_ids])
+    rows = [part.answers.rows[sample_id] for sample_id in command.sample_ids]
+    return Partials(
+        vectors=part.answers.values[rows].astype(np.float64).tolist(), columns=list(part.answers.columns)
+    )
 
 
 def _lookup_features(

@@ -64,7 +64,14 @@ class ServingPeers:
             "PartialScore", command, Partials, source, command.party, self.score_timeout_s
         )
         asked = len(command.sample_ids)
-        if reply.columns or reply.vectors:
+        if reply.sealed:
+            if len(reply.sealed) != asked or reply.partials or reply.vectors:
+                raise FederatedError(
+                    f"{command.party} answered {len(reply.sealed)} sealed vectors for {asked} sample ids, "
+                    "or mixed them with values in the clear",
+                    hint="the host's site may run an incompatible Accord version",
+                )
+        elif reply.columns or reply.vectors:
             width = len(reply.columns)
             if len(reply.vectors) != asked or any(len(vector) != width for vector in reply.vectors):
                 raise FederatedError(

@@ -2,7 +2,8 @@
 
 The file keeps references only (which model version, which party, which lookup table); weights and a
 host's partial scores are rebuilt from the model store and the table at start-up, so the file never
-holds model data and never goes stale against the stored models.
+holds model data and never goes stale against the stored models. A sealed model's entry also names
+its load's key (``seal``), whose material lives beside the file (:mod:`accord.serving.sealing`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,9 +19,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.components.sdk import PartyScorer
+from accord.crypto import PrivateKey
 from accord.errors import DataFormatError
 from accord.model_store import VersionKey
-from accord.serving.messages import TableName
+from accord.serving.messages import SEAL_PATTERN, TableName
 
 FORMAT = 1
 
@@ -36,6 +38,8 @@ class PublishedEntry(_Record):
     party_id: int
     # Hosts: the lookup table the partial scores come from.
     table: TableName | None = None
+    # Sealed models (HeteroNN): the id of the Paillier key made for this load.
+    seal: str | None = Field(default=None, pattern=SEAL_PATTERN)
 
     @property
     def key(self) -> VersionKey:
@@ -64,6 +68,16 @@ class LookupAnswers:
 
 
 @dataclass(frozen=True)
+class SealedAnswers:
+    """A host's answers of a sealed model for every row of its lookup table, computed at load time:
+    ``ciphertexts[rows[sample id]]`` is that row's vector encrypted under the guest's key."""
+
+    columns: tuple[str, ...]
+    rows: Mapping[str, int]
+    ciphertexts: Sequence[bytes]
+
+
+@dataclass(frozen=True)
 class PublishedPart:
     entry: PublishedEntry
     # The model component's scorer (ComponentBase.scorer).
@@ -75,11 +89,25 @@ class PublishedPart:
     partials: Mapping[str, float] = field(default_factory=dict)
     # Hosts of a combined model only (HeteroSecureBoost: decisions at the host's own nodes).
     answers: LookupAnswers | None = None
+    # Hosts of a sealed model only (HeteroNN: [[z_h]] under the guest's key).
+    sealed: SealedAnswers | None = None
+    # The guest of a sealed model only: the private key its hosts' answers are sealed under.
+    key: PrivateKey | None = None
 
     @property
     def rows(self) -> int:
         """How many sample ids a host's lookup table answers for."""
-        return len(self.answers.rows) if self.answers is not None else len(self.partials)
+        return len(self._known)
+
+    def knows(self, sample_id: str) -> bool:
+        """Whether a host's lookup table holds ``sample_id``."""
+        return sample_id in self._known
+
+    @property
+    def _known(self) -> Mapping[str, object]:
+        if self.sealed is not None:
+            return self.sealed.rows
+        return self.answers.rows if self.answers is not None else self.partials
 
 
 class Registry:
@@ -116,10 +144,13 @@ class Registry:
         self.parts = {part.entry.key: part for part in parts}
         self.services = dict(services)
 
-    def publish(self, part: PublishedPart) -> None:
+    def publish(self, part: PublishedPart) -> PublishedPart | None:
+        """Publish ``part``; the part it replaces, if any (whose sealed key material may go)."""
+        previous = self.parts.get(part.entry.key)
         self.parts[part.entry.key] = part
         self.broken.pop(part.entry.key, None)
         self.save()
+        return previous
 
     def bind(self, service_id: str, binding: Binding) -> None:
         self.services[service_id] = binding

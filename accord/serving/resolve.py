@@ -18,7 +18,8 @@ from accord.serving.messages import TableName
 from accord.site.deploy import PIPELINE
 
 # The modules whose scorer serving knows how to use: summed (the hetero linear models), combined (hetero
-# trees) or whole (HomoLR and HomoSecureBoost, scored by the guest alone).
+# trees), sealed (HeteroNN: hosts answer ciphertexts under the guest's key) or whole (HomoLR,
+# HomoSecureBoost and HomoNN, scored by the guest alone).
 SERVED = frozenset(
     {
         "HeteroLR",
@@ -31,6 +32,7 @@ SERVED = frozenset(
         "HomoSecureBoost",
         "HomoLR",
         "HomoNN",
+        "HeteroNN",
     }
 )
 TRANSFORM = "DataTransform"

@@ -4,8 +4,10 @@ On the guest's site, :meth:`ServingService.load` publishes a model on every part
 locally, each host's over FederationServing (the host reads its lookup table then). Scoring takes
 the guest's features from the request and asks every host, in one round trip each, for its answers
 about the sample ids: partial scores the guest sums (HeteroLR), or vectors its scorer combines with
-its own features (HeteroSecureBoost: the host's decisions at its own tree nodes). A guest whose model
-is whole (HomoSecureBoost) asks no host. The same object answers the hosts' side of FederationServing.
+its own features (HeteroSecureBoost: the host's decisions at its own tree nodes; HeteroNN: ciphertexts
+under a key the guest made at load, which it decrypts first, see :mod:`accord.serving.sealing`). A guest
+whose model is whole (HomoSecureBoost) asks no host. The same object answers the hosts' side of
+FederationServing.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from accord.components import ComponentRegistry
 from accord.components.sdk import PartyScorer
-from accord.components.sdk.scoring import AnsweringScorer, CombiningScorer
+from accord.components.sdk.scoring import (
+    AnsweringScorer,
+    CombiningScorer,
+    SealedAnsweringScorer,
+)
 from accord.errors import AccordError, ArgumentError, ConflictError, PermissionDenied, RecordNotFound
 from accord.identity import Party
 from accord.model_store import ModelStore, VersionKey
@@ -30,13 +34,16 @@ from accord.serving.parts import (
     guest_features,
     guest_partials,
     host_answers,
+    host_reply,
     lookup_answers,
     lookup_partials,
+    lookup_sealed,
     summed,
 )
 from accord.serving.peers import ServingPeers
 from accord.serving.registry import Binding, PublishedEntry, PublishedPart, Registry
 from accord.serving.resolve import PartSource, resolve_part
+from accord.serving.sealing import SealStore, opened, with_new_key
 from accord.settings import Settings
 from accord.storage import TableStore
 
@@ -98,6 +105,7 @@ class ServingService:
         self._tables = tables
         self._peers = peers
         self.registry = Registry(settings.home, roles)
+        self._seals = SealStore(settings.home)
         self._restored_mtime = -1.0
 
     async def close(self) -> None:
@@ -121,21 +129,25 @@ class ServingService:
                 hint="give tables only for the model's host party ids",
             )
         source = Party(role=GUEST, party_id=guest_id)
-        hosts = await asyncio.gather(
-            *(
-                self._peers.load_part(
-                    LoadPart(
-                        model_id=model_id,
-                        model_version=model_version,
-                        party=Party(role=HOST, party_id=host),
-                        table=(tables or {}).get(host),
-                    ),
-                    source=source,
+        # A sealed model (HeteroNN) gets a fresh key, and each host the guest's weights for it under it.
+        part, shares = await asyncio.to_thread(with_new_key, self._seals, part)
+        with self._seals.dropped_on_failure(part.entry):
+            hosts = await asyncio.gather(
+                *(
+                    self._peers.load_part(
+                        LoadPart(
+                            model_id=model_id,
+                            model_version=model_version,
+                            party=Party(role=HOST, party_id=host),
+                            table=(tables or {}).get(host),
+                            sealed=shares.get(host),
+                        ),
+                        source=source,
+                    )
+                    for host in part.hosts
                 )
-                for host in part.hosts
             )
-        )
-        self.registry.publish(part)
+        self._publish(part)
         log.info(
             "published model %s version %s on guest %s and %d hosts",
             model_id,
@@ -212,7 +224,8 @@ class ServingService:
         )
         if entry.role != HOST:
             hosts = source.hosts if _asks_hosts(scorer) else ()
-            return PublishedPart(entry, scorer, source.guests, hosts)
+            private = self._seals.key(entry.seal) if entry.seal else None
+            return PublishedPart(entry, scorer, source.guests, hosts, key=private)
         table = entry.table or source.reader_table
         if table is None:
             raise ArgumentError(
@@ -221,6 +234,10 @@ class ServingService:
             )
         transform = self._models.load(entry.key.component(source.transform))
         published = entry.model_copy(update={"table": table})
+        if isinstance(scorer, SealedAnsweringScorer):
+            share = self._seals.share(entry, scorer.component)
+            sealed = lookup_sealed(self._tables, table, transform, scorer, share)
+            return PublishedPart(published, scorer, source.guests, source.hosts, sealed=sealed)
         if isinstance(scorer, AnsweringScorer):
             answers = lookup_answers(self._tables, table, transform, scorer)
             return PublishedPart(published, scorer, source.guests, source.hosts, answers=answers)
@@ -229,6 +246,12 @@ class ServingService:
 
     def _resolve(self, entry: PublishedEntry) -> PartSource:
         return resolve_part(self._models, self._records, self._jobs, entry.key)
+
+    def _publish(self, part: PublishedPart) -> None:
+        previous = self.registry.publish(part)
+        if previous is not None and previous.entry.seal != part.entry.seal:
+            # The earlier load's key material: nothing answers under it any more.
+            self._seals.discard(previous.entry)
 
     # ---- the hosts' side of FederationServing ---------------------------------------------------
 
@@ -239,14 +262,18 @@ class ServingService:
             role=command.party.role,
             party_id=command.party.party_id,
             table=command.table,
+            seal=command.sealed.seal if command.sealed else None,
         )
         if entry.role != HOST:
             raise ArgumentError(f"LoadModel for {command.party}: only hosts are loaded over the federation")
         resolved = await asyncio.to_thread(self._resolve, entry)
         # Checked before the table is read: reading it is the expensive part.
         _check_guest(entry.key, resolved.guests, source, "load")
-        part = await asyncio.to_thread(self._build, entry, resolved)
-        self.registry.publish(part)
+        if command.sealed is not None:
+            self._seals.save_share(entry.party_id, command.sealed)
+        with self._seals.dropped_on_failure(entry):
+            part = await asyncio.to_thread(self._build, entry, resolved)
+        self._publish(part)
         return PartLoaded(
             party=command.party,
             component=part.scorer.component,
@@ -266,24 +293,7 @@ class ServingService:
                 hint="load the model again from the guest's site (`accord model load`)",
             )
         _check_guest(key, part.guests, source, "score with")
-        answers = part.answers
-        known: Mapping[str, object] = part.partials if answers is None else answers.rows
-        try:
-            if answers is None:
-                return Partials(partials=[part.partials[sample_id] for sample_id in command.sample_ids])
-            rows = [answers.rows[sample_id] for sample_id in command.sample_ids]
-            return Partials(
-                vectors=answers.values[rows].astype(np.float64).tolist(), columns=list(answers.columns)
-            )
-        except KeyError:
-            missing = [sample_id for sample_id in command.sample_ids if sample_id not in known]
-            raise RecordNotFound(
-                f"{command.party} has no row for sample id {', '.join(map(repr, missing[:10]))}"
-                f"{' and others' if len(missing) > 10 else ''} in its lookup table {part.entry.table}",
-                hint="score only sample ids the host's table holds, or load the model with another "
-                "host table",
-                missing=missing[:100],
-            ) from None
+        return host_reply(part, command)
 
     # ---- scoring --------------------------------------------------------------------------------
 
@@ -328,8 +338,11 @@ class ServingService:
         """A combined model's answer: no per-party partial score exists, so none is reported."""
         features = guest_features(scorer, [(sample.sample_id, sample.features) for sample in samples])
         sample_ids = [sample.sample_id for sample in samples]
-        replies = await self._ask_hosts(part, sample_ids)
-        answers = host_answers(dict(zip(part.hosts, replies, strict=True)), len(sample_ids))
+        replies = dict(zip(part.hosts, await self._ask_hosts(part, sample_ids), strict=True))
+        if part.key is not None:
+            answers = await asyncio.to_thread(opened, part.key, replies, len(sample_ids))
+        else:
+            answers = host_answers(replies, len(sample_ids))
         scores, labels = scorer.outcome(scorer.combine(features, answers))
         predictions = [
             Scored(sample_id=sample_id, score=float(scores[row]), label=int(labels[row]), partials=())
@@ -349,6 +362,7 @@ class ServingService:
                         model_version=entry.model_version,
                         party=Party(role=HOST, party_id=host),
                         sample_ids=sample_ids,
+                        seal=entry.seal or "",
                     ),
                     source=source,
                 )

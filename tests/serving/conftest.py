@@ -15,7 +15,12 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 from accord.api.app import create_app
-from accord.serving import InferenceClient, ServingServer
+from accord.components.sdk import Dataset
+from accord.model_store import ModelStore
+from accord.persistence import JobRepository, ModelRepository
+from accord.serving import InferenceClient, ServingPeers, ServingServer, ServingService
+from accord.status import JobStatus
+from accord.storage import TableStore, UploadConf
 from tests.pipeline.test_hetero_lr_examples import DATA, guest_output, run_example
 from tests.scheduling.harness import RunningSite, site_settings, start_running_site, stop_running_site
 from tests.support import free_port
@@ -48,6 +53,72 @@ class Trained:
 async def call(http: httpx.AsyncClient, path: str, **body: Any) -> dict[str, Any]:
     reply: dict[str, Any] = (await http.post(path, json=body)).json()
     return reply
+
+
+def upload(trained: Trained, name: str) -> None:
+    """FATE's ``<name>_hetero_guest`` and ``_host`` tables, in namespace ``experiment``."""
+    for side in ("guest", "host"):
+        trained.site.site.tables.upload(
+            UploadConf(
+                file=str(DATA / f"{name}_hetero_{side}.csv"),
+                table_name=f"{name}_hetero_{side}",
+                namespace="experiment",
+                head=1,
+                partition=2,
+                drop=1,
+            )
+        )
+
+
+def client_rows(name: str, side: str = "guest") -> dict[str, dict[str, float]]:
+    """A party's rows as a client sends them (or a host's table holds them): sample id → features by
+    name, without the label."""
+    with (DATA / f"{name}_hetero_{side}.csv").open(newline="") as handle:
+        return {
+            row["id"]: {key: float(value) for key, value in row.items() if key not in ("id", "y")}
+            for row in csv.DictReader(handle)
+        }
+
+
+async def deploy_and_predict(
+    trained: Trained, dsl: dict[str, Any], conf: dict[str, Any], cpn_list: str, component: str
+) -> tuple[str, str, Dataset]:
+    """Train, deploy ``cpn_list`` and run the deployed version's predict job: the model id, the deployed
+    version and ``component``'s predict output on the guest."""
+    site = trained.site
+    train_id = await site.submit(dsl, conf)
+    assert (await site.site.jobs.wait(train_id)).status == JobStatus.SUCCESS
+    model_id = site.jobs.get(train_id, "guest", GUEST).model_id or ""
+    deployed = await site.site.deployment.deploy(model_id, train_id, cpn_list)
+    predict_conf = site.site.deployment.predict_conf(model_id, deployed.model_version)
+    predict_id = await site.submit(deployed.predict_dsl, predict_conf)
+    assert (await site.site.jobs.wait(predict_id)).status == JobStatus.SUCCESS
+    return model_id, deployed.model_version, guest_output(site, predict_id, component)
+
+
+async def load_and_bind(trained: Trained, model_id: str, version: str, service_id: str) -> dict[str, Any]:
+    """``/v1/model/load`` then ``/v1/model/bind``; the loaded parties by role."""
+    async with trained.api() as http:
+        model = {"model_id": model_id, "model_version": version}
+        loaded = await call(http, "/v1/model/load", **model)
+        assert loaded["retcode"] == 0, loaded
+        bound = await call(http, "/v1/model/bind", service_id=service_id, **model)
+        assert bound["retcode"] == 0, bound
+    return {party["party"]["role"]: party for party in loaded["data"]["parties"]}
+
+
+def restarted_service(trained: Trained) -> ServingService:
+    """Another service over the site's home: what a restarted site builds (call ``restore``)."""
+    site = trained.site.site
+    records = ModelRepository(site.database)
+    return ServingService(
+        site.settings,
+        ModelStore(site.settings.home / "models", records),
+        records,
+        JobRepository(site.database),
+        TableStore.for_site(site.settings, site.database),
+        ServingPeers.from_settings(site.settings),
+    )
 
 
 def guest_rows() -> dict[str, dict[str, float]]:

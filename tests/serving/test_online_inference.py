@@ -12,12 +12,10 @@ import pytest
 from accord.errors import ArgumentError, ConflictError, PermissionDenied, RecordNotFound
 from accord.federation.routes import RouteTable
 from accord.identity import Party
-from accord.model_store import ModelStore, VersionKey
-from accord.persistence import JobRepository, ModelRepository
-from accord.serving import Sample, ServingPeers, ServingService
+from accord.model_store import VersionKey
+from accord.serving import Sample, ServingPeers
 from accord.serving.messages import PartialScore
-from accord.storage import TableStore
-from tests.serving.conftest import GUEST, HOST, SERVICE_ID, Trained, call
+from tests.serving.conftest import GUEST, HOST, SERVICE_ID, Trained, call, restarted_service
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -111,16 +109,7 @@ async def test_only_the_models_guest_may_ask_a_host(trained: Trained) -> None:
 
 async def test_a_restarted_service_serves_the_published_models(trained: Trained) -> None:
     site = trained.site.site
-    records = ModelRepository(site.database)
-    # Another service over the same home: what a restarted site builds.
-    again = ServingService(
-        site.settings,
-        ModelStore(site.settings.home / "models", records),
-        records,
-        JobRepository(site.database),
-        TableStore.for_site(site.settings, site.database),
-        ServingPeers.from_settings(site.settings),
-    )
+    again = restarted_service(trained)
     try:
         await again.restore()
         keys = {

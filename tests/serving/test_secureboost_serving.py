@@ -8,7 +8,6 @@ FederationServing on loopback. Small models (few trees, depth 3) keep it quick.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +18,15 @@ from accord.federation.routes import RouteTable
 from accord.identity import Party
 from accord.serving import ServingPeers
 from accord.serving.messages import PartialScore
-from accord.status import JobStatus
-from accord.storage import UploadConf
-from tests.pipeline.test_hetero_lr_examples import DATA, guest_output
-from tests.serving.conftest import GUEST, HOST, Trained, call
+from tests.serving.conftest import (
+    GUEST,
+    HOST,
+    Trained,
+    client_rows,
+    deploy_and_predict,
+    load_and_bind,
+    upload,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -69,20 +73,6 @@ CASES = {
 }
 
 
-def upload(trained: Trained, name: str) -> None:
-    for side in ("guest", "host"):
-        trained.site.site.tables.upload(
-            UploadConf(
-                file=str(DATA / f"{name}_hetero_{side}.csv"),
-                table_name=f"{name}_hetero_{side}",
-                namespace="experiment",
-                head=1,
-                partition=2,
-                drop=1,
-            )
-        )
-
-
 def conf(case: Case) -> dict[str, Any]:
     booster = {
         "objective_param": {"objective": "cross_entropy"},
@@ -113,28 +103,10 @@ def conf(case: Case) -> dict[str, Any]:
     }
 
 
-def client_rows(name: str) -> dict[str, dict[str, float]]:
-    """The guest's rows as a client sends them: sample id → features by name (no label)."""
-    with (DATA / f"{name}_hetero_guest.csv").open(newline="") as handle:
-        return {
-            row["id"]: {key: float(value) for key, value in row.items() if key not in ("id", "y")}
-            for row in csv.DictReader(handle)
-        }
-
-
 async def train_deploy_predict(trained: Trained, case: Case) -> tuple[str, str, Dataset]:
     """The deployed version and its predict job's output on the guest."""
-    site = trained.site
     upload(trained, case.data)
-    job_conf = conf(case)
-    train_id = await site.submit(DSL, job_conf)
-    assert (await site.site.jobs.wait(train_id)).status == JobStatus.SUCCESS
-    model_id = site.jobs.get(train_id, "guest", GUEST).model_id or ""
-    deployed = await site.site.deployment.deploy(model_id, train_id, CPN_LIST)
-    predict_conf = site.site.deployment.predict_conf(model_id, deployed.model_version)
-    predict_id = await site.submit(deployed.predict_dsl, predict_conf)
-    assert (await site.site.jobs.wait(predict_id)).status == JobStatus.SUCCESS
-    return model_id, deployed.model_version, guest_output(site, predict_id, COMPONENT)
+    return await deploy_and_predict(trained, DSL, conf(case), CPN_LIST, COMPONENT)
 
 
 @pytest.mark.parametrize("kind", list(CASES))
@@ -145,15 +117,9 @@ async def test_online_answers_equal_the_predict_job(trained: Trained, kind: str)
     expected_scores = dict(zip(ids, predicted.column("predict_score").tolist(), strict=True))
     expected_labels = dict(zip(ids, predicted.column("predict_result").tolist(), strict=True))
     service_id = f"sbt-{kind}"
-    async with trained.api() as http:
-        model = {"model_id": model_id, "model_version": version}
-        loaded = await call(http, "/v1/model/load", **model)
-        assert loaded["retcode"] == 0, loaded
-        parties = {p["party"]["role"]: p for p in loaded["data"]["parties"]}
-        assert parties["guest"]["component"] == COMPONENT
-        assert parties["host"]["rows"] == len(ids)
-        bound = await call(http, "/v1/model/bind", service_id=service_id, **model)
-        assert bound["retcode"] == 0, bound
+    parties = await load_and_bind(trained, model_id, version, service_id)
+    assert parties["guest"]["component"] == COMPONENT
+    assert parties["host"]["rows"] == len(ids)
 
     rows = client_rows(case.data)
     assert set(rows) == set(ids)

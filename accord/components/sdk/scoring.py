@@ -10,15 +10,25 @@ Serving knows nothing of a module's model file: it asks the component for a :cla
   nodes); the guest's scorer is a :class:`CombiningScorer`, whose ``combine`` turns its own features
   and the hosts' answers into what ``outcome`` takes.
 - A whole model (HomoSecureBoost): a :class:`CombiningScorer` that asks no host.
+- A sealed model (HeteroNN): a host's answers depend on weights only the guest holds, and must stay
+  secret from the guest but for what the predict job reveals too. The guest's scorer is a
+  :class:`SealingScorer`: at load, serving makes a Paillier key pair for the published model and gives
+  each host :meth:`SealingScorer.sealed_share` (the guest's weights for that host, encrypted under the
+  public key); the host's :class:`SealedAnsweringScorer` turns its rows and that share into
+  ciphertexts of its answer vectors, which serving decrypts into the :class:`HostAnswers` that
+  ``combine`` takes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from accord.crypto import PublicKey
 
 
 class PartyScorer(Protocol):
@@ -73,6 +83,31 @@ class CombiningScorer(PartyScorer, Protocol):
     def combine(self, features: np.ndarray, answers: Mapping[int, HostAnswers]) -> np.ndarray:
         """What :meth:`outcome` takes, from the guest's rows of features (n, len(header)) and each
         host's answers by party id (empty when ``asks_hosts`` is False)."""
+        ...
+
+
+@runtime_checkable
+class SealingScorer(CombiningScorer, Protocol):
+    """A guest's scorer whose hosts answer ciphertexts under a key serving makes for each load."""
+
+    @property
+    def key_length(self) -> int:
+        """Bits of the Paillier key the model's answers are sealed under (its encrypt_param)."""
+        ...
+
+    def sealed_share(self, host: int, key: PublicKey) -> bytes:
+        """What host ``host`` (party id) computes its answers with: the guest's weights for it,
+        encrypted under ``key`` (an ``EncryptedVector.to_bytes``)."""
+        ...
+
+
+@runtime_checkable
+class SealedAnsweringScorer(AnsweringScorer, Protocol):
+    """A host's scorer that answers ciphertexts: the guest's share of its weights is sealed to it."""
+
+    def sealed_answers(self, features: np.ndarray, share: bytes, key: PublicKey) -> list[bytes]:
+        """Per row of ``features`` (n, len(header)), its answer vector (len(columns) values) encrypted
+        under ``key`` (an ``EncryptedVector.to_bytes``), from the guest's sealed ``share``."""
         ...
 
 

@@ -50,7 +50,8 @@ class FederationServingServicer:
     """Missing associated documentation comment in .proto file."""
 
     def LoadModel(self, request, context):
-        """Publish the destination party's part of a model (its weights and its feature lookup table).
+        """Publish the destination party's part of a model (its weights and its feature lookup table; for
+        HeteroNN also the guest's share of its interactive weights, encrypted under the guest's key).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -58,7 +59,8 @@ class FederationServingServicer:
 
     def PartialScore(self, request, context):
         """The destination party's answers for a list of sample ids, in the order asked: partial scores
-        (summed models), or per row a vector of its decisions at its own split nodes (tree models).
+        (summed models), per row a vector of its decisions at its own split nodes (tree models), or per
+        row the ciphertexts of its interactive-layer contribution under the guest's key (HeteroNN).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

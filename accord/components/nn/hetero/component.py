@@ -8,12 +8,13 @@ a site without the extra still loads it and refuses the job at submit (params.ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from accord.components.hetero_lr.common import empty_predictions
 from accord.components.nn.hetero.params import HeteroNNParam, check_interactive, check_supported
-from accord.components.sdk import ComponentBase, ComponentContext
-from accord.errors import ComponentParameterError, DataFormatError, DataMismatchError
+from accord.components.sdk import ComponentBase, ComponentContext, PartyScorer
+from accord.errors import ArgumentError, ComponentParameterError, DataFormatError, DataMismatchError
 
 Context = ComponentContext[HeteroNNParam]
 # Definitions a warm start takes from the model it continues when the conf leaves them null.
@@ -67,6 +68,23 @@ class HeteroNN(ComponentBase[HeteroNNParam]):
             HostTrainer(ctx, meta, model["param"]).predict(rows)
             ctx.save_data(empty_predictions())
         ctx.save_applied_model(model)
+
+    def scorer(self, model: Mapping[str, Any], *, role: str, component: str) -> PartyScorer:
+        """A host seals its interactive-layer products ``[[z_h]]`` under the guest's key; the guest
+        opens them and runs its bottom, interactive and top models (see nn.hetero.scoring)."""
+        from accord.components.nn import define
+
+        define.require_torch(component, "HeteroNN")
+        from accord.components.nn.hetero import scoring
+
+        if role == "guest":
+            return scoring.GuestNNScorer(model, component)
+        if role == "host":
+            return scoring.HostNNScorer(model, component)
+        raise ArgumentError(
+            f"{component} on {role} holds no part of the network to score with",
+            hint="score on the guest and hosts",
+        )
 
 
 def _torch_on_site(ctx: Context) -> None:

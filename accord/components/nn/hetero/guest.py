@@ -102,6 +102,8 @@ class GuestTrainer:
             )
         if "classes" not in meta:
             meta["classes"] = predictions.classes_of(labels, meta)
+        # What online inference needs to score a row alone: the features by name, the hosts by party id.
+        meta.update(header=list(train.header), hosts=list(ctx.party_ids("host")))
         target = predictions.targets(labels, meta)
         if meta.get("coae") and net.coae is None:
             c = ctx.params.coae_param

@@ -69,6 +69,8 @@ class HostTrainer:
         if train is None:
             raise DataFormatError(f"{ctx.component} has no train_data input", hint="wire train_data")
         validate = data.rows(ctx, "validate_data")
+        # Online inference reads a lookup table's features by name.
+        self.meta["header"] = list(train.header)
         setup = self.connect(train, validate)
         x = train.features()
         optimizer = define.build_optimizer(self.meta["optimizer"], self.net.bottom.parameters())

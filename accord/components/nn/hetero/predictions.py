@@ -58,10 +58,11 @@ def _name(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _decide(
+def decide(
     scores: np.ndarray, meta: Mapping[str, Any]
 ) -> tuple[np.ndarray, np.ndarray, list[dict[str, float]]]:
-    """(predict_result, predict_score, predict_detail) of the top model's outputs."""
+    """(predict_result, predict_score, predict_detail) of the top model's outputs, as :func:`rows`
+    writes them."""
     out = np.asarray(scores, dtype=np.float64).reshape(len(scores), -1)
     if not is_classification(meta):
         value = out[:, 0]
@@ -102,7 +103,7 @@ def validation_metrics(
         raise DataFormatError(
             "HeteroNN validates on labelled rows", hint="give validate_data labels on the guest"
         )
-    result, score, _ = _decide(scores, meta)
+    result, score, _ = decide(scores, meta)
     if not is_classification(meta):
         return regression_metrics(labels, score, metrics=metrics)
     if len(meta["classes"]) == 2:
