@@ -34,7 +34,7 @@ typecheck: install
 unit: install
 	./scripts/ensure-postgres.sh
 	# A hang (a test server or worker left running) fails the run instead of stalling it.
-	timeout --kill-after=30s 85m $(BIN)/pytest -q --durations=40
+	timeout --kill-after=30s 95m $(BIN)/pytest -q --durations=40
 
 test: lint typecheck unit
 
