@@ -77,6 +77,7 @@ class JobRow(Base):
     __table_args__ = (
         Index("ix_jobs_status", "status"),
         Index("ix_jobs_create_time", "create_time"),
+        Index("ix_jobs_cores_refused_at", "cores_refused_at"),
     )
 
     job_id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -98,6 +99,9 @@ class JobRow(Base):
     engine_name: Mapped[str | None] = mapped_column(String(32))
     cores: Mapped[int] = mapped_column(Integer, default=0)
     resource_in_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When this party's latest application for cores was refused (None once granted or returned): an
+    # older job that keeps asking keeps its turn against younger ones (see ResourceRepository.apply).
+    cores_refused_at: Mapped[datetime | None]
     progress: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(Text, default="")
     create_time: Mapped[datetime]

@@ -51,7 +51,7 @@ def test_a_fresh_database_differs_from_the_models_until_migrated(database_url: s
 
 def test_migrate_is_repeatable_and_lands_on_head(database: Database) -> None:
     head = head_revision()
-    assert head == "0006"
+    assert head == "0007"
     assert database.current_revision() == head
     database.upgrade()
     assert database.current_revision() == head

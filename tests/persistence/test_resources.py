@@ -93,7 +93,9 @@ def test_insufficient_cores_change_nothing_but_the_reason(
     resources.register_engine("EGGROLL", 10, 1)
     assert resources.apply("j1", "guest", 9999, "EGGROLL", 7)
     assert not resources.apply("j2", "guest", 9999, "EGGROLL", 4)
-    assert held(database, "j2") == (False, 0, None)
+    # The refused row records what it asked for, without holding it.
+    assert held(database, "j2") == (False, 4, "EGGROLL")
+    assert resources.used_cores("EGGROLL") == 7
     assert resources.get_engine("EGGROLL").remaining_cores == 3
     reason = JobRepository(database).get("j2", "guest", 9999).status_reason
     assert reason == "resources insufficient on guest 9999: 4 cores requested, 3 of 10 left on EGGROLL"

@@ -110,17 +110,25 @@ def test_apply_and_return_match_a_simple_model(
     total = 10
     resources.register_engine(engine, total, 1)
     holding: dict[int, int] = {}
+    # Refused jobs keep their turn (the real clock stays well inside TURN_KEPT_S here): a younger job
+    # must leave what every older refused job asked for, unless that could never fit the engine.
+    refused: dict[int, int] = {}
 
     for kind, job, cores in operations:
         job_id = job_ids[job]
         if kind == "apply":
-            expected = job in holding or total - sum(holding.values()) >= cores
+            ahead = sum(need for older, need in refused.items() if older < job and need <= total)
+            expected = job in holding or total - sum(holding.values()) >= cores + ahead
             assert resources.apply(job_id, "guest", 9999, engine, cores) == expected
             if expected:
                 holding.setdefault(job, cores)
+                refused.pop(job, None)
+            else:
+                refused[job] = cores
         elif kind == "return":
             assert resources.return_resource(job_id, "guest", 9999) == (job in holding)
             holding.pop(job, None)
+            refused.pop(job, None)
         else:
             total = cores
             resources.register_engine(engine, total, 1)

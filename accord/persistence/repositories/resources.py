@@ -16,6 +16,7 @@ from accord.persistence.orm import EngineResourceRow, JobRow
 from accord.persistence.records import EngineRecord
 from accord.persistence.repositories._base import Excluded, Repository, rowcount, upsert
 from accord.persistence.repositories.jobs import job_key, job_not_found
+from accord.persistence.repositories.turns import Ahead, waiting_ahead
 
 COMPUTING = "computing"
 
@@ -119,8 +120,10 @@ class ResourceRepository(Repository):
         """Take ``cores`` from the engine for one party's job; True once the job holds resources.
 
         Idempotent: a job that already holds resources keeps exactly what it holds and True is
-        returned, whatever ``cores`` says now. When the engine has too few cores nothing changes, the
-        job's ``status_reason`` says why, and False is returned (or
+        returned, whatever ``cores`` says now. Cores are refused when the engine has too few, or when
+        taking them would leave too few for older jobs still waiting here (see
+        :mod:`~accord.persistence.repositories.turns`). A refusal takes nothing; it records what was
+        asked for and when, the job's ``status_reason`` says why, and False is returned (or
         :class:`~accord.errors.ResourceInsufficient` raised).
         """
         if cores < 0:
@@ -134,45 +137,71 @@ class ResourceRepository(Repository):
                 cores=cores,
                 engine_type=engine_type,
                 engine_name=engine_name,
+                cores_refused_at=None,
                 update_time=now,
             )
             .execution_options(synchronize_session=False)
         )
-        take = (
-            update(EngineResourceRow)
-            .where(*_engine_key(engine_type, engine_name), EngineResourceRow.remaining_cores >= cores)
-            .values(remaining_cores=EngineResourceRow.remaining_cores - cores, update_time=now)
-            .execution_options(synchronize_session=False)
-        )
+        ahead: Ahead | None = None
         try:
             with self._db.session_scope() as session:
                 if rowcount(session, claim) == 0:
                     if session.scalar(select(JobRow.cores).where(*job_key(job_id, role, party_id))) is None:
                         raise job_not_found(job_id, role, party_id)
                     return True
+                total = session.scalar(
+                    select(EngineResourceRow.total_cores).where(*_engine_key(engine_type, engine_name))
+                )
+                if total is not None:
+                    ahead = waiting_ahead(
+                        session, job_id, engine_type, engine_name, now=now, total_cores=total
+                    )
+                # Checked in the same UPDATE that takes the cores, so concurrent takers cannot both fit.
+                left_for_older = cores + (ahead.cores if ahead else 0)
+                take = (
+                    update(EngineResourceRow)
+                    .where(
+                        *_engine_key(engine_type, engine_name),
+                        EngineResourceRow.remaining_cores >= left_for_older,
+                    )
+                    .values(remaining_cores=EngineResourceRow.remaining_cores - cores, update_time=now)
+                    .execution_options(synchronize_session=False)
+                )
                 if rowcount(session, take) == 0:
                     # Raising rolls back the claim on the job row above.
-                    raise ResourceInsufficient(f"{engine_name} has fewer than {cores} cores left")
+                    raise ResourceInsufficient(f"{engine_name} has fewer than {left_for_older} cores left")
         except ResourceInsufficient:
-            error = self._insufficient(job_id, role, party_id, engine_type, engine_name, cores)
+            error = self._refuse(job_id, role, party_id, engine_type, engine_name, cores, ahead)
             if raise_if_insufficient:
                 raise error from None
             return False
         return True
 
     def return_resource(self, job_id: str, role: str, party_id: int) -> bool:
-        """Give a job's cores back to the engine it took them from; False if it held none."""
+        """Give a job's cores back to the engine it took them from; False if it held none.
+
+        Either way the party gives up its turn for cores: it is no longer waiting for them.
+        """
         release = (
             update(JobRow)
             .where(*job_key(job_id, role, party_id), JobRow.resource_in_use.is_(True))
-            .values(resource_in_use=False, update_time=self._clock())
+            .values(resource_in_use=False, cores_refused_at=None, update_time=self._clock())
             .returning(JobRow.cores, JobRow.engine_type, JobRow.engine_name)
+            .execution_options(synchronize_session=False)
+        )
+        forget_turn = (
+            update(JobRow)
+            .where(*job_key(job_id, role, party_id), JobRow.cores_refused_at.is_not(None))
+            .values(cores_refused_at=None)
             .execution_options(synchronize_session=False)
         )
         with self._db.session_scope() as session:
             held = session.execute(release).one_or_none()
             if held is None:
-                if session.scalar(select(JobRow.cores).where(*job_key(job_id, role, party_id))) is None:
+                if (
+                    rowcount(session, forget_turn) == 0
+                    and session.scalar(select(JobRow.cores).where(*job_key(job_id, role, party_id))) is None
+                ):
                     raise job_not_found(job_id, role, party_id)
                 return False
             cores, engine_type, engine_name = held
@@ -186,31 +215,54 @@ class ResourceRepository(Repository):
             )
             return True
 
-    def _insufficient(
-        self, job_id: str, role: str, party_id: int, engine_type: str, engine_name: str, cores: int
+    def _refuse(
+        self,
+        job_id: str,
+        role: str,
+        party_id: int,
+        engine_type: str,
+        engine_name: str,
+        cores: int,
+        ahead: Ahead | None,
     ) -> ResourceInsufficient:
         engine = self.get_engine(engine_name, engine_type=engine_type)
-        reason = (
-            f"resources insufficient on {role} {party_id}: {cores} cores requested, "
-            f"{engine.remaining_cores} of {engine.total_cores} left on {engine_name}"
-        )
-        # Only a job still waiting for resources gets the reason; one that got them meanwhile keeps its own.
+        left = f"{engine.remaining_cores} of {engine.total_cores} left on {engine_name}"
+        if ahead is not None and engine.remaining_cores >= cores:
+            reason = (
+                f"waiting behind older job {ahead.oldest_job_id} for {cores} cores on {engine_name}: "
+                f"{role} {party_id} would leave fewer than the {ahead.cores} older jobs need ({left})"
+            )
+        else:
+            reason = f"resources insufficient on {role} {party_id}: {cores} cores requested, {left}"
+        now = self._clock()
+        # Only a job still waiting for resources is marked; one that got them meanwhile keeps its own.
+        # What it asked for is kept on its row, so younger jobs know how much to leave it.
         with self._db.session_scope() as session:
             session.execute(
                 update(JobRow)
                 .where(*job_key(job_id, role, party_id), JobRow.resource_in_use.is_(False))
-                .values(status_reason=reason, update_time=self._clock())
+                .values(
+                    status_reason=reason,
+                    cores=cores,
+                    engine_type=engine_type,
+                    engine_name=engine_name,
+                    cores_refused_at=now,
+                    update_time=now,
+                )
                 .execution_options(synchronize_session=False)
             )
         return ResourceInsufficient(
             reason,
-            hint="retry when running jobs have returned their cores",
+            hint="retry when running jobs have returned their cores"
+            if ahead is None
+            else "retry once the older jobs have their cores",
             job_id=job_id,
             role=role,
             party_id=party_id,
             engine_name=engine_name,
             requested_cores=cores,
             remaining_cores=engine.remaining_cores,
+            waiting_behind=ahead.oldest_job_id if ahead is not None else None,
         )
 
 
