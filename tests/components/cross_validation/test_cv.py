@@ -201,89 +201,80 @@ def taylor_descent(
     return weights, intercept
 
 
-def test_hetero_lr_cv_matches_sklearn_per_fold(
-    tmp_path: Path, harnesses: list[ComponentHarness], engine: Engine
+# Two plain gradient steps, checked exactly against taylor_descent (Spark's per-pass cost forbids more).
+TWO_STEPS = {"optimizer": "sgd", "batch_size": -1, "learning_rate": 1.0, "decay": 0, "max_iter": 2}
+
+
+def run_breast_cv(
+    tmp_path: Path,
+    harnesses: list[ComponentHarness],
+    fit: dict[str, Any],
+    *,
+    engine: Engine | None = None,
+    task_parallelism: int | None = None,
+) -> tuple[ComponentHarness, np.ndarray, np.ndarray, np.ndarray, dict[str, dict[str, float]]]:
+    """Hetero LR cross validation on breast: harness, joined features, labels, each row's fold, metrics."""
+    params = {
+        "penalty": "L2",
+        "alpha": 0.01,
+        **fit,
+        "encrypt_param": {"key_length": 512},
+        "init_param": {"init_method": "zeros"},
+        "cv_param": {"n_splits": SPLITS, "shuffle": True, "random_seed": SEED, "need_cv": True},
+    }
+    dsl, conf = job("hetero_lr_0", params)
+    if task_parallelism is not None:
+        conf["job_parameters"] = {"common": {"task_parallelism": task_parallelism}}
+    harness = ComponentHarness(tmp_path, dsl, conf, **({} if engine is None else {"engine": engine}))
+    harnesses.append(harness)
+    guest, host = breast_parties()
+    vehicle.plant(harness.party_dir("guest", 9999), "intersection_0", guest)
+    vehicle.plant(harness.party_dir("host", 10000), "intersection_0", host)
+    harness.run_ok("hetero_lr_0")
+    ids = [str(s) for s in guest.ids()]
+    at = np.array([sorted_folds(ids)[s] for s in ids])
+    joined, labels = np.hstack([guest.features(), host.features()]), guest.column("label")
+    return harness, joined, labels, at, fold_metrics(harness, "hetero_lr_0", "guest", 9999)
+
+
+def assert_folds_took_two_steps(
+    joined: np.ndarray, labels: np.ndarray, at: np.ndarray, metrics: dict[str, dict[str, float]]
 ) -> None:
-    # Spark's per-pass cost: the binary test's 30 iterations locally, a short run there.
-    local = isinstance(engine, LocalEngine)
-    params = {
-        "penalty": "L2",
-        "alpha": 0.01,
-        # Locally the binary test's settings; on Spark two plain gradient steps, checked exactly.
-        **(
-            {"optimizer": "rmsprop", "batch_size": 320, "learning_rate": 0.15}
-            if local
-            else {"optimizer": "sgd", "batch_size": -1, "learning_rate": 1.0, "decay": 0}
-        ),
-        "encrypt_param": {"key_length": 512},
-        "init_param": {"init_method": "zeros"},
-        "max_iter": 30 if local else 2,
-        "cv_param": {"n_splits": SPLITS, "shuffle": True, "random_seed": SEED, "need_cv": True},
-    }
-    dsl, conf = job("hetero_lr_0", params)
-    harness = ComponentHarness(tmp_path, dsl, conf, engine=engine)
-    harnesses.append(harness)
-    guest, host = breast_parties()
-    vehicle.plant(harness.party_dir("guest", 9999), "intersection_0", guest)
-    vehicle.plant(harness.party_dir("host", 10000), "intersection_0", host)
-    harness.run_ok("hetero_lr_0")
-
-    ids = [str(s) for s in guest.ids()]
-    at = np.array([sorted_folds(ids)[s] for s in ids])
-    joined, labels = np.hstack([guest.features(), host.features()]), guest.column("label")
-    metrics = fold_metrics(harness, "hetero_lr_0", "guest", 9999)
-    for fold in range(SPLITS):
-        reference = LogisticRegression(max_iter=1000).fit(joined[at != fold], labels[at != fold])
-        expected = roc_auc_score(labels[at == fold], reference.decision_function(joined[at == fold]))
-        if local:
-            assert metrics[f"validate_fold_{fold}"]["auc"] >= expected - 0.01
-        else:
-            scores = taylor_descent(
-                joined[at != fold], labels[at != fold], iterations=2, rate=1.0, alpha=0.01
-            )
-            expected = roc_auc_score(labels[at == fold], joined[at == fold] @ scores[0] + scores[1])
-            assert metrics[f"validate_fold_{fold}"]["auc"] == pytest.approx(expected, abs=1e-4)
-    # The host's history: each of its rows per fold, with the fold number.
-    host_history = harness.output("host", 10000, "hetero_lr_0")
-    assert len(host_history) == SPLITS * len(host) and host_history.header == ("fold_num",)
-    loss_names = {r.key.metric_name for r in harness.metrics.query(JOB_ID, "hetero_lr_0", "arbiter", 10000)}
-    assert {f"loss.{k}" for k in range(SPLITS)} <= loss_names
-
-
-def test_folds_run_at_once_within_task_parallelism(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
-    # task_parallelism 3: the three folds of every party run at once, each checked against two plain
-    # gradient steps on its training rows, as the Spark case above.
-    params = {
-        "penalty": "L2",
-        "alpha": 0.01,
-        "optimizer": "sgd",
-        "batch_size": -1,
-        "learning_rate": 1.0,
-        "decay": 0,
-        "encrypt_param": {"key_length": 512},
-        "init_param": {"init_method": "zeros"},
-        "max_iter": 2,
-        "cv_param": {"n_splits": SPLITS, "shuffle": True, "random_seed": SEED, "need_cv": True},
-    }
-    dsl, conf = job("hetero_lr_0", params)
-    conf["job_parameters"] = {"common": {"task_parallelism": SPLITS}}
-    harness = ComponentHarness(tmp_path, dsl, conf)
-    harnesses.append(harness)
-    guest, host = breast_parties()
-    vehicle.plant(harness.party_dir("guest", 9999), "intersection_0", guest)
-    vehicle.plant(harness.party_dir("host", 10000), "intersection_0", host)
-    harness.run_ok("hetero_lr_0")
-
-    ids = [str(s) for s in guest.ids()]
-    at = np.array([sorted_folds(ids)[s] for s in ids])
-    joined, labels = np.hstack([guest.features(), host.features()]), guest.column("label")
-    metrics = fold_metrics(harness, "hetero_lr_0", "guest", 9999)
     for fold in range(SPLITS):
         weights, intercept = taylor_descent(
             joined[at != fold], labels[at != fold], iterations=2, rate=1.0, alpha=0.01
         )
         expected = roc_auc_score(labels[at == fold], joined[at == fold] @ weights + intercept)
         assert metrics[f"validate_fold_{fold}"]["auc"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_hetero_lr_cv_matches_sklearn_per_fold(
+    tmp_path: Path, harnesses: list[ComponentHarness], engine: Engine
+) -> None:
+    # Locally the binary test's settings (30 iterations); on Spark two plain gradient steps.
+    local = isinstance(engine, LocalEngine)
+    fit = {"optimizer": "rmsprop", "batch_size": 320, "learning_rate": 0.15, "max_iter": 30}
+    harness, joined, labels, at, metrics = run_breast_cv(
+        tmp_path, harnesses, fit if local else TWO_STEPS, engine=engine
+    )
+    if local:
+        for fold in range(SPLITS):
+            reference = LogisticRegression(max_iter=1000).fit(joined[at != fold], labels[at != fold])
+            expected = roc_auc_score(labels[at == fold], reference.decision_function(joined[at == fold]))
+            assert metrics[f"validate_fold_{fold}"]["auc"] >= expected - 0.01
+    else:
+        assert_folds_took_two_steps(joined, labels, at, metrics)
+    # The host's history: each of its rows per fold, with the fold number.
+    host_history = harness.output("host", 10000, "hetero_lr_0")
+    assert len(host_history) == SPLITS * len(labels) and host_history.header == ("fold_num",)
+    loss_names = {r.key.metric_name for r in harness.metrics.query(JOB_ID, "hetero_lr_0", "arbiter", 10000)}
+    assert {f"loss.{k}" for k in range(SPLITS)} <= loss_names
+
+
+def test_folds_run_at_once_within_task_parallelism(tmp_path: Path, harnesses: list[ComponentHarness]) -> None:
+    # task_parallelism 3: the three folds of every party run at once.
+    _, joined, labels, at, metrics = run_breast_cv(tmp_path, harnesses, TWO_STEPS, task_parallelism=SPLITS)
+    assert_folds_took_two_steps(joined, labels, at, metrics)
 
 
 def test_folds_in_flight_at_once_meet_and_come_back_in_fold_order() -> None:
