@@ -33,8 +33,9 @@ typecheck: install
 
 unit: install
 	./scripts/ensure-postgres.sh
-	# A hang (a test server or worker left running) fails the run instead of stalling it.
-	timeout --kill-after=30s 95m $(BIN)/pytest -q --durations=40
+	# A hang (a test server or worker left running) fails the run instead of stalling it. Two test
+	# processes (pytest-xdist), a whole test file each, keep both cores busy while one waits on a server.
+	timeout --kill-after=30s 80m $(BIN)/pytest -q -n 2 --dist loadfile --durations=40
 
 test: lint typecheck unit
 

@@ -236,7 +236,10 @@ async def test_the_api_answers_promptly_while_a_large_job_compiles(make_site: Si
         response = await submit
     assert response.json()["retcode"] == 10123, response.text
     assert took > 1.0, f"the submit took only {took:.2f} s: the test no longer shows anything"
-    assert slowest < 0.5, f"/v1/version took {slowest:.2f} s while a job compiled ({took:.2f} s)"
+    # Compiling on the event loop would hold every request for the whole submit; the bound is relative
+    # to the submit so that a loaded machine (tests run two at a time) does not fail it.
+    bound = min(1.0, took / 2)
+    assert slowest < bound, f"/v1/version took {slowest:.2f} s while a job compiled ({took:.2f} s)"
 
 
 # ---- names that become paths, keys and payloads ------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from accord.components.sdk import Dataset
+from accord.computing import LocalEngine
 from accord.computing.table import Engine
 from accord.errors import ComponentParameterError, DataFormatError
 from accord.federation import codec
@@ -78,6 +79,16 @@ def breast_guest() -> Dataset:
 
 def breast_host() -> Dataset:
     return read_csv("breast_hetero_host.csv")
+
+
+def spark_covered_by_a_sibling(engine: Engine, case: str, siblings: str) -> None:
+    """Skip a Spark case whose engine path a sibling case already runs on Spark.
+
+    The cases differ only in per-id arithmetic, which is the same code on either engine; on Spark
+    each costs tens of seconds of CI time for no new path.
+    """
+    if not isinstance(engine, LocalEngine):
+        pytest.skip(f"{case} on Spark: its engine path is run on Spark by {siblings}")
 
 
 class Harnesses(list[ComponentHarness]):

@@ -32,6 +32,7 @@ from .test_intersection import (
     has_output,
     reference_ids,
     run,
+    spark_covered_by_a_sibling,
     summary,
 )
 from .test_intersection_blocks import _groups, _guest_and_host, _partitions
@@ -108,6 +109,8 @@ def test_modp_1024_is_rfc_2409_group_2() -> None:
 def test_breast_matches_the_set_intersection(
     tmp_path: Path, harnesses: list[ComponentHarness], method: str
 ) -> None:
+    if method == "dh":
+        spark_covered_by_a_sibling(harnesses.engine, method, "ecdh")
     guest, host = breast_guest(), breast_host()
     harness = run(tmp_path, harnesses, conf(METHODS[method]), guest, [host])
     harness.run_ok(COMPONENT)
@@ -126,6 +129,8 @@ def small_partitions(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("small_partitions")
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_partition_contract_over_many_partitions(tmp_path: Path, harnesses: Harnesses, method: str) -> None:
+    if method == "dh":
+        spark_covered_by_a_sibling(harnesses.engine, method, "ecdh")
     guest, host = _guest_and_host()
     harness = run_in_row_groups(tmp_path, harnesses, harnesses.engine, conf(METHODS[method]), guest, [host])
     expected = reference_ids(guest, host)
