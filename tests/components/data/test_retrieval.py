@@ -163,8 +163,9 @@ def test_an_altered_block_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(Transfer, "remote", remote)
     running, _, _ = run(tmp_path, None, {"security_level": 0.1, "target_cols": ["x1"]})
-    # The host then waits for a coverage that never comes: let it give up soon.
-    running.transfer_timeout_s = 3.0
+    # The host then waits for a coverage that never comes: let it give up soon, though not before the
+    # guest (itself waiting for the host's encrypted ids on a loaded machine) finds the altered block.
+    running.transfer_timeout_s = 20.0
     try:
         errors = running.run(NAME)
     finally:
