@@ -185,10 +185,11 @@ class ResourceRepository(Repository):
         release = (
             update(JobRow)
             .where(*job_key(job_id, role, party_id), JobRow.resource_in_use.is_(True))
-            .values(resource_in_use=False, cores_refused_at=None, update_time=self._clock())
+            .values(resource_in_use=False, update_time=self._clock())
             .returning(JobRow.cores, JobRow.engine_type, JobRow.engine_name)
             .execution_options(synchronize_session=False)
         )
+        # A holding row has no turn to give up: apply() cleared it in the UPDATE that granted the cores.
         forget_turn = (
             update(JobRow)
             .where(*job_key(job_id, role, party_id), JobRow.cores_refused_at.is_not(None))
@@ -198,6 +199,8 @@ class ResourceRepository(Repository):
         with self._db.session_scope() as session:
             held = session.execute(release).one_or_none()
             if held is None:
+                # A row another thread claimed meanwhile matches neither UPDATE: look it up before
+                # calling it missing.
                 if (
                     rowcount(session, forget_turn) == 0
                     and session.scalar(select(JobRow.cores).where(*job_key(job_id, role, party_id))) is None
@@ -227,10 +230,13 @@ class ResourceRepository(Repository):
     ) -> ResourceInsufficient:
         engine = self.get_engine(engine_name, engine_type=engine_type)
         left = f"{engine.remaining_cores} of {engine.total_cores} left on {engine_name}"
-        if ahead is not None and engine.remaining_cores >= cores:
+        # Behind older jobs only when the cores are there and the turns alone refuse them; reason, hint
+        # and details say the same.
+        behind = ahead if ahead is not None and engine.remaining_cores >= cores else None
+        if behind is not None:
             reason = (
-                f"waiting behind older job {ahead.oldest_job_id} for {cores} cores on {engine_name}: "
-                f"{role} {party_id} would leave fewer than the {ahead.cores} older jobs need ({left})"
+                f"waiting behind older job {behind.oldest_job_id} for {cores} cores on {engine_name}: "
+                f"{role} {party_id} would leave fewer than the {behind.cores} older jobs need ({left})"
             )
         else:
             reason = f"resources insufficient on {role} {party_id}: {cores} cores requested, {left}"
@@ -254,7 +260,7 @@ class ResourceRepository(Repository):
         return ResourceInsufficient(
             reason,
             hint="retry when running jobs have returned their cores"
-            if ahead is None
+            if behind is None
             else "retry once the older jobs have their cores",
             job_id=job_id,
             role=role,
@@ -262,7 +268,7 @@ class ResourceRepository(Repository):
             engine_name=engine_name,
             requested_cores=cores,
             remaining_cores=engine.remaining_cores,
-            waiting_behind=ahead.oldest_job_id if ahead is not None else None,
+            waiting_behind=behind.oldest_job_id if behind is not None else None,
         )
 
 
