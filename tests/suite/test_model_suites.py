@@ -18,6 +18,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 # suite folder, testsuite file, successes at least.
 SUITES = [
+    ("hetero_secureboost", "hetero_secureboost_testsuite.json", 14),
     ("homo_secureboost", "homo_secureboost_testsuite.json", 11),
     ("hetero_kmeans", "hetero_kmeans_testsuite.json", 4),
     ("homo_logistic_regression", "homo_logistic_regression_testsuite.json", 7),
@@ -32,20 +33,6 @@ SUITES = [
 # each reveal strategy and a predict job. The Poisson stepwise search takes about five minutes here:
 # CI runs the LR and LinR searches.
 PARTS = [
-    (
-        "hetero_secureboost",
-        "hetero_secureboost_testsuite.json",
-        (
-            "train_binary_predict",
-            "train_binary_EINI_predict",
-            "train_multi",
-            "train_regression",
-            "train_complete_secure",
-            "train_multi_host",
-            "warm_start_train",
-        ),
-        8,
-    ),
     (
         "hetero_linear_regression",
         "hetero_linr_testsuite.json",
