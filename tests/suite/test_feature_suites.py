@@ -38,7 +38,8 @@ SUITES = [
     ("hetero_feature_selection", "hetero_feature_selection_testsuite.json", 21),
 ]
 # Two suites run in part here, to keep CI's budget: a task per distinct path (the others add ~4 minutes
-# under CI's load). `python bench/corpus.py` runs them whole; all 4 and all 5 tasks succeed.
+# under CI's load; the options they set are tested beside plain references in tests/components/).
+# `python bench/corpus.py` runs them whole; all 4 and all 5 tasks succeed.
 PARTS = [
     ("label_transform", "label_transform_testsuite.json", ("label-transform", "label-transform-encoder"), 2),
     (
